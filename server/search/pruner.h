@@ -1,0 +1,54 @@
+// Pruner: decides, on each progress report, whether a running trial should
+// stop early. The decision rides on the ReportProgress reply.
+//
+// A pruner sees the reporting trial (its learning curve so far, the new
+// measurement last) and every trial of the study. It may keep incremental
+// state across calls (e.g. per-step sorted values); it must be rebuildable
+// from history alone, since the coordinator recreates pruners at start.
+//
+// Thread-safety: called under the study's lock; no locking of its own.
+#ifndef CAVIAR_SERVER_SEARCH_PRUNER_H_
+#define CAVIAR_SERVER_SEARCH_PRUNER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "caviar/v1/study.pb.h"
+#include "caviar/v1/trial.pb.h"
+
+namespace caviar::search {
+
+struct PruneContext {
+  const caviar::v1::StudySpec* spec = nullptr;
+  // The reporting trial, with its new measurement appended.
+  const caviar::v1::Trial* trial = nullptr;
+  // Every trial of the study, by id (the reporting one included).
+  absl::Span<const caviar::v1::Trial* const> trials;
+};
+
+struct PruneDecision {
+  bool stop = false;
+  std::string reason;  // Shown to the user, e.g. "median rule at step 3".
+};
+
+class Pruner {
+ public:
+  virtual ~Pruner() = default;
+  virtual PruneDecision OnReport(const PruneContext& context) = 0;
+  // A trial of the study finished (any final state), so incremental state can
+  // take in its curve.
+  virtual void OnTrialFinished(const caviar::v1::Trial& trial) { (void)trial; }
+};
+
+// INVALID_ARGUMENT "pruner.name: ..." / "pruner.options.<key>: ..." on bad
+// input. An empty name or "none" never stops a trial.
+absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& pruner);
+
+std::vector<std::string> PrunerNames();
+
+}  // namespace caviar::search
+
+#endif  // CAVIAR_SERVER_SEARCH_PRUNER_H_

@@ -1,0 +1,48 @@
+// The list of samplers. Adding one: its file, its factory in samplers.h, and
+// one line here.
+#include <map>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/search/sampler.h"
+#include "server/search/samplers.h"
+
+namespace caviar::search {
+namespace {
+
+const std::map<std::string, SamplerFactory>& Registry() {
+  static const auto* const registry = new std::map<std::string, SamplerFactory>{
+      {"random", NewRandomSampler},
+  };
+  return *registry;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
+    const caviar::v1::Algorithm& algorithm, const SearchSpace& space) {
+  const std::string name = algorithm.name().empty() ? "random" : algorithm.name();
+  auto it = Registry().find(name);
+  if (it == Registry().end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("algorithm.name: unknown algorithm \"", name,
+                     "\" (known: ", absl::StrJoin(SamplerNames(), ", "), ")"));
+  }
+  return it->second(space, algorithm.options());
+}
+
+std::vector<std::string> SamplerNames() {
+  std::vector<std::string> names;
+  for (const auto& [name, factory] : Registry()) names.push_back(name);
+  return names;
+}
+
+uint64_t MixSeed(uint64_t seed, uint64_t index) {
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+}  // namespace caviar::search

@@ -1,0 +1,87 @@
+// Store: the durable home of studies, trials and measurements.
+//
+// A narrow interface; the coordinator keeps the working set in memory and
+// writes through on every change, so reads happen only at start-up (Load*).
+// Nothing outside storage/ speaks SQL.
+//
+// Thread-safety: implementations are safe to call from many threads; writes
+// are serialized (one writer) and each call is one transaction: when it
+// returns OK the change survives a kill -9 of the process.
+//
+// Status codes:
+//   ALREADY_EXISTS  CreateStudy with a taken name, InsertTrial with a taken id.
+//   NOT_FOUND       Update/append for an unknown study or trial.
+//   INVALID_ARGUMENT  a message missing its key (empty name, id <= 0).
+//   INTERNAL / UNAVAILABLE  the database failed (message says how).
+#ifndef CAVIAR_STORAGE_STORE_H_
+#define CAVIAR_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "caviar/v1/study.pb.h"
+#include "caviar/v1/trial.pb.h"
+
+namespace caviar::storage {
+
+// A group of writes applied atomically by Store::Commit.
+class WriteBatch {
+ public:
+  struct Measurement {
+    int64_t trial_id;
+    caviar::v1::Measurement measurement;
+  };
+
+  // Replaces a stored study (must exist).
+  void UpdateStudy(const caviar::v1::Study& study) { studies_.push_back(study); }
+  // Inserts or replaces a trial row; its measurements field is ignored
+  // (measurements are appended with AddMeasurement).
+  void PutTrial(const caviar::v1::Trial& trial) { trials_.push_back(trial); }
+  // Appends one point to a trial's learning curve.
+  void AddMeasurement(int64_t trial_id, const caviar::v1::Measurement& m) {
+    measurements_.push_back({trial_id, m});
+  }
+
+  bool empty() const {
+    return studies_.empty() && trials_.empty() && measurements_.empty();
+  }
+  const std::vector<caviar::v1::Study>& studies() const { return studies_; }
+  const std::vector<caviar::v1::Trial>& trials() const { return trials_; }
+  const std::vector<Measurement>& measurements() const { return measurements_; }
+
+ private:
+  std::vector<caviar::v1::Study> studies_;
+  std::vector<caviar::v1::Trial> trials_;
+  std::vector<Measurement> measurements_;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Inserts a new study; ALREADY_EXISTS if its spec.name is taken.
+  virtual absl::Status CreateStudy(const caviar::v1::Study& study) = 0;
+
+  // Applies every write of the batch in one transaction, or none of them.
+  virtual absl::Status Commit(const WriteBatch& batch) = 0;
+
+  // All studies, in creation order.
+  virtual absl::StatusOr<std::vector<caviar::v1::Study>> LoadStudies() = 0;
+
+  // All trials of a study, by id, each with its measurements in the order
+  // they were appended.
+  virtual absl::StatusOr<std::vector<caviar::v1::Trial>> LoadTrials(
+      std::string_view study) = 0;
+
+  // Largest trial id ever stored (0 when none), so ids are never reused.
+  virtual absl::StatusOr<int64_t> MaxTrialId() = 0;
+};
+
+}  // namespace caviar::storage
+
+#endif  // CAVIAR_STORAGE_STORE_H_
