@@ -1,0 +1,66 @@
+// Objective: what a worker runs for one trial (an external command, the
+// built-in trainer, ...). Pure domain code: no gRPC here; the worker loop
+// implements ProgressReporter over the coordinator connection.
+//
+// Thread-safety: an Objective runs one trial at a time; Run is called from
+// one thread. A ProgressReporter is used from the thread running the trial.
+#ifndef CAVIAR_WORKER_OBJECTIVE_H_
+#define CAVIAR_WORKER_OBJECTIVE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "caviar/v1/study.pb.h"
+#include "caviar/v1/trial.pb.h"
+#include "google/protobuf/map.h"
+
+namespace caviar::worker {
+
+using ParameterMap = google::protobuf::Map<std::string, caviar::v1::ParameterValue>;
+
+// The coordinator's answer to a progress report.
+struct ProgressReply {
+  bool stop = false;
+  std::string reason;
+  // Hyperparameters changed while the trial runs (a user's nudge); the
+  // objective applies those it can (e.g. learning_rate) from now on.
+  ParameterMap parameter_updates;
+};
+
+class ProgressReporter {
+ public:
+  virtual ~ProgressReporter() = default;
+  // Sends one measurement (step = epoch or the command's step) and returns
+  // the decision. Never fails: a coordinator that cannot be reached is
+  // retried inside; if the lease was lost the reply says stop.
+  virtual ProgressReply Report(const caviar::v1::Measurement& measurement) = 0;
+  // True once a reply said stop or the worker is shutting down; objectives
+  // poll it between steps (the trainer: between mini-batches).
+  virtual bool StopRequested() const = 0;
+};
+
+struct TrialOutcome {
+  // Metrics of the finished trial (the last step's, plus final-only ones
+  // such as test accuracy).
+  caviar::v1::Measurement final_measurement;
+  // Set when the trial failed; then failure_reason says why (for a crashed
+  // command: the tail of its stderr).
+  caviar::v1::FailureKind failure_kind = caviar::v1::FAILURE_KIND_UNSPECIFIED;
+  std::string failure_reason;
+  // The trial ended early because the coordinator said stop.
+  bool stopped = false;
+};
+
+class Objective {
+ public:
+  virtual ~Objective() = default;
+  // Runs one trial to its end; failures are reported in the outcome.
+  virtual TrialOutcome Run(const caviar::v1::StudySpec& spec,
+                           const caviar::v1::Trial& trial,
+                           ProgressReporter* reporter) = 0;
+};
+
+}  // namespace caviar::worker
+
+#endif  // CAVIAR_WORKER_OBJECTIVE_H_
