@@ -1,0 +1,201 @@
+#include "worker/trainer/network.h"
+
+#include <cmath>
+
+#include "worker/trainer/random.h"
+
+namespace caviar::trainer {
+namespace {
+
+template <typename T>
+Eigen::Map<Vector<T>> AsVector(Vector<T>& flat, const TensorSlot& slot) {
+  return Eigen::Map<Vector<T>>(flat.data() + slot.offset, slot.size());
+}
+
+}  // namespace
+
+template <typename T>
+Network<T>::Network(const NetworkShape& shape) : shape_(shape) {
+  std::vector<int> units;
+  units.push_back(shape.inputs);
+  units.insert(units.end(), shape.hidden.begin(), shape.hidden.end());
+  units.push_back(shape.classes);
+  const int num_layers = static_cast<int>(units.size()) - 1;
+  layers_.resize(num_layers);
+
+  Eigen::Index offset = 0;
+  Eigen::Index running_offset = 0;
+  auto add = [&](Eigen::Index rows, Eigen::Index cols, bool is_weight) {
+    TensorSlot slot{offset, rows, cols, is_weight};
+    offset += rows * cols;
+    slots_.push_back(slot);
+    return slot;
+  };
+  for (int l = 0; l < num_layers; ++l) {
+    Layer& layer = layers_[l];
+    const bool output = l == num_layers - 1;
+    const bool batch_norm = shape.batch_norm && !output;
+    layer.w = add(units[l + 1], units[l], /*is_weight=*/true);
+    if (batch_norm) {
+      layer.gamma = add(units[l + 1], 1, false);
+      layer.beta = add(units[l + 1], 1, false);
+      layer.running_offset = running_offset;
+      running_offset += 2 * units[l + 1];
+      layer.inv_std.resize(units[l + 1]);
+      layer.mean.resize(units[l + 1]);
+    } else {
+      layer.b = add(units[l + 1], 1, false);
+    }
+  }
+  params_ = Vector<T>::Zero(offset);
+  grads_ = Vector<T>::Zero(offset);
+  running_ = Vector<T>::Zero(running_offset);
+}
+
+template <typename T>
+Eigen::Map<Vector<T>> Network<T>::running_mean(int layer) {
+  return Eigen::Map<Vector<T>>(running_.data() + layers_[layer].running_offset,
+                               layers_[layer].w.rows);
+}
+
+template <typename T>
+Eigen::Map<Vector<T>> Network<T>::running_var(int layer) {
+  return Eigen::Map<Vector<T>>(
+      running_.data() + layers_[layer].running_offset + layers_[layer].w.rows,
+      layers_[layer].w.rows);
+}
+
+template <typename T>
+void Network<T>::Initialize(InitKind init, uint64_t seed) {
+  Random random(seed);
+  const double gain = init == InitKind::kHe ? 2.0 : 1.0;
+  params_.setZero();
+  for (int l = 0; l < num_layers(); ++l) {
+    Layer& layer = layers_[l];
+    const double stddev = std::sqrt(gain / double(layer.w.cols));
+    auto w = AsVector(params_, layer.w);
+    for (Eigen::Index i = 0; i < w.size(); ++i) w[i] = T(stddev * random.Normal());
+    if (has_batch_norm(l)) {
+      AsVector(params_, layer.gamma).setOnes();
+      running_mean(l).setZero();
+      running_var(l).setOnes();
+    }
+  }
+}
+
+template <typename T>
+void Network<T>::Reserve(Eigen::Index examples) {
+  if (examples <= capacity_) return;
+  capacity_ = examples;
+  for (Layer& layer : layers_) {
+    layer.z.resize(layer.w.rows, examples);
+    layer.a.resize(layer.w.rows, examples);
+    layer.d.resize(layer.w.rows, examples);
+  }
+}
+
+template <typename T>
+Eigen::Ref<const Matrix<T>> Network<T>::LayerInput(int layer, const ConstMatrixRef<T>& x,
+                                                   Eigen::Index n) const {
+  if (layer == 0) return x;
+  return layers_[layer - 1].a.leftCols(n);
+}
+
+template <typename T>
+void Network<T>::ForwardHidden(const ConstMatrixRef<T>& x, bool training,
+                               bool update_running_stats) {
+  const Eigen::Index n = x.cols();
+  Reserve(n);
+  const Activation activation = shape_.activation;
+  const T eps = T(shape_.bn_epsilon);
+  // A momentum of 1 keeps the running averages as they are.
+  const T momentum = update_running_stats ? T(shape_.bn_momentum) : T(1);
+  for (int l = 0; l + 1 < num_layers(); ++l) {
+    Layer& layer = layers_[l];
+    auto z = layer.z.leftCols(n);
+    auto a = layer.a.leftCols(n);
+    const bool batch_norm = has_batch_norm(l);
+    DenseForward<T>(weight(l), batch_norm ? nullptr : bias(l).data(), LayerInput(l, x, n), z);
+    if (!batch_norm) {
+      ActivationForward<T>(activation, z, a);
+    } else if (training) {
+      BatchNormActivationForwardTrain<T>(
+          activation, z, AsVector(params_, layer.gamma), AsVector(params_, layer.beta), eps,
+          momentum, running_mean(l), running_var(l), layer.inv_std, layer.mean, a);
+    } else {
+      BatchNormActivationForwardInference<T>(activation, z, AsVector(params_, layer.gamma),
+                                             AsVector(params_, layer.beta), eps,
+                                             running_mean(l), running_var(l), a);
+    }
+  }
+  const int out = num_layers() - 1;
+  DenseForward<T>(weight(out), bias(out).data(), LayerInput(out, x, n),
+                  layers_[out].z.leftCols(n));
+}
+
+template <typename T>
+T Network<T>::ForwardTrain(const ConstMatrixRef<T>& x, const int32_t* labels,
+                           bool update_running_stats, int64_t* correct) {
+  ForwardHidden(x, /*training=*/true, update_running_stats);
+  Layer& out = layers_.back();
+  const Eigen::Index n = x.cols();
+  return SoftmaxCrossEntropyForward<T>(out.z.leftCols(n), labels, out.a.leftCols(n),
+                                       correct);
+}
+
+template <typename T>
+void Network<T>::Backward(const ConstMatrixRef<T>& x, const int32_t* labels,
+                          MatrixRef<T>* dx) {
+  const Eigen::Index n = x.cols();
+  const int out = num_layers() - 1;
+  SoftmaxCrossEntropyBackward<T>(layers_[out].a.leftCols(n), labels,
+                                 layers_[out].d.leftCols(n));
+  for (int l = out; l >= 0; --l) {
+    Layer& layer = layers_[l];
+    const bool batch_norm = has_batch_norm(l);
+    T* dbias = batch_norm ? nullptr : bias_grad(l).data();
+    if (l == 0) {
+      DenseBackward<T>(weight(l), x, layer.d.leftCols(n), weight_grad(l), dbias, dx);
+      break;
+    }
+    Layer& below = layers_[l - 1];
+    MatrixRef<T> d_below(below.d.leftCols(n));
+    DenseBackward<T>(weight(l), below.a.leftCols(n), layer.d.leftCols(n), weight_grad(l),
+                     dbias, &d_below);
+    // Turn the gradient wrt the layer below's output into its gradient wrt z.
+    if (has_batch_norm(l - 1)) {
+      BatchNormActivationBackward<T>(shape_.activation, below.z.leftCols(n),
+                                     below.a.leftCols(n), AsVector(params_, below.gamma),
+                                     below.inv_std, d_below, AsVector(grads_, below.gamma),
+                                     AsVector(grads_, below.beta));
+    } else {
+      ActivationBackward<T>(shape_.activation, below.a.leftCols(n), d_below, d_below);
+    }
+  }
+}
+
+template <typename T>
+void Network<T>::Predict(const ConstMatrixRef<T>& x, MatrixRef<T> probs) {
+  ForwardHidden(x, /*training=*/false, false);
+  const Eigen::Index n = x.cols();
+  const auto logits = layers_.back().z.leftCols(n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    probs.col(j) = (logits.col(j).array() - logits.col(j).maxCoeff()).exp();
+    probs.col(j) /= probs.col(j).sum();
+  }
+}
+
+template <typename T>
+T Network<T>::EvaluateBatch(const ConstMatrixRef<T>& x, const int32_t* labels,
+                            int64_t* correct) {
+  ForwardHidden(x, /*training=*/false, false);
+  Layer& out = layers_.back();
+  const Eigen::Index n = x.cols();
+  return SoftmaxCrossEntropyForward<T>(out.z.leftCols(n), labels, out.a.leftCols(n),
+                                       correct);
+}
+
+template class Network<float>;
+template class Network<double>;
+
+}  // namespace caviar::trainer

@@ -1,0 +1,216 @@
+// The trainer's operations, each with its forward and backward pass side by
+// side and an explicit cache of what the backward pass needs.
+//
+// Layout: a mini-batch is features x examples, column-major (one column per
+// example), so a dense layer is Z = W * A. Every op is a template over the
+// scalar type: float for training, double for gradient checks.
+//
+// Outputs are written into caller-owned buffers (Eigen::Ref), so nothing here
+// allocates: the network keeps one buffer per cache for the largest batch.
+//
+// Thread-safety: pure functions of their arguments.
+#ifndef CAVIAR_WORKER_TRAINER_OPS_H_
+#define CAVIAR_WORKER_TRAINER_OPS_H_
+
+#include <cmath>
+#include <cstdint>
+
+#include "Eigen/Core"
+
+namespace caviar::trainer {
+
+template <typename T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <typename T>
+using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+template <typename T>
+using MatrixRef = Eigen::Ref<Matrix<T>>;
+template <typename T>
+using ConstMatrixRef = Eigen::Ref<const Matrix<T>>;
+template <typename T>
+using VectorRef = Eigen::Ref<Vector<T>>;
+template <typename T>
+using ConstVectorRef = Eigen::Ref<const Vector<T>>;
+
+enum class Activation { kRelu, kTanh, kSigmoid };
+
+// ---------------------------------------------------------------------------
+// Dense: Z = W * A_prev (+ b). No bias when batch norm follows: its beta
+// plays that role.
+
+template <typename T>
+void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRef<T>& a_prev,
+                  MatrixRef<T> z) {
+  z.noalias() = w * a_prev;
+  if (bias != nullptr) {
+    z.colwise() += Eigen::Map<const Vector<T>>(bias, z.rows());
+  }
+}
+
+// dW = dZ * A_prev^T; db = sum over examples of dZ (if bias != nullptr);
+// dA_prev = W^T * dZ (if d_a_prev != nullptr: the first layer skips it).
+template <typename T>
+void DenseBackward(const ConstMatrixRef<T>& w, const ConstMatrixRef<T>& a_prev,
+                   const ConstMatrixRef<T>& dz, MatrixRef<T> dw, T* dbias,
+                   MatrixRef<T>* d_a_prev) {
+  dw.noalias() = dz * a_prev.transpose();
+  if (dbias != nullptr) {
+    Eigen::Map<Vector<T>>(dbias, dz.rows()) = dz.rowwise().sum();
+  }
+  if (d_a_prev != nullptr) d_a_prev->noalias() = w.transpose() * dz;
+}
+
+// ---------------------------------------------------------------------------
+// Activations. Each derivative is written in terms of the output a = g(z), so
+// the backward pass needs only the activation's output in its cache.
+
+template <typename T, typename In, typename Out>
+void ActivationForward(Activation kind, const In& z, Out&& a) {
+  switch (kind) {
+    case Activation::kRelu:
+      a = z.array().max(T(0));
+      break;
+    case Activation::kTanh:
+      a = z.array().tanh();
+      break;
+    case Activation::kSigmoid:
+      // 1 / (1 + e^-z) overflows gracefully (e^-z = inf gives 0), so it is
+      // stable for every z.
+      a = (T(1) + (-z.array()).exp()).inverse();
+      break;
+  }
+}
+
+// dZ = dA * g'(z), with g' computed from a = g(z).
+template <typename T, typename A, typename DA, typename DZ>
+void ActivationBackward(Activation kind, const A& a, const DA& da, DZ&& dz) {
+  switch (kind) {
+    case Activation::kRelu:
+      dz = (a.array() > T(0)).select(da.array(), T(0));
+      break;
+    case Activation::kTanh:
+      dz = da.array() * (T(1) - a.array().square());
+      break;
+    case Activation::kSigmoid:
+      dz = da.array() * a.array() * (T(1) - a.array());
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Batch norm over the mini-batch, per unit (row):
+//   mu = mean(z), var = mean((z - mu)^2), z_norm = (z - mu) / sqrt(var + eps),
+//   out = gamma * z_norm + beta.
+// Training uses the batch's mu and var and updates the running averages
+//   running = momentum * running + (1 - momentum) * batch
+// (the running variance uses the unbiased batch variance, as PyTorch does);
+// inference uses the running averages only.
+
+// Training forward, fused with the activation that follows:
+//   z (in) is overwritten with z_norm; a = g(gamma * z_norm + beta).
+template <typename T>
+void BatchNormActivationForwardTrain(Activation kind, MatrixRef<T> z,
+                                     const ConstVectorRef<T>& gamma,
+                                     const ConstVectorRef<T>& beta, T eps, T momentum,
+                                     VectorRef<T> running_mean, VectorRef<T> running_var,
+                                     VectorRef<T> inv_std, VectorRef<T> mean_scratch,
+                                     MatrixRef<T> a) {
+  const Eigen::Index n = z.cols();
+  auto& mean = mean_scratch;
+  mean = z.rowwise().sum() / T(n);
+  // Two passes for the variance: one-pass sum of squares loses precision in
+  // float when |mu| >> sigma.
+  inv_std.setZero();
+  for (Eigen::Index j = 0; j < n; ++j) inv_std.array() += (z.col(j) - mean).array().square();
+  const T biased_to_unbiased = n > 1 ? T(n) / T(n - 1) : T(1);
+  running_mean = momentum * running_mean + (T(1) - momentum) * mean;
+  running_var = momentum * running_var +
+                ((T(1) - momentum) * biased_to_unbiased / T(n)) * inv_std;
+  inv_std = (inv_std.array() / T(n) + eps).rsqrt();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    z.col(j) = (z.col(j) - mean).cwiseProduct(inv_std);
+    ActivationForward<T>(kind, z.col(j).cwiseProduct(gamma) + beta, a.col(j));
+  }
+}
+
+// Inference forward: a = g(gamma * (z - running_mean) / sqrt(running_var + eps)
+// + beta), folded into one scale and shift per unit.
+template <typename T>
+void BatchNormActivationForwardInference(Activation kind, const ConstMatrixRef<T>& z,
+                                         const ConstVectorRef<T>& gamma,
+                                         const ConstVectorRef<T>& beta, T eps,
+                                         const ConstVectorRef<T>& running_mean,
+                                         const ConstVectorRef<T>& running_var,
+                                         MatrixRef<T> a) {
+  const Vector<T> scale = gamma.cwiseProduct((running_var.array() + eps).rsqrt().matrix());
+  const Vector<T> shift = beta - scale.cwiseProduct(running_mean);
+  for (Eigen::Index j = 0; j < z.cols(); ++j) {
+    ActivationForward<T>(kind, z.col(j).cwiseProduct(scale) + shift, a.col(j));
+  }
+}
+
+// Backward through the activation and batch norm, fused:
+//   d_out = dA * g'(a)                      (per element)
+//   dbeta = sum_j d_out, dgamma = sum_j d_out * z_norm
+//   dz = gamma * inv_std / n * (n * d_out - dbeta - z_norm * dgamma)
+// d (in) holds dA and is overwritten with dz.
+template <typename T>
+void BatchNormActivationBackward(Activation kind, const ConstMatrixRef<T>& z_norm,
+                                 const ConstMatrixRef<T>& a, const ConstVectorRef<T>& gamma,
+                                 const ConstVectorRef<T>& inv_std, MatrixRef<T> d,
+                                 VectorRef<T> dgamma, VectorRef<T> dbeta) {
+  const Eigen::Index n = d.cols();
+  dgamma.setZero();
+  dbeta.setZero();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    ActivationBackward<T>(kind, a.col(j), d.col(j), d.col(j));
+    dbeta += d.col(j);
+    dgamma += d.col(j).cwiseProduct(z_norm.col(j));
+  }
+  const T inv_n = T(1) / T(n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    d.col(j) = gamma.cwiseProduct(inv_std).cwiseProduct(
+        d.col(j) - inv_n * dbeta - z_norm.col(j).cwiseProduct(inv_n * dgamma));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Softmax cross-entropy over k classes, mean over the batch:
+//   p = softmax(z) computed as exp(z - max z) / sum exp(z - max z),
+//   loss = -mean_j log p[y_j, j], computed as log-sum-exp minus z[y_j, j] so it
+//   never takes the log of an underflowed probability.
+// Backward: dZ = (p - onehot(y)) / n. Returns the loss; `correct` gets the
+// number of columns whose argmax equals the label.
+
+template <typename T>
+T SoftmaxCrossEntropyForward(const ConstMatrixRef<T>& logits, const int32_t* labels,
+                             MatrixRef<T> probs, int64_t* correct) {
+  const Eigen::Index n = logits.cols();
+  double total = 0;
+  int64_t hits = 0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    Eigen::Index argmax;
+    const T max = logits.col(j).maxCoeff(&argmax);
+    probs.col(j) = (logits.col(j).array() - max).exp();
+    const T sum = probs.col(j).sum();
+    probs.col(j) /= sum;
+    total += double(std::log(sum) + max - logits(labels[j], j));
+    hits += (argmax == labels[j]);
+  }
+  if (correct != nullptr) *correct = hits;
+  return T(total / double(n));
+}
+
+// dZ = (p - onehot(y)) / n, written into dz (may alias probs).
+template <typename T>
+void SoftmaxCrossEntropyBackward(const ConstMatrixRef<T>& probs, const int32_t* labels,
+                                 MatrixRef<T> dz) {
+  const Eigen::Index n = probs.cols();
+  const T inv_n = T(1) / T(n);
+  dz = probs * inv_n;
+  for (Eigen::Index j = 0; j < n; ++j) dz(labels[j], j) -= inv_n;
+}
+
+}  // namespace caviar::trainer
+
+#endif  // CAVIAR_WORKER_TRAINER_OPS_H_

@@ -1,0 +1,399 @@
+#include "worker/trainer/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace caviar::trainer {
+namespace {
+
+constexpr char kCheckpointMagic[8] = {'C', 'A', 'V', 'T', 'R', 'N', '0', '1'};
+// Evaluation runs in chunks of this many examples.
+constexpr int64_t kEvalChunk = 1024;
+
+NetworkShape ShapeOf(const TrainerConfig& config, const Dataset& train) {
+  NetworkShape shape;
+  shape.inputs = int(train.num_features());
+  shape.hidden = config.hidden;
+  shape.classes = train.num_classes;
+  shape.activation = config.activation;
+  shape.batch_norm = config.batch_norm;
+  shape.bn_momentum = config.bn_momentum;
+  shape.bn_epsilon = config.bn_epsilon;
+  return shape;
+}
+
+// Appends raw bytes; reads them back with bounds checks.
+class ByteWriter {
+ public:
+  template <typename T>
+  void Put(const T& value) {
+    bytes_.append(reinterpret_cast<const char*>(&value), sizeof value);
+  }
+  template <typename T>
+  void PutArray(const T* data, int64_t count) {
+    Put(count);
+    bytes_.append(reinterpret_cast<const char*>(data), sizeof(T) * size_t(count));
+  }
+  void PutString(const std::string& s) { PutArray(s.data(), int64_t(s.size())); }
+  std::string Take() { return std::move(bytes_); }
+
+ private:
+  std::string bytes_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(absl::string_view bytes) : bytes_(bytes) {}
+  template <typename T>
+  bool Get(T* value) {
+    if (bytes_.size() < sizeof(T)) return false;
+    std::memcpy(value, bytes_.data(), sizeof(T));
+    bytes_.remove_prefix(sizeof(T));
+    return true;
+  }
+  // Reads an array that must have exactly `count` elements.
+  template <typename T>
+  bool GetArray(T* data, int64_t count) {
+    int64_t stored;
+    if (!Get(&stored) || stored != count) return false;
+    const size_t size = sizeof(T) * size_t(count);
+    if (bytes_.size() < size) return false;
+    std::memcpy(data, bytes_.data(), size);
+    bytes_.remove_prefix(size);
+    return true;
+  }
+  bool GetString(std::string* s) {
+    int64_t size;
+    if (!Get(&size) || size < 0 || bytes_.size() < size_t(size)) return false;
+    s->assign(bytes_.data(), size_t(size));
+    bytes_.remove_prefix(size_t(size));
+    return true;
+  }
+  bool done() const { return bytes_.empty(); }
+
+ private:
+  absl::string_view bytes_;
+};
+
+}  // namespace
+
+bool ParseOptimizerKind(absl::string_view name, OptimizerKind* kind) {
+  if (name == "gd" || name == "sgd") *kind = OptimizerKind::kGradientDescent;
+  else if (name == "momentum") *kind = OptimizerKind::kMomentum;
+  else if (name == "rmsprop") *kind = OptimizerKind::kRmsprop;
+  else if (name == "adam") *kind = OptimizerKind::kAdam;
+  else return false;
+  return true;
+}
+
+bool ParseActivation(absl::string_view name, Activation* activation) {
+  if (name == "relu") *activation = Activation::kRelu;
+  else if (name == "tanh") *activation = Activation::kTanh;
+  else if (name == "sigmoid") *activation = Activation::kSigmoid;
+  else return false;
+  return true;
+}
+
+bool ParseLrSchedule(absl::string_view name, LrSchedule* schedule) {
+  if (name == "inverse") *schedule = LrSchedule::kInverse;
+  else if (name == "exponential") *schedule = LrSchedule::kExponential;
+  else if (name == "step") *schedule = LrSchedule::kStep;
+  else return false;
+  return true;
+}
+
+bool ParseInitKind(absl::string_view name, InitKind* init) {
+  if (name == "he") *init = InitKind::kHe;
+  else if (name == "xavier") *init = InitKind::kXavier;
+  else return false;
+  return true;
+}
+
+absl::Status ValidateConfig(const TrainerConfig& config) {
+  auto bad = [](absl::string_view field, auto value, absl::string_view reason) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " ", value, ": ", reason));
+  };
+  for (size_t i = 0; i < config.hidden.size(); ++i) {
+    if (config.hidden[i] < 1 || config.hidden[i] > 1 << 16) {
+      return bad("hidden_units", config.hidden[i], "must be in [1, 65536]");
+    }
+  }
+  if (config.hidden.size() > 64) return bad("layers", config.hidden.size(), "must be <= 64");
+  if (!(config.learning_rate > 0) || !std::isfinite(config.learning_rate)) {
+    return bad("learning_rate", config.learning_rate, "must be a positive number");
+  }
+  const OptimizerSettings& o = config.optimizer;
+  if (!(o.beta1 >= 0 && o.beta1 < 1)) return bad("beta1", o.beta1, "must be in [0, 1)");
+  if (!(o.beta2 >= 0 && o.beta2 < 1)) return bad("beta2", o.beta2, "must be in [0, 1)");
+  if (!(o.epsilon > 0)) return bad("epsilon", o.epsilon, "must be positive");
+  if (!(o.l2 >= 0)) return bad("l2", o.l2, "must be >= 0");
+  if (!(config.bn_momentum >= 0 && config.bn_momentum < 1)) {
+    return bad("bn_momentum", config.bn_momentum, "must be in [0, 1)");
+  }
+  if (!(config.lr_decay >= 0)) return bad("lr_decay", config.lr_decay, "must be >= 0");
+  if (config.lr_schedule == LrSchedule::kStep && config.lr_decay >= 1) {
+    return bad("lr_decay", config.lr_decay, "must be below 1 for the step schedule");
+  }
+  if (config.lr_step_epochs < 1) {
+    return bad("lr_step_epochs", config.lr_step_epochs, "must be >= 1");
+  }
+  if (config.batch_size < 1 || config.batch_size > 1 << 20) {
+    return bad("batch_size", config.batch_size, "must be in [1, 1048576]");
+  }
+  if (config.threads < 1 || config.threads > 1024) {
+    return bad("threads", config.threads, "must be in [1, 1024]");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainerConfig& config,
+                                                         const Dataset& train) {
+  CAVIAR_RETURN_IF_ERROR(ValidateConfig(config));
+  if (train.size() == 0 || train.num_features() == 0) {
+    return absl::InvalidArgumentError("training set is empty");
+  }
+  if (train.num_classes < 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("training set has ", train.num_classes, " classes, needs >= 2"));
+  }
+  std::unique_ptr<Trainer> trainer(new Trainer(config, ShapeOf(config, train)));
+  trainer->FitStandardization(train);
+  return trainer;
+}
+
+Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
+    : config_(config),
+      network_(shape),
+      optimizer_(config.optimizer, network_.slots()),
+      // Shuffling has its own stream so that it does not depend on the
+      // network's size.
+      shuffle_random_(config.seed ^ 0x9e3779b97f4a7c15ULL),
+      base_learning_rate_(config.learning_rate) {
+  network_.Initialize(config.init, config.seed);
+  network_.Reserve(config.batch_size);
+  batch_.resize(shape.inputs, config.batch_size);
+  batch_labels_.resize(config.batch_size);
+}
+
+void Trainer::FitStandardization(const Dataset& train) {
+  const Eigen::VectorXd sum = train.features.cast<double>().rowwise().sum();
+  const Eigen::VectorXd mean = sum / double(train.size());
+  Eigen::VectorXd var = Eigen::VectorXd::Zero(mean.size());
+  for (int64_t j = 0; j < train.size(); ++j) {
+    var += (train.features.col(j).cast<double>() - mean).array().square().matrix();
+  }
+  var /= double(train.size());
+  feature_mean_ = mean.cast<float>();
+  // A constant feature (e.g. an always-black border pixel) maps to 0.
+  feature_inv_std_ = (var.array() > 1e-12).select(var.array().rsqrt(), 0.0).matrix().cast<float>();
+}
+
+void Trainer::GatherBatch(const Dataset& data, const int64_t* indices, int64_t n) {
+  for (int64_t j = 0; j < n; ++j) {
+    batch_.col(j) =
+        (data.features.col(indices[j]) - feature_mean_).cwiseProduct(feature_inv_std_);
+    batch_labels_[j] = data.labels[indices[j]];
+  }
+}
+
+double Trainer::CurrentLearningRate() const {
+  const int e = epoch_ - schedule_start_epoch_;
+  switch (config_.lr_schedule) {
+    case LrSchedule::kInverse:
+      return base_learning_rate_ / (1.0 + config_.lr_decay * e);
+    case LrSchedule::kExponential:
+      return base_learning_rate_ * std::exp(-config_.lr_decay * e);
+    case LrSchedule::kStep:
+      return base_learning_rate_ *
+             std::pow(1.0 - config_.lr_decay, double(e / config_.lr_step_epochs));
+  }
+  return base_learning_rate_;
+}
+
+void Trainer::SetLearningRate(double learning_rate) {
+  base_learning_rate_ = learning_rate;
+  schedule_start_epoch_ = epoch_;
+}
+
+TrainResult Trainer::Train(const Dataset& train, const Dataset& dev, int epochs,
+                           const EpochCallback& on_epoch,
+                           const std::function<bool()>& should_stop) {
+  using Clock = std::chrono::steady_clock;
+  Eigen::setNbThreads(config_.threads);
+  TrainResult result;
+  const int64_t n = train.size();
+  if (int64_t(order_.size()) != n) {
+    order_.resize(n);
+    for (int64_t i = 0; i < n; ++i) order_[i] = i;
+  }
+  const int64_t batch_size = config_.batch_size;
+  for (int e = 0; e < epochs; ++e) {
+    const auto start = Clock::now();
+    const double lr = CurrentLearningRate();
+    shuffle_random_.Shuffle(order_);
+    double loss_sum = 0;
+    int64_t correct_sum = 0;
+    int64_t batches = 0;
+    for (int64_t begin = 0; begin < n; begin += batch_size) {
+      if (should_stop && should_stop()) {
+        result.outcome = TrainResult::Outcome::kStopped;
+        result.message = absl::StrCat("stop requested in epoch ", epoch_ + 1);
+        return result;
+      }
+      const int64_t m = std::min(batch_size, n - begin);
+      GatherBatch(train, order_.data() + begin, m);
+      int64_t correct = 0;
+      const auto x = batch_.leftCols(m);
+      const float loss = network_.ForwardTrain(x, batch_labels_.data(), true, &correct);
+      if (!std::isfinite(loss)) {
+        result.outcome = TrainResult::Outcome::kDiverged;
+        result.message = absl::StrCat("loss is ", loss, " at step ", optimizer_.steps() + 1,
+                                      " (epoch ", epoch_ + 1, ")");
+        return result;
+      }
+      network_.Backward(x, batch_labels_.data(), nullptr);
+      optimizer_.Step(network_.params(), network_.grads(), lr);
+      loss_sum += loss;
+      correct_sum += correct;
+      ++batches;
+    }
+    ++epoch_;
+    ++result.epochs_completed;
+    EpochMetrics metrics;
+    metrics.epoch = epoch_;
+    metrics.steps = optimizer_.steps();
+    metrics.learning_rate = lr;
+    metrics.train_loss = loss_sum / double(batches);
+    metrics.train_accuracy = double(correct_sum) / double(n);
+    if (dev.size() > 0) {
+      const Evaluation eval = Evaluate(dev);
+      metrics.dev_loss = eval.loss;
+      metrics.dev_accuracy = eval.accuracy;
+      if (!std::isfinite(eval.loss)) {
+        result.outcome = TrainResult::Outcome::kDiverged;
+        result.message = absl::StrCat("dev loss is ", eval.loss, " after epoch ", epoch_);
+        return result;
+      }
+    }
+    metrics.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (on_epoch) {
+      const EpochDecision decision = on_epoch(metrics);
+      if (decision.learning_rate) SetLearningRate(*decision.learning_rate);
+      if (decision.stop) {
+        result.outcome = TrainResult::Outcome::kStopped;
+        result.message = absl::StrCat("stopped after epoch ", epoch_);
+        return result;
+      }
+    }
+  }
+  return result;
+}
+
+Evaluation Trainer::Evaluate(const Dataset& data) {
+  Evaluation eval;
+  if (data.size() == 0) return eval;
+  const int64_t chunk = std::min<int64_t>(kEvalChunk, data.size());
+  Matrix<float> x(feature_mean_.size(), chunk);
+  std::vector<int64_t> indices(chunk);
+  double loss_sum = 0;
+  int64_t correct_sum = 0;
+  for (int64_t begin = 0; begin < data.size(); begin += chunk) {
+    const int64_t m = std::min(chunk, data.size() - begin);
+    for (int64_t j = 0; j < m; ++j) {
+      x.col(j) = (data.features.col(begin + j) - feature_mean_).cwiseProduct(feature_inv_std_);
+    }
+    int64_t correct = 0;
+    const float loss =
+        network_.EvaluateBatch(x.leftCols(m), data.labels.data() + begin, &correct);
+    loss_sum += double(loss) * double(m);
+    correct_sum += correct;
+  }
+  eval.loss = loss_sum / double(data.size());
+  eval.accuracy = double(correct_sum) / double(data.size());
+  return eval;
+}
+
+std::string Trainer::SaveState() const {
+  ByteWriter out;
+  out.PutArray(kCheckpointMagic, sizeof kCheckpointMagic);
+  auto put_vector = [&out](const Vector<float>& v) { out.PutArray(v.data(), v.size()); };
+  Network<float>& net = const_cast<Network<float>&>(network_);
+  Optimizer<float>& opt = const_cast<Optimizer<float>&>(optimizer_);
+  put_vector(net.params());
+  put_vector(net.running_stats());
+  out.Put(int32_t(opt.settings().kind));
+  out.Put(opt.steps());
+  put_vector(opt.first_moment());
+  put_vector(opt.second_moment());
+  out.Put(base_learning_rate_);
+  out.Put(int32_t(schedule_start_epoch_));
+  out.Put(int32_t(epoch_));
+  std::ostringstream engine;
+  engine << const_cast<Random&>(shuffle_random_).engine();
+  out.PutString(engine.str());
+  out.PutArray(order_.data(), int64_t(order_.size()));
+  return out.Take();
+}
+
+absl::Status Trainer::RestoreState(absl::string_view bytes) {
+  ByteReader in(bytes);
+  auto corrupt = [](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a checkpoint of this trainer: ", what));
+  };
+  char magic[sizeof kCheckpointMagic];
+  if (!in.GetArray(magic, sizeof magic) ||
+      std::memcmp(magic, kCheckpointMagic, sizeof magic) != 0) {
+    return corrupt("bad magic");
+  }
+  // Read into copies first so that a bad checkpoint changes nothing.
+  Vector<float> params(network_.params().size());
+  Vector<float> running(network_.running_stats().size());
+  Vector<float> first(optimizer_.first_moment().size());
+  Vector<float> second(optimizer_.second_moment().size());
+  int32_t kind, schedule_start, epoch;
+  int64_t steps;
+  double base_lr;
+  std::string engine_text;
+  int64_t order_size;
+  if (!in.GetArray(params.data(), params.size())) return corrupt("parameter count differs");
+  if (!in.GetArray(running.data(), running.size())) return corrupt("running averages differ");
+  if (!in.Get(&kind) || kind != int32_t(optimizer_.settings().kind)) {
+    return corrupt("optimizer differs");
+  }
+  if (!in.Get(&steps) || !in.GetArray(first.data(), first.size()) ||
+      !in.GetArray(second.data(), second.size())) {
+    return corrupt("optimizer state differs");
+  }
+  if (!in.Get(&base_lr) || !in.Get(&schedule_start) || !in.Get(&epoch) ||
+      !in.GetString(&engine_text)) {
+    return corrupt("truncated");
+  }
+  ByteReader peek = in;
+  if (!peek.Get(&order_size) || order_size < 0) return corrupt("truncated");
+  std::vector<int64_t> order(order_size);
+  if (!in.GetArray(order.data(), order_size) || !in.done()) return corrupt("truncated");
+  std::istringstream engine_in(engine_text);
+  std::mt19937_64 engine;
+  if (!(engine_in >> engine)) return corrupt("bad shuffle state");
+
+  network_.params() = params;
+  network_.running_stats() = running;
+  optimizer_.set_steps(steps);
+  optimizer_.first_moment() = first;
+  optimizer_.second_moment() = second;
+  base_learning_rate_ = base_lr;
+  schedule_start_epoch_ = schedule_start;
+  epoch_ = epoch;
+  shuffle_random_.engine() = engine;
+  order_ = std::move(order);
+  return absl::OkStatus();
+}
+
+}  // namespace caviar::trainer

@@ -1,0 +1,151 @@
+// Trainer: trains a Network<float> on a Dataset with mini-batches, an
+// optimizer and a learning-rate schedule, reporting each epoch.
+//
+//   TrainerConfig config;  config.hidden = {256, 256};
+//   CAVIAR_ASSIGN_OR_RETURN(auto trainer, Trainer::Create(config, train));
+//   TrainResult result = trainer->Train(train, dev, epochs, on_epoch, should_stop);
+//
+// - Inputs are standardized with the training set's per-feature mean and
+//   variance (fitted in Create), applied to every batch and evaluation set.
+// - Mini-batches are reshuffled each epoch from the seed; the last batch of an
+//   epoch may be smaller.
+// - train_loss/train_accuracy are means over the epoch's mini-batches (in
+//   training mode, as the batches were seen); dev metrics use inference mode.
+// - A NaN/inf batch loss ends training with Outcome::kDiverged.
+// - The learning rate of epoch e (0-based, since the last SetLearningRate) is
+//     inverse:     lr / (1 + decay * e)
+//     exponential: lr * exp(-decay * e)
+//     step:        lr * (1 - decay)^floor(e / step_epochs)
+//
+// Thread-safety: not thread-safe; one Trainer per thread. `threads` sets the
+// process-wide Eigen thread count used by the matrix products.
+#ifndef CAVIAR_WORKER_TRAINER_TRAINER_H_
+#define CAVIAR_WORKER_TRAINER_TRAINER_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include "absl/strings/string_view.h"
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "worker/trainer/data.h"
+#include "worker/trainer/network.h"
+#include "worker/trainer/optimizer.h"
+#include "worker/trainer/random.h"
+
+namespace caviar::trainer {
+
+enum class LrSchedule { kInverse, kExponential, kStep };
+
+// The library's own settings (the worker maps study specs onto it).
+struct TrainerConfig {
+  std::vector<int> hidden = {256, 256};
+  Activation activation = Activation::kRelu;
+  bool batch_norm = true;
+  double bn_momentum = 0.9;
+  double bn_epsilon = 1e-5;
+  InitKind init = InitKind::kHe;
+  OptimizerSettings optimizer;
+  double learning_rate = 1e-3;
+  LrSchedule lr_schedule = LrSchedule::kInverse;
+  double lr_decay = 0;
+  int lr_step_epochs = 1;
+  int batch_size = 128;
+  uint64_t seed = 1;
+  int threads = 1;
+};
+
+// Names as used in study specs ("adam", "relu", ...); false if unknown.
+bool ParseOptimizerKind(absl::string_view name, OptimizerKind* kind);
+bool ParseActivation(absl::string_view name, Activation* activation);
+bool ParseLrSchedule(absl::string_view name, LrSchedule* schedule);
+bool ParseInitKind(absl::string_view name, InitKind* init);
+
+// INVALID_ARGUMENT naming the setting and the reason.
+absl::Status ValidateConfig(const TrainerConfig& config);
+
+struct EpochMetrics {
+  int epoch = 0;      // 1-based, counted over all Train calls.
+  int64_t steps = 0;  // Optimizer steps so far.
+  double learning_rate = 0;
+  double train_loss = 0;
+  double train_accuracy = 0;
+  double dev_loss = 0;
+  double dev_accuracy = 0;
+  double seconds = 0;  // Wall time of this epoch (training and evaluation).
+};
+
+struct EpochDecision {
+  bool stop = false;
+  std::optional<double> learning_rate;  // New base learning rate from now on.
+};
+
+using EpochCallback = std::function<EpochDecision(const EpochMetrics&)>;
+
+struct Evaluation {
+  double loss = 0;
+  double accuracy = 0;
+};
+
+struct TrainResult {
+  enum class Outcome { kCompleted, kStopped, kDiverged };
+  Outcome outcome = Outcome::kCompleted;
+  int epochs_completed = 0;  // In this call.
+  std::string message;       // Why it stopped or diverged.
+};
+
+class Trainer {
+ public:
+  // INVALID_ARGUMENT for a bad config or an empty training set.
+  static absl::StatusOr<std::unique_ptr<Trainer>> Create(const TrainerConfig& config,
+                                                         const Dataset& train);
+
+  // Runs up to `epochs` more epochs. `on_epoch` (optional) is called after
+  // each; `should_stop` (optional) is polled between mini-batches.
+  TrainResult Train(const Dataset& train, const Dataset& dev, int epochs,
+                    const EpochCallback& on_epoch,
+                    const std::function<bool()>& should_stop = nullptr);
+
+  // Inference-mode loss and accuracy.
+  Evaluation Evaluate(const Dataset& data);
+
+  // Takes effect from the next epoch; restarts the decay schedule there.
+  void SetLearningRate(double learning_rate);
+  double CurrentLearningRate() const;
+
+  // Network parameters, running averages, optimizer state, schedule, epoch
+  // and shuffling state, as bytes; RestoreState brings back exactly that
+  // state (INVALID_ARGUMENT if the bytes are not a checkpoint of a trainer
+  // with the same shape and optimizer).
+  std::string SaveState() const;
+  absl::Status RestoreState(absl::string_view bytes);
+
+  Network<float>& network() { return network_; }
+  const TrainerConfig& config() const { return config_; }
+  int epoch() const { return epoch_; }
+
+ private:
+  Trainer(const TrainerConfig& config, const NetworkShape& shape);
+  void FitStandardization(const Dataset& train);
+  // Standardized copies of the columns `indices[0..n)` into batch_.
+  void GatherBatch(const Dataset& data, const int64_t* indices, int64_t n);
+
+  TrainerConfig config_;
+  Network<float> network_;
+  Optimizer<float> optimizer_;
+  Random shuffle_random_;
+  Eigen::VectorXf feature_mean_;
+  Eigen::VectorXf feature_inv_std_;
+  Matrix<float> batch_;
+  std::vector<int32_t> batch_labels_;
+  std::vector<int64_t> order_;
+  double base_learning_rate_ = 0;
+  int schedule_start_epoch_ = 0;
+  int epoch_ = 0;
+};
+
+}  // namespace caviar::trainer
+
+#endif  // CAVIAR_WORKER_TRAINER_TRAINER_H_
