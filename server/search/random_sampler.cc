@@ -3,9 +3,9 @@
 // random, not grid, because it tries as many values of each parameter as
 // there are trials.
 #include <memory>
-#include <random>
 
 #include "server/search/options.h"
+#include "server/search/random.h"
 #include "server/search/sampler.h"
 #include "server/search/samplers.h"
 
@@ -15,11 +15,10 @@ namespace {
 class RandomSampler : public Sampler {
  public:
   absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
-    std::mt19937_64 rng(context.seed);
-    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    Rng rng(context.seed);
     Suggestion s;
     s.unit.resize(context.space->size());
-    for (double& u : s.unit) u = uniform(rng);
+    for (double& u : s.unit) u = UnitDouble(rng);
     return s;
   }
 };

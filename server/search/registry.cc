@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/search/finite.h"
 #include "server/search/sampler.h"
 #include "server/search/samplers.h"
 
@@ -13,7 +14,11 @@ namespace {
 
 const std::map<std::string, SamplerFactory>& Registry() {
   static const auto* const registry = new std::map<std::string, SamplerFactory>{
+      {"coarse_to_fine", NewCoarseToFineSampler},
+      {"grid", NewGridSampler},
+      {"quasi_random", NewQuasiRandomSampler},
       {"random", NewRandomSampler},
+      {"tpe", NewTpeSampler},
   };
   return *registry;
 }
@@ -29,7 +34,10 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
         absl::StrCat("algorithm.name: unknown algorithm \"", name,
                      "\" (known: ", absl::StrJoin(SamplerNames(), ", "), ")"));
   }
-  return it->second(space, algorithm.options());
+  absl::StatusOr<std::unique_ptr<Sampler>> sampler = it->second(space, algorithm.options());
+  if (!sampler.ok() || space.TotalCardinality() == 0) return sampler;
+  // Finite space: no sampler proposes a configuration the study already has.
+  return GuardFiniteSpace(space, *std::move(sampler));
 }
 
 std::vector<std::string> SamplerNames() {

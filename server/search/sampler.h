@@ -47,7 +47,8 @@ struct SampleContext {
   // Every trial of the study so far, in id order (running ones included).
   absl::Span<const TrialPoint> trials;
   // Regions recorded so far (coarse-to-fine), oldest first.
-  absl::Span<const caviar::v1::Region> regions;
+  // (Never null when called by the scheduler.)
+  const google::protobuf::RepeatedPtrField<caviar::v1::Region>* regions = nullptr;
   // Seed for this suggestion: a mix of the study seed and trial_index.
   uint64_t seed = 0;
   // Number of trials the study had before this one.

@@ -12,6 +12,14 @@ namespace caviar::search {
 
 absl::StatusOr<std::unique_ptr<Sampler>> NewRandomSampler(
     const SearchSpace& space, const google::protobuf::Struct& options);
+absl::StatusOr<std::unique_ptr<Sampler>> NewGridSampler(
+    const SearchSpace& space, const google::protobuf::Struct& options);
+absl::StatusOr<std::unique_ptr<Sampler>> NewQuasiRandomSampler(
+    const SearchSpace& space, const google::protobuf::Struct& options);
+absl::StatusOr<std::unique_ptr<Sampler>> NewCoarseToFineSampler(
+    const SearchSpace& space, const google::protobuf::Struct& options);
+absl::StatusOr<std::unique_ptr<Sampler>> NewTpeSampler(
+    const SearchSpace& space, const google::protobuf::Struct& options);
 
 }  // namespace caviar::search
 

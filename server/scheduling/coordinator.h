@@ -1,0 +1,138 @@
+// Coordinator: the scheduling layer of caviar-coordinator. Owns every study's
+// state in memory (loaded from the Store at Create, written through on every
+// change), hands out trial leases, takes progress reports and completions,
+// expires leases, and ends studies. No gRPC here: server/rpc translates.
+//
+// Durability: every method that changes state commits to the Store before
+// it changes memory or returns; when it returns OK the change survives a
+// kill -9. A failed commit changes nothing and returns the Store's error.
+//
+// Thread-safety: all methods are safe to call concurrently (one mutex; the
+// hot paths are O(1) or O(running trials) in the size of a study's history).
+//
+// Status codes:
+//   INVALID_ARGUMENT     bad spec (names the field) or bad request field.
+//   ALREADY_EXISTS       CreateStudy with a taken name.
+//   NOT_FOUND            unknown study or trial id.
+//   FAILED_PRECONDITION  report/complete with a stale lease (expired, taken
+//                        over, or not this worker's); StopStudy on an ended
+//                        study.
+//   INTERNAL/UNAVAILABLE from the Store.
+#ifndef CAVIAR_SERVER_SCHEDULING_COORDINATOR_H_
+#define CAVIAR_SERVER_SCHEDULING_COORDINATOR_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "caviar/v1/service.pb.h"
+#include "caviar/v1/study.pb.h"
+#include "caviar/v1/trial.pb.h"
+#include "common/clock.h"
+#include "server/scheduling/spec_validation.h"
+#include "storage/store.h"
+
+namespace caviar::scheduling {
+
+struct CoordinatorOptions {
+  // Lease of a trial when its study's trial_policy.lease_seconds is 0.
+  absl::Duration default_lease = absl::Seconds(60);
+  // Retries after lost leases when trial_policy.max_retries is 0 and unset.
+  int default_max_retries = 2;
+  // What SuggestTrial tells an idle worker to wait before asking again.
+  absl::Duration idle_retry_after = absl::Milliseconds(500);
+  ObjectiveValidator objective_validator;
+};
+
+class StudyRuntime;
+
+class Coordinator {
+ public:
+  // Loads every study and trial from `store`. Trials found ACTIVE get a fresh
+  // lease from now (their workers could not report while we were down).
+  // `store` and `clock` must outlive the coordinator.
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(
+      storage::Store* store, Clock* clock, CoordinatorOptions options);
+  ~Coordinator();
+
+  // ---- users
+  absl::StatusOr<caviar::v1::Study> CreateStudy(const caviar::v1::StudySpec& spec);
+  absl::StatusOr<caviar::v1::Study> GetStudy(const std::string& name);
+  std::vector<caviar::v1::Study> ListStudies();
+  absl::StatusOr<caviar::v1::Study> StopStudy(const std::string& name,
+                                              const std::string& reason);
+  absl::StatusOr<caviar::v1::ListTrialsResponse> ListTrials(
+      const caviar::v1::ListTrialsRequest& request);
+  absl::StatusOr<caviar::v1::Trial> GetTrial(int64_t id);
+  // Best finished (SUCCEEDED) trials by objective, best first.
+  absl::StatusOr<std::vector<caviar::v1::Trial>> BestTrials(const std::string& study,
+                                                            int top);
+
+  // ---- workers
+  // A worker that asks again while it holds an ACTIVE trial gets that trial
+  // back (retries are idempotent). Otherwise: a PENDING trial (lost lease or
+  // enqueued) if any, else a new sampled one, in an active study with room.
+  absl::StatusOr<caviar::v1::SuggestTrialResponse> SuggestTrial(
+      const caviar::v1::SuggestTrialRequest& request);
+  absl::StatusOr<caviar::v1::ReportProgressResponse> ReportProgress(
+      const caviar::v1::ReportProgressRequest& request);
+  absl::StatusOr<caviar::v1::Trial> CompleteTrial(
+      const caviar::v1::CompleteTrialRequest& request);
+
+  // ---- maintenance
+  // Expired leases: back to PENDING (attempt kept; the next lease is
+  // attempt + 1), or FAILED once attempts exceed 1 + max_retries; a trial
+  // already told to stop becomes STOPPED. Returns how many trials it changed.
+  // Called by the server every second, and by tests with a FakeClock.
+  absl::StatusOr<int> ExpireLeases();
+
+ private:
+  Coordinator(storage::Store* store, Clock* clock, CoordinatorOptions options);
+  absl::Status Load();
+
+  StudyRuntime* FindStudy(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<caviar::v1::Trial*> FindTrial(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<caviar::v1::Trial*> FindLeasedTrial(int64_t id, const std::string& worker,
+                                                     int32_t attempt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration LeaseOf(const StudyRuntime& study) const;
+  int MaxRetriesOf(const StudyRuntime& study) const;
+
+  // Hands a trial of `study` to `worker` if it has room; nullptr otherwise.
+  absl::StatusOr<caviar::v1::Trial*> LeaseFrom(StudyRuntime& study,
+                                               const std::string& worker)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the study when its budget is spent or its sampler is exhausted.
+  absl::Status MaybeCompleteStudy(StudyRuntime& study) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  caviar::v1::Study StudyView(const StudyRuntime& study) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ExpireLeasesLocked(StudyRuntime& study, int* changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  storage::Store* const store_;
+  Clock* const clock_;
+  const CoordinatorOptions options_;
+
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<StudyRuntime>> studies_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, StudyRuntime*> studies_by_name_ ABSL_GUARDED_BY(mu_);
+  struct TrialSlot {
+    StudyRuntime* study;
+    size_t index;  // In study->trials.
+  };
+  absl::flat_hash_map<int64_t, TrialSlot> trials_by_id_ ABSL_GUARDED_BY(mu_);
+  // The trial each worker holds, for idempotent SuggestTrial.
+  absl::flat_hash_map<std::string, int64_t> trial_of_worker_ ABSL_GUARDED_BY(mu_);
+  int64_t last_trial_id_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t next_study_ ABSL_GUARDED_BY(mu_) = 0;  // Round-robin over studies.
+};
+
+}  // namespace caviar::scheduling
+
+#endif  // CAVIAR_SERVER_SCHEDULING_COORDINATOR_H_

@@ -1,0 +1,213 @@
+// coarse_to_fine: the course notes' scheme, automated. Round 0 samples the
+// whole unit cube; once every trial of a round has finished, the next
+// round's region is the bounding box of the best `top_fraction` of the
+// finished trials inside the current region (any round), widened on each
+// side by `margin` times the current region's width, stretched to whole bins
+// for discrete parameters, and clipped to the current region. Regions live
+// in the unit cube, so a LOG parameter zooms by decades.
+//
+// Each round samples its region with a scrambled Halton sequence (even
+// coverage with few trials) seeded by the study seed and the round. The
+// region of a new round rides on Suggestion.new_region; the scheduler
+// records it, and the latest recorded region is the current one. A region
+// the user recorded (origin "refine", e.g. `caviar refine`) is honoured the
+// same way: the next trials sample inside it with its round number.
+// Parameters a region does not name keep the previous region's bounds.
+//
+// While a round's quota is handed out and some of its trials still run:
+// UNAVAILABLE. After the last round: OUT_OF_RANGE.
+//
+// Options: rounds (int, default 4), trials_per_round (int, default 25),
+// top_fraction (double in [0.001, 1], default 0.2), margin (double in [0, 1],
+// default 0.1).
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "server/search/halton.h"
+#include "server/search/options.h"
+#include "server/search/sampler.h"
+#include "server/search/samplers.h"
+
+namespace caviar::search {
+namespace {
+
+using caviar::v1::TrialState;
+
+struct Box {
+  std::vector<double> lo;
+  std::vector<double> hi;
+};
+
+bool Finished(TrialState state) {
+  return state == caviar::v1::SUCCEEDED || state == caviar::v1::FAILED ||
+         state == caviar::v1::STOPPED;
+}
+
+Box FullBox(int d) { return Box{std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)}; }
+
+// The latest region, each parameter it does not name inherited from the one
+// before it.
+Box ResolveRegions(const SearchSpace& space,
+                   const google::protobuf::RepeatedPtrField<caviar::v1::Region>& regions) {
+  Box box = FullBox(space.size());
+  for (const caviar::v1::Region& region : regions) {
+    for (int i = 0; i < space.size(); ++i) {
+      const std::string& name = space.parameter(i).name();
+      auto lo = region.lo().find(name);
+      auto hi = region.hi().find(name);
+      if (lo == region.lo().end() || hi == region.hi().end()) continue;
+      double l = std::clamp(lo->second, 0.0, 1.0), h = std::clamp(hi->second, 0.0, 1.0);
+      if (l > h) std::swap(l, h);
+      box.lo[i] = l;
+      box.hi[i] = h;
+    }
+  }
+  return box;
+}
+
+bool Inside(const Box& box, absl::Span<const double> unit) {
+  constexpr double kSlack = 1e-9;
+  for (size_t i = 0; i < box.lo.size(); ++i) {
+    if (unit[i] < box.lo[i] - kSlack || unit[i] > box.hi[i] + kSlack) return false;
+  }
+  return true;
+}
+
+caviar::v1::Region ToRegion(const SearchSpace& space, const Box& box, int round) {
+  caviar::v1::Region region;
+  region.set_round(round);
+  region.set_origin("sampler");
+  for (int i = 0; i < space.size(); ++i) {
+    (*region.mutable_lo())[space.parameter(i).name()] = box.lo[i];
+    (*region.mutable_hi())[space.parameter(i).name()] = box.hi[i];
+  }
+  return region;
+}
+
+class CoarseToFineSampler : public Sampler {
+ public:
+  CoarseToFineSampler(int64_t rounds, int64_t trials_per_round, double top_fraction,
+                      double margin)
+      : rounds_(rounds),
+        trials_per_round_(trials_per_round),
+        top_fraction_(top_fraction),
+        margin_(margin) {}
+
+  absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
+    const SearchSpace& space = *context.space;
+    if (context.regions == nullptr || context.regions->empty()) {
+      Box box = FullBox(space.size());
+      Suggestion s = Sample(context, box, 0, CountInRound(context, 0));
+      s.new_region = ToRegion(space, box, 0);
+      return s;
+    }
+    const Box box = ResolveRegions(space, *context.regions);
+    const int round = context.regions->rbegin()->round();
+    const int64_t in_round = CountInRound(context, round);
+    if (in_round < trials_per_round_) return Sample(context, box, round, in_round);
+
+    int64_t running = 0;
+    for (const TrialPoint& t : context.trials) {
+      if (t.round == round && !Finished(t.state)) ++running;
+    }
+    if (running > 0) {
+      return absl::UnavailableError(absl::StrCat(
+          "coarse_to_fine: round ", round, " has handed out its ", in_round,
+          " trials; waiting for ", running, " of them to finish"));
+    }
+    if (round + 1 >= rounds_) {
+      return absl::OutOfRangeError(
+          absl::StrCat("coarse_to_fine: round ", round, " was the last (rounds = ", rounds_, ")"));
+    }
+    const Box next = NextBox(space, box, context.trials);
+    Suggestion s = Sample(context, next, round + 1, 0);
+    s.new_region = ToRegion(space, next, round + 1);
+    return s;
+  }
+
+ private:
+  static int64_t CountInRound(const SampleContext& context, int round) {
+    int64_t n = 0;
+    for (const TrialPoint& t : context.trials) n += t.round == round;
+    return n;
+  }
+
+  Suggestion Sample(const SampleContext& context, const Box& box, int round,
+                    int64_t index) const {
+    const uint64_t seed = context.spec != nullptr ? context.spec->seed() : 0;
+    const int d = context.space->size();
+    ScrambledHalton halton(d, MixSeed(seed, static_cast<uint64_t>(round)));
+    Suggestion s;
+    s.round = round;
+    s.unit.resize(d);
+    halton.Point(static_cast<uint64_t>(index), absl::MakeSpan(s.unit));
+    for (int i = 0; i < d; ++i) s.unit[i] = box.lo[i] + s.unit[i] * (box.hi[i] - box.lo[i]);
+    return s;
+  }
+
+  Box NextBox(const SearchSpace& space, const Box& box,
+              absl::Span<const TrialPoint> trials) const {
+    std::vector<const TrialPoint*> finished;
+    for (const TrialPoint& t : trials) {
+      if (Finished(t.state) && t.loss.has_value() && std::isfinite(*t.loss) &&
+          t.unit.size() == box.lo.size() && Inside(box, t.unit)) {
+        finished.push_back(&t);
+      }
+    }
+    if (finished.empty()) return box;  // Nothing to zoom on: sample it again.
+    std::stable_sort(finished.begin(), finished.end(),
+                     [](const TrialPoint* a, const TrialPoint* b) { return *a->loss < *b->loss; });
+    const size_t n = finished.size();
+    size_t top = static_cast<size_t>(std::ceil(top_fraction_ * static_cast<double>(n)));
+    top = std::min(n, std::max<size_t>(top, 2));
+    const int d = space.size();
+    Box next{std::vector<double>(d, 1.0), std::vector<double>(d, 0.0)};
+    for (size_t k = 0; k < top; ++k) {
+      for (int i = 0; i < d; ++i) {
+        next.lo[i] = std::min(next.lo[i], finished[k]->unit[i]);
+        next.hi[i] = std::max(next.hi[i], finished[k]->unit[i]);
+      }
+    }
+    for (int i = 0; i < d; ++i) {
+      const double width = box.hi[i] - box.lo[i];
+      double lo = next.lo[i] - margin_ * width;
+      double hi = next.hi[i] + margin_ * width;
+      const int64_t bins = space.Cardinality(i);
+      if (bins > 0) {  // Whole bins, so every value in the box stays reachable.
+        const double b = static_cast<double>(bins);
+        lo = std::floor(std::max(lo, 0.0) * b) / b;
+        hi = std::min(1.0, std::floor(std::min(hi, 1.0) * b) / b + 1.0 / b);
+      }
+      next.lo[i] = std::max(lo, box.lo[i]);
+      next.hi[i] = std::min(hi, box.hi[i]);
+    }
+    return next;
+  }
+
+  const int64_t rounds_;
+  const int64_t trials_per_round_;
+  const double top_fraction_;
+  const double margin_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sampler>> NewCoarseToFineSampler(
+    const SearchSpace& space, const google::protobuf::Struct& options) {
+  (void)space;
+  Options o(options, "algorithm.options");
+  CAVIAR_RETURN_IF_ERROR(
+      o.CheckKnownKeys({"rounds", "trials_per_round", "top_fraction", "margin"}));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t rounds, o.Int("rounds", 4, 1, 1000));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t per_round, o.Int("trials_per_round", 25, 1, 1000000));
+  CAVIAR_ASSIGN_OR_RETURN(double top_fraction, o.Double("top_fraction", 0.2, 0.001, 1.0));
+  CAVIAR_ASSIGN_OR_RETURN(double margin, o.Double("margin", 0.1, 0.0, 1.0));
+  return std::make_unique<CoarseToFineSampler>(rounds, per_round, top_fraction, margin);
+}
+
+}  // namespace caviar::search

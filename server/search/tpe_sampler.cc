@@ -1,0 +1,314 @@
+// tpe: tree-structured Parzen estimator (Bergstra et al. 2011) on the unit
+// cube.
+//
+// After n_startup finished trials drawn at random, each suggestion splits
+// the trials by loss into the best ceil(gamma * n) (at most 25), "good", and
+// the rest, "bad"; fits a Parzen estimator (a mixture of one kernel per trial
+// plus a wide prior kernel of weight prior_weight) to each; draws
+// n_ei_candidates points from the good one and returns the one maximizing
+// l(x) / g(x), which maximizes expected improvement.
+//
+// Kernels: a normal truncated to [0, 1] for continuous parameters; its mass
+// over the value's bin for integer and discrete ones (ordered); for a
+// categorical one, its own category with weight 1 plus prior_weight / m
+// spread over all categories (m = kernels in the estimator). Bandwidth
+// (per dimension, Scott-like): 0.2 * n^(-1 / (d + 4)), clipped to
+// [1 / min(100, n + 1), 1]. multivariate = true (default) uses products of
+// kernels (captures interactions, e.g. Branin's valley); false multiplies
+// per-parameter mixtures, as Optuna's default does.
+//
+// Trials still running (PENDING or ACTIVE) get a constant liar: the worst
+// (default) or mean observed loss, so they count as bad and parallel workers
+// are pushed away from points already being evaluated. Failed trials
+// without a loss are ignored.
+//
+// Options: n_startup (int, default 10), n_ei_candidates (int, default 24),
+// gamma (double in (0, 1], default 0.1), prior_weight (double > 0, default
+// 1), liar ("worst" | "mean" | "none", default "worst"), multivariate (bool,
+// default true), bandwidth (double, default 0.2).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <numeric>
+
+#include "common/status_macros.h"
+#include "server/search/finite.h"
+#include "server/search/options.h"
+#include "server/search/random.h"
+#include "server/search/sampler.h"
+#include "server/search/samplers.h"
+
+namespace caviar::search {
+namespace {
+
+constexpr int kMaxGood = 25;
+constexpr double kLogSqrt2Pi = 0.91893853320467274178;
+
+enum class Kind { kContinuous, kOrdinal, kCategorical };
+
+double NormalCdf(double z) { return 0.5 * std::erfc(-z * 0.70710678118654752440); }
+
+double LogSumExp(const std::vector<double>& v) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (double x : v) m = std::max(m, x);
+  if (!std::isfinite(m)) return m;
+  double s = 0.0;
+  for (double x : v) s += std::exp(x - m);
+  return m + std::log(s);
+}
+
+struct TpeOptions {
+  int64_t n_startup = 10;
+  int64_t n_ei_candidates = 24;
+  double gamma = 0.1;
+  double prior_weight = 1.0;
+  std::string liar = "worst";
+  bool multivariate = true;
+  double bandwidth = 0.2;
+};
+
+// A Parzen estimator over the unit cube: kernels at the given points plus a
+// prior kernel (centre 0.5, width 1, uniform over categories).
+class Parzen {
+ public:
+  Parzen(const SearchSpace& space, const std::vector<Kind>& kinds,
+         const std::vector<const std::vector<double>*>& points, const TpeOptions& options)
+      : space_(space), kinds_(kinds), points_(points), multivariate_(options.multivariate) {
+    const int d = space.size();
+    const double n = static_cast<double>(points.size());
+    double sigma = options.bandwidth * std::pow(std::max(n, 1.0), -1.0 / (d + 4));
+    sigma = std::clamp(sigma, 1.0 / std::min(100.0, n + 1.0), 1.0);
+    sigma_ = sigma;
+    const double m = n + 1.0;  // Kernels, prior included.
+    log_weight_ = -std::log(n + options.prior_weight);
+    log_prior_weight_ = std::log(options.prior_weight) + log_weight_;
+    categorical_spread_ = options.prior_weight / m;
+    // Normalizers of the truncated normals, per kernel and dimension.
+    log_z_.assign(points.size() + 1, std::vector<double>(d, 0.0));
+    for (size_t k = 0; k <= points.size(); ++k) {
+      for (int i = 0; i < d; ++i) {
+        if (kinds_[i] == Kind::kCategorical) continue;
+        const double mu = Mu(k, i), s = Sigma(k);
+        log_z_[k][i] = std::log(std::max(NormalCdf((1 - mu) / s) - NormalCdf(-mu / s), 1e-300));
+      }
+    }
+  }
+
+  double LogDensity(absl::Span<const double> x) const {
+    const int d = space_.size();
+    const size_t kernels = points_.size() + 1;
+    std::vector<double> terms(kernels);
+    if (multivariate_) {
+      for (size_t k = 0; k < kernels; ++k) {
+        double t = LogKernelWeight(k);
+        for (int i = 0; i < d; ++i) t += LogKernel(k, i, x[i]);
+        terms[k] = t;
+      }
+      return LogSumExp(terms);
+    }
+    double total = 0.0;
+    for (int i = 0; i < d; ++i) {
+      for (size_t k = 0; k < kernels; ++k) terms[k] = LogKernelWeight(k) + LogKernel(k, i, x[i]);
+      total += LogSumExp(terms);
+    }
+    return total;
+  }
+
+  std::vector<double> Sample(Rng& rng) const {
+    const int d = space_.size();
+    std::vector<double> x(d);
+    size_t k = PickKernel(rng);
+    for (int i = 0; i < d; ++i) {
+      if (!multivariate_ && i > 0) k = PickKernel(rng);
+      x[i] = SampleKernel(k, i, rng);
+    }
+    return x;
+  }
+
+ private:
+  // Kernel k < n is at points_[k]; kernel n is the prior.
+  bool IsPrior(size_t k) const { return k == points_.size(); }
+  double Mu(size_t k, int i) const { return IsPrior(k) ? 0.5 : (*points_[k])[i]; }
+  double Sigma(size_t k) const { return IsPrior(k) ? 1.0 : sigma_; }
+  double LogKernelWeight(size_t k) const { return IsPrior(k) ? log_prior_weight_ : log_weight_; }
+
+  size_t PickKernel(Rng& rng) const {
+    const double total = static_cast<double>(points_.size()) + std::exp(log_prior_weight_ - log_weight_);
+    const double r = UnitDouble(rng) * total;
+    const size_t k = static_cast<size_t>(r);
+    return std::min(k, points_.size());
+  }
+
+  double LogKernel(size_t k, int i, double x) const {
+    switch (kinds_[i]) {
+      case Kind::kCategorical: {
+        const double m = static_cast<double>(space_.Cardinality(i));
+        if (IsPrior(k)) return -std::log(m);
+        const bool same = space_.BinIndex(i, x) == space_.BinIndex(i, Mu(k, i));
+        return std::log(((same ? 1.0 : 0.0) + categorical_spread_) /
+                        (1.0 + categorical_spread_ * m));
+      }
+      case Kind::kOrdinal: {
+        const double m = static_cast<double>(space_.Cardinality(i));
+        const double bin = static_cast<double>(space_.BinIndex(i, x));
+        const double mu = Mu(k, i), s = Sigma(k);
+        const double mass = NormalCdf(((bin + 1) / m - mu) / s) - NormalCdf((bin / m - mu) / s);
+        if (mass > 1e-12) return std::log(mass) - log_z_[k][i];
+        break;  // Too narrow a bin for differences of CDFs: density x width.
+      }
+      case Kind::kContinuous:
+        break;
+    }
+    const double mu = Mu(k, i), s = Sigma(k);
+    const double z = (x - mu) / s;
+    double log_density = -0.5 * z * z - kLogSqrt2Pi - std::log(s) - log_z_[k][i];
+    if (kinds_[i] == Kind::kOrdinal) log_density -= std::log(static_cast<double>(space_.Cardinality(i)));
+    return log_density;
+  }
+
+  double SampleKernel(size_t k, int i, Rng& rng) const {
+    if (kinds_[i] == Kind::kCategorical) {
+      const int64_t m = space_.Cardinality(i);
+      if (IsPrior(k)) return space_.BinCenter(i, static_cast<int64_t>(UniformIndex(rng, m)));
+      // Own category with weight 1, each category with categorical_spread_.
+      const double r = UnitDouble(rng) * (1.0 + categorical_spread_ * static_cast<double>(m));
+      const int64_t own = space_.BinIndex(i, Mu(k, i));
+      if (r < 1.0) return space_.BinCenter(i, own);
+      const int64_t other = std::min<int64_t>(m - 1, static_cast<int64_t>((r - 1.0) / categorical_spread_));
+      return space_.BinCenter(i, other);
+    }
+    const double mu = Mu(k, i), s = Sigma(k);
+    double x = mu;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const double candidate = mu + s * StandardNormal(rng);
+      if (candidate >= 0.0 && candidate <= 1.0) {
+        x = candidate;
+        break;
+      }
+    }
+    if (kinds_[i] == Kind::kOrdinal) x = space_.BinCenter(i, space_.BinIndex(i, x));
+    return x;
+  }
+
+  const SearchSpace& space_;
+  const std::vector<Kind>& kinds_;
+  const std::vector<const std::vector<double>*>& points_;
+  const bool multivariate_;
+  double sigma_ = 1.0;
+  double log_weight_ = 0.0;
+  double log_prior_weight_ = 0.0;
+  double categorical_spread_ = 0.0;
+  std::vector<std::vector<double>> log_z_;
+};
+
+bool Running(caviar::v1::TrialState state) {
+  return state == caviar::v1::PENDING || state == caviar::v1::ACTIVE;
+}
+
+class TpeSampler : public Sampler {
+ public:
+  TpeSampler(const SearchSpace& space, TpeOptions options)
+      : space_(space),
+        options_(std::move(options)),
+        finite_(space.TotalCardinality() > 0),
+        taken_([this](absl::Span<const double> unit) -> std::optional<int64_t> {
+          if (!finite_ || unit.size() != static_cast<size_t>(space_.size())) return std::nullopt;
+          return ConfigurationKey(space_, unit);
+        }) {
+    for (int i = 0; i < space.size(); ++i) {
+      const auto& p = space.parameter(i);
+      kinds_.push_back(p.has_categorical() ? Kind::kCategorical
+                       : space.Cardinality(i) > 0 ? Kind::kOrdinal
+                                                  : Kind::kContinuous);
+    }
+  }
+
+  absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
+    const int d = space_.size();
+    Rng rng(context.seed);
+    struct Scored {
+      const std::vector<double>* unit;
+      double loss;
+      int64_t id;
+    };
+    std::vector<Scored> observed;
+    double sum = 0.0, worst = -std::numeric_limits<double>::infinity();
+    for (const TrialPoint& t : context.trials) {
+      if (t.unit.size() != static_cast<size_t>(d) || Running(t.state)) continue;
+      if (!t.loss.has_value() || !std::isfinite(*t.loss)) continue;
+      observed.push_back({&t.unit, *t.loss, t.id});
+      sum += *t.loss;
+      worst = std::max(worst, *t.loss);
+    }
+    Suggestion s;
+    if (static_cast<int64_t>(observed.size()) < options_.n_startup || observed.empty()) {
+      s.unit.resize(d);
+      for (double& u : s.unit) u = UnitDouble(rng);
+      return s;
+    }
+    if (options_.liar != "none") {
+      const double lie = options_.liar == "mean" ? sum / observed.size() : worst;
+      for (const TrialPoint& t : context.trials) {
+        if (t.unit.size() == static_cast<size_t>(d) && Running(t.state)) {
+          observed.push_back({&t.unit, lie, t.id});
+        }
+      }
+    }
+    std::stable_sort(observed.begin(), observed.end(), [](const Scored& a, const Scored& b) {
+      return a.loss < b.loss || (a.loss == b.loss && a.id < b.id);
+    });
+    const size_t n = observed.size();
+    size_t n_good = static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(n)));
+    n_good = std::clamp<size_t>(n_good, 1, std::min<size_t>(kMaxGood, n));
+    std::vector<const std::vector<double>*> good, bad;
+    for (size_t k = 0; k < n; ++k) (k < n_good ? good : bad).push_back(observed[k].unit);
+    const Parzen l(space_, kinds_, good, options_);
+    const Parzen g(space_, kinds_, bad, options_);
+
+    if (finite_) taken_.Update(context.trials);
+    double best_score = -std::numeric_limits<double>::infinity();
+    bool best_free = false;
+    for (int64_t c = 0; c < options_.n_ei_candidates; ++c) {
+      std::vector<double> x = l.Sample(rng);
+      const double score = l.LogDensity(x) - g.LogDensity(x);
+      const bool free = !finite_ || !taken_.Contains(ConfigurationKey(space_, x));
+      // A free configuration beats any taken one.
+      if (s.unit.empty() || (free && !best_free) || (free == best_free && score > best_score)) {
+        s.unit = std::move(x);
+        best_score = score;
+        best_free = free;
+      }
+    }
+    return s;
+  }
+
+ private:
+  const SearchSpace space_;
+  const TpeOptions options_;
+  const bool finite_;
+  std::vector<Kind> kinds_;
+  TakenKeys taken_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sampler>> NewTpeSampler(const SearchSpace& space,
+                                                        const google::protobuf::Struct& options) {
+  Options o(options, "algorithm.options");
+  CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys({"n_startup", "n_ei_candidates", "gamma",
+                                           "prior_weight", "liar", "multivariate",
+                                           "bandwidth"}));
+  TpeOptions t;
+  CAVIAR_ASSIGN_OR_RETURN(t.n_startup, o.Int("n_startup", t.n_startup, 1, 1000000));
+  CAVIAR_ASSIGN_OR_RETURN(t.n_ei_candidates,
+                          o.Int("n_ei_candidates", t.n_ei_candidates, 1, 100000));
+  CAVIAR_ASSIGN_OR_RETURN(t.gamma, o.Double("gamma", t.gamma, 0.001, 1.0));
+  CAVIAR_ASSIGN_OR_RETURN(t.prior_weight, o.Double("prior_weight", t.prior_weight, 1e-6, 1e6));
+  CAVIAR_ASSIGN_OR_RETURN(t.liar, o.String("liar", t.liar, {"worst", "mean", "none"}));
+  CAVIAR_ASSIGN_OR_RETURN(t.multivariate, o.Bool("multivariate", t.multivariate));
+  CAVIAR_ASSIGN_OR_RETURN(t.bandwidth, o.Double("bandwidth", t.bandwidth, 0.001, 1.0));
+  return std::make_unique<TpeSampler>(space, std::move(t));
+}
+
+}  // namespace caviar::search
