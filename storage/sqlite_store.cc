@@ -138,7 +138,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, options));
   {
     absl::MutexLock lock(&store->db_mu_);
-    CAVIAR_RETURN_IF_ERROR(store->Configure());
+    if (absl::Status status = store->Configure(); !status.ok()) {
+      return absl::Status(status.code(),
+                          absl::StrCat("opening database ", path, ": ",
+                                       status.message()));
+    }
     CAVIAR_RETURN_IF_ERROR(MigrateSchema(db, path, kApplicationId));
     CAVIAR_RETURN_IF_ERROR(store->Prepare());
   }

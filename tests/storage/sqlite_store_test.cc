@@ -1,0 +1,245 @@
+// SqliteStore: the conformance suite in each configuration, plus what is
+// specific to SQLite (schema versions, file layout, group commit).
+#include "storage/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/storage/store_conformance.h"
+#include "tests/storage/store_test_util.h"
+
+namespace caviar::storage {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+StoreFactory SqliteFactory(std::string name, SqliteStore::Options options) {
+  return StoreFactory{
+      std::move(name),
+      [options](const std::string& path)
+          -> absl::StatusOr<std::unique_ptr<Store>> {
+        auto store = SqliteStore::Open(path, options);
+        if (!store.ok()) return store.status();
+        return std::unique_ptr<Store>(std::move(store).value());
+      }};
+}
+
+SqliteStore::Options NoGroupCommit() {
+  SqliteStore::Options options;
+  options.group_commit = false;
+  return options;
+}
+
+SqliteStore::Options PowerLoss() {
+  SqliteStore::Options options;
+  options.durability = SqliteStore::Durability::kPowerLoss;
+  return options;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sqlite, StoreConformanceTest,
+    ::testing::Values(SqliteFactory("GroupCommit", SqliteStore::Options()),
+                      SqliteFactory("OneTransactionPerCommit", NoGroupCommit()),
+                      SqliteFactory("PowerLossDurable", PowerLoss())),
+    StoreFactoryName);
+
+// Reads the file with a plain connection, as an operator's sqlite3 would.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  int64_t Int(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW) << sql;
+    int64_t value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return value;
+  }
+  std::string Blob(const char* sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr), SQLITE_OK);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_ROW) << sql;
+    std::string value(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
+                      sqlite3_column_bytes(stmt, 0));
+    sqlite3_finalize(stmt);
+    return value;
+  }
+  void Exec(const char* sql) {
+    EXPECT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_);
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  std::string path_ = dir_.path() + "/caviar.db";
+};
+
+TEST_F(SqliteStoreTest, FreshFileGetsCurrentSchema) {
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), SqliteStore::kSchemaVersion);
+  EXPECT_EQ(raw.Int("PRAGMA application_id"), SqliteStore::kApplicationId);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
+                    "AND name IN ('studies', 'trials', 'measurements')"),
+            3);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM sqlite_schema WHERE type = 'index' "
+                    "AND name IN ('trials_by_study_state', "
+                    "'trials_by_study_objective', 'measurements_by_trial')"),
+            3);
+  // WAL is recorded in the file header, so it is visible from here.
+  EXPECT_EQ(raw.Blob("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStoreTest, ReopenKeepsSchemaAndData) {
+  {
+    auto store = SqliteStore::Open(path_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->CreateStudy(MakeStudy("s")).ok());
+  }
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto studies = (*store)->LoadStudies();
+  ASSERT_TRUE(studies.ok());
+  EXPECT_THAT(*studies, SizeIs(1));
+}
+
+TEST_F(SqliteStoreTest, FileFromNewerCaviarIsRefused) {
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());
+  {
+    RawDb raw(path_);
+    raw.Exec("PRAGMA user_version = 99");
+  }
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
+  EXPECT_THAT(store.status().message(),
+              HasSubstr("(" + std::to_string(SqliteStore::kSchemaVersion) +
+                        ")"));
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("PRAGMA user_version"), 99);  // Left untouched.
+}
+
+TEST_F(SqliteStoreTest, OtherApplicationsDatabaseIsRefused) {
+  {
+    RawDb raw(path_);
+    raw.Exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY)");
+  }
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr("not a caviar database"));
+}
+
+TEST_F(SqliteStoreTest, NonDatabaseFileIsRefused) {
+  std::ofstream(path_) << "this is a text file, not a database, and it is "
+                          "long enough to have a header of its own.\n";
+  auto store = SqliteStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr(path_));
+}
+
+TEST_F(SqliteStoreTest, MissingDirectoryIsUnavailable) {
+  auto store = SqliteStore::Open(dir_.path() + "/no/such/dir/caviar.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_TRUE(absl::IsUnavailable(store.status())) << store.status();
+  EXPECT_THAT(store.status().message(), HasSubstr("no/such/dir"));
+}
+
+TEST_F(SqliteStoreTest, TrialRowsHoldNoMeasurements) {
+  auto store = SqliteStore::Open(path_);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->CreateStudy(MakeStudy("s")).ok());
+  caviar::v1::Trial trial = MakeTrial(1, "s", caviar::v1::SUCCEEDED);
+  for (int step = 1; step <= 3; ++step) {
+    *trial.add_measurements() = MakeMeasurement(step, 0.1 * step);
+  }
+  trial.set_objective_value(0.75);
+  WriteBatch batch;
+  batch.PutTrial(trial);
+  ASSERT_TRUE((*store)->Commit(batch).ok());
+  RawDb raw(path_);
+  caviar::v1::Trial stored;
+  ASSERT_TRUE(stored.ParseFromString(
+      raw.Blob("SELECT proto FROM trials WHERE id = 1")));
+  caviar::v1::Trial expected = trial;
+  expected.clear_measurements();
+  EXPECT_THAT(stored, EqualsProto(expected));
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM measurements"), 0);
+  EXPECT_EQ(raw.Int("SELECT state FROM trials WHERE id = 1"),
+            caviar::v1::SUCCEEDED);
+  EXPECT_EQ(raw.Int("SELECT objective_value * 100 FROM trials WHERE id = 1"),
+            75);
+  EXPECT_EQ(raw.Int("SELECT objective_value IS NULL FROM trials"), 0);
+}
+
+// Concurrent commits share transactions, and a batch that cannot fit (the
+// file is capped, as on a full disk) fails alone: the merged transaction is
+// retried batch by batch.
+TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingBatch) {
+  SqliteStore::Options options;
+  options.max_database_bytes = 2 << 20;
+  auto opened = SqliteStore::Open(path_, options);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  SqliteStore& store = **opened;
+  ASSERT_TRUE(store.CreateStudy(MakeStudy("s")).ok());
+  constexpr int kThreads = 8, kCommits = 150;
+  std::atomic<int> unexpected{0};
+  std::atomic<int> huge_failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kCommits; ++i) {
+        int64_t id = 1 + t * kCommits + i;
+        caviar::v1::Trial trial = MakeTrial(id, "s", caviar::v1::ACTIVE);
+        bool huge = t == 0 && i % 10 == 5;
+        if (huge) trial.set_failure_reason(std::string(3 << 20, 'x'));
+        WriteBatch batch;
+        batch.PutTrial(trial);
+        batch.AddMeasurement(id, MakeMeasurement(1, 0.5));
+        absl::Status status = store.Commit(batch);
+        if (huge && absl::IsUnavailable(status)) {
+          ++huge_failed;
+        } else if (!status.ok()) {
+          ++unexpected;
+          ADD_FAILURE() << status;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(huge_failed.load(), kCommits / 10);
+  auto trials = store.LoadTrials("s");
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  EXPECT_THAT(*trials, SizeIs(kThreads * kCommits - kCommits / 10));
+  for (const caviar::v1::Trial& trial : *trials) {
+    EXPECT_TRUE(trial.failure_reason().empty()) << trial.id();
+    EXPECT_THAT(trial.measurements(), SizeIs(1)) << trial.id();
+  }
+  SqliteStore::CommitStats stats = store.commit_stats();
+  EXPECT_EQ(stats.batches, kThreads * kCommits);
+  // Eight threads committing at once do share transactions.
+  EXPECT_LT(stats.transactions, stats.batches);
+}
+
+}  // namespace
+}  // namespace caviar::storage
