@@ -1,0 +1,306 @@
+// Trainer behaviour: overfitting a small batch, determinism, inference with
+// running averages, checkpoints, stop, divergence and the learning-rate
+// schedule.
+#include "worker/trainer/trainer.h"
+
+#include <cmath>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace caviar::trainer {
+namespace {
+
+// Gaussian blobs: class c centred at a random point; learnable but not trivial.
+Dataset Blobs(int examples, int features, int classes, uint64_t seed, double spread = 1.0) {
+  Random random(seed);
+  Eigen::MatrixXf centres(features, classes);
+  Random centre_random(1234);
+  for (Eigen::Index i = 0; i < centres.size(); ++i) {
+    centres.data()[i] = float(2 * centre_random.Normal());
+  }
+  Dataset data;
+  data.num_classes = classes;
+  data.features.resize(features, examples);
+  for (int j = 0; j < examples; ++j) {
+    const int label = int(random.Below(classes));
+    data.labels.push_back(label);
+    for (int i = 0; i < features; ++i) {
+      data.features(i, j) = centres(i, label) + float(spread * random.Normal());
+    }
+  }
+  return data;
+}
+
+TrainerConfig SmallConfig() {
+  TrainerConfig config;
+  config.hidden = {32, 16};
+  config.batch_size = 16;
+  config.learning_rate = 0.01;
+  config.seed = 5;
+  return config;
+}
+
+TEST(TrainerTest, OverfitsASmallBatch) {
+  // Pure noise labels: only memorization can get them all right.
+  Dataset data = Blobs(32, 10, 4, 1, /*spread=*/5.0);
+  Random random(2);
+  for (auto& label : data.labels) label = int32_t(random.Below(4));
+  TrainerConfig config = SmallConfig();
+  config.hidden = {64};
+  config.batch_size = 32;
+  auto trainer = Trainer::Create(config, data).value();
+  EpochMetrics last;
+  trainer->Train(data, Dataset(), 300, [&](const EpochMetrics& m) {
+    last = m;
+    return EpochDecision{};
+  });
+  EXPECT_LT(last.train_loss, 0.02);
+  EXPECT_EQ(last.train_accuracy, 1.0);
+  EXPECT_EQ(trainer->Evaluate(data).accuracy, 1.0);
+}
+
+TEST(TrainerTest, LearnsBlobsAndGeneralizes) {
+  const Dataset train = Blobs(2000, 20, 5, 1);
+  const Dataset dev = Blobs(500, 20, 5, 2);
+  for (bool batch_norm : {true, false}) {
+    TrainerConfig config = SmallConfig();
+    config.batch_norm = batch_norm;
+    auto trainer = Trainer::Create(config, train).value();
+    std::vector<EpochMetrics> epochs;
+    const TrainResult result = trainer->Train(train, dev, 5, [&](const EpochMetrics& m) {
+      epochs.push_back(m);
+      return EpochDecision{};
+    });
+    EXPECT_EQ(result.outcome, TrainResult::Outcome::kCompleted);
+    ASSERT_EQ(epochs.size(), 5u);
+    EXPECT_GT(epochs.back().dev_accuracy, 0.97) << "batch_norm=" << batch_norm;
+    EXPECT_LT(epochs.back().train_loss, epochs.front().train_loss);
+    EXPECT_EQ(epochs.back().steps, 5 * 125);
+    EXPECT_GT(epochs.back().seconds, 0);
+  }
+}
+
+TEST(TrainerTest, SameSeedGivesIdenticalResultsDifferentSeedDoesNot) {
+  const Dataset train = Blobs(300, 8, 3, 1);
+  const Dataset dev = Blobs(100, 8, 3, 2);
+  auto run = [&](uint64_t seed) {
+    TrainerConfig config = SmallConfig();
+    config.seed = seed;
+    auto trainer = Trainer::Create(config, train).value();
+    std::vector<double> losses;
+    trainer->Train(train, dev, 3, [&](const EpochMetrics& m) {
+      losses.push_back(m.train_loss);
+      losses.push_back(m.dev_loss);
+      return EpochDecision{};
+    });
+    return std::make_pair(losses, trainer->SaveState());
+  };
+  const auto a = run(9), b = run(9), c = run(10);
+  EXPECT_EQ(a.first, b.first);
+  EXPECT_EQ(a.second, b.second);
+  EXPECT_NE(a.second, c.second);
+}
+
+// If inference used the batch's statistics, a column's prediction would
+// depend on the other columns of the batch, and would not match the formula
+// with running averages.
+TEST(TrainerTest, InferenceUsesRunningAveragesNotBatchStatistics) {
+  const Dataset train = Blobs(400, 6, 3, 1);
+  TrainerConfig config = SmallConfig();
+  config.hidden = {8};
+  auto trainer = Trainer::Create(config, train).value();
+  trainer->Train(train, Dataset(), 2, nullptr);
+  Network<float>& net = trainer->network();
+  ASSERT_TRUE(net.has_batch_norm(0));
+  // Running averages moved away from their initial 0 and 1.
+  EXPECT_GT(net.running_mean(0).cwiseAbs().maxCoeff(), 0.01);
+  EXPECT_GT((net.running_var(0).array() - 1).abs().maxCoeff(), 0.05);
+
+  Random random(4);
+  Eigen::MatrixXf x(6, 5);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = float(3 * random.Normal() + 1);
+  Eigen::MatrixXf batch_probs(3, 5);
+  net.Predict(x, batch_probs);
+  for (int j = 0; j < 5; ++j) {
+    Eigen::MatrixXf single_probs(3, 1);
+    net.Predict(x.col(j), single_probs);
+    EXPECT_TRUE(single_probs.isApprox(batch_probs.col(j), 1e-5f)) << "column " << j;
+  }
+  // By hand, with the running averages.
+  const Eigen::VectorXf z = net.weight(0) * x.col(2);
+  const Eigen::VectorXf z_norm = (z - net.running_mean(0)).array() /
+                                 (net.running_var(0).array() + 1e-5f).sqrt();
+  const Eigen::VectorXf a =
+      (z_norm.cwiseProduct(net.gamma(0).col(0)) + net.beta(0).col(0)).cwiseMax(0.0f);
+  Eigen::VectorXf logits = net.weight(1) * a + net.bias(1).col(0);
+  Eigen::VectorXf p = (logits.array() - logits.maxCoeff()).exp();
+  p /= p.sum();
+  EXPECT_TRUE(p.isApprox(batch_probs.col(2), 1e-4f)) << p.transpose() << " vs "
+                                                     << batch_probs.col(2).transpose();
+  // A single example in training mode has zero batch variance: if inference
+  // used batch statistics every prediction would be the same.
+  EXPECT_FALSE(batch_probs.col(0).isApprox(batch_probs.col(1), 1e-3f));
+}
+
+TEST(TrainerTest, SaveAndRestoreContinueExactly) {
+  const Dataset train = Blobs(300, 8, 3, 1);
+  const Dataset dev = Blobs(100, 8, 3, 2);
+  TrainerConfig config = SmallConfig();
+  auto first = Trainer::Create(config, train).value();
+  first->Train(train, dev, 2, nullptr);
+  const std::string checkpoint = first->SaveState();
+  std::vector<double> continued, resumed;
+  first->Train(train, dev, 2, [&](const EpochMetrics& m) {
+    continued.push_back(m.dev_loss);
+    return EpochDecision{};
+  });
+  config.seed = 77;  // Different init and shuffling, all overwritten by the restore.
+  auto second = Trainer::Create(config, train).value();
+  ASSERT_TRUE(second->RestoreState(checkpoint).ok());
+  EXPECT_EQ(second->epoch(), 2);
+  EXPECT_EQ(second->SaveState(), checkpoint);
+  second->Train(train, dev, 2, [&](const EpochMetrics& m) {
+    resumed.push_back(m.dev_loss);
+    return EpochDecision{};
+  });
+  EXPECT_EQ(continued, resumed);
+  EXPECT_EQ(first->SaveState(), second->SaveState());
+}
+
+TEST(TrainerTest, RestoreRejectsForeignBytesAndChangesNothing) {
+  const Dataset train = Blobs(100, 8, 3, 1);
+  auto trainer = Trainer::Create(SmallConfig(), train).value();
+  const std::string before = trainer->SaveState();
+  EXPECT_EQ(trainer->RestoreState("garbage").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(trainer->RestoreState(before.substr(0, before.size() - 3)).code(),
+            absl::StatusCode::kInvalidArgument);
+  TrainerConfig other = SmallConfig();
+  other.hidden = {32, 17};
+  auto different = Trainer::Create(other, train).value();
+  EXPECT_EQ(trainer->RestoreState(different->SaveState()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(trainer->SaveState(), before);
+}
+
+TEST(TrainerTest, StopFlagIsPolledBetweenMiniBatches) {
+  const Dataset train = Blobs(320, 8, 3, 1);  // 20 batches of 16.
+  auto trainer = Trainer::Create(SmallConfig(), train).value();
+  int polls = 0;
+  bool epoch_reported = false;
+  const TrainResult result = trainer->Train(
+      train, Dataset(), 5,
+      [&](const EpochMetrics&) {
+        epoch_reported = true;
+        return EpochDecision{};
+      },
+      [&] { return ++polls > 7; });
+  EXPECT_EQ(result.outcome, TrainResult::Outcome::kStopped);
+  EXPECT_EQ(polls, 8);
+  EXPECT_FALSE(epoch_reported);
+  EXPECT_EQ(result.epochs_completed, 0);
+}
+
+TEST(TrainerTest, CallbackCanStopAfterAnEpoch) {
+  const Dataset train = Blobs(64, 8, 3, 1);
+  auto trainer = Trainer::Create(SmallConfig(), train).value();
+  const TrainResult result = trainer->Train(train, Dataset(), 10, [](const EpochMetrics& m) {
+    return EpochDecision{m.epoch == 3, std::nullopt};
+  });
+  EXPECT_EQ(result.outcome, TrainResult::Outcome::kStopped);
+  EXPECT_EQ(result.epochs_completed, 3);
+}
+
+TEST(TrainerTest, HugeLearningRateIsReportedAsDivergence) {
+  const Dataset train = Blobs(200, 8, 3, 1);
+  TrainerConfig config = SmallConfig();
+  config.batch_norm = false;
+  config.optimizer.kind = OptimizerKind::kGradientDescent;
+  config.learning_rate = 1e30;
+  auto trainer = Trainer::Create(config, train).value();
+  const TrainResult result = trainer->Train(train, Dataset(), 3, nullptr);
+  EXPECT_EQ(result.outcome, TrainResult::Outcome::kDiverged);
+  EXPECT_NE(result.message.find("loss is"), std::string::npos) << result.message;
+}
+
+TEST(TrainerTest, LearningRateScheduleAndNudges) {
+  const Dataset train = Blobs(32, 4, 3, 1);
+  TrainerConfig config = SmallConfig();
+  config.learning_rate = 0.1;
+  config.lr_decay = 1.0;
+  std::vector<double> rates;
+  auto trainer = Trainer::Create(config, train).value();
+  trainer->Train(train, Dataset(), 3, [&](const EpochMetrics& m) {
+    rates.push_back(m.learning_rate);
+    return EpochDecision{};
+  });
+  EXPECT_DOUBLE_EQ(rates[0], 0.1);
+  EXPECT_DOUBLE_EQ(rates[1], 0.05);
+  EXPECT_DOUBLE_EQ(rates[2], 0.1 / 3);
+  // A nudge sets the rate of the next epoch and restarts the decay there.
+  rates.clear();
+  trainer->Train(train, Dataset(), 2, [&](const EpochMetrics& m) {
+    rates.push_back(m.learning_rate);
+    return EpochDecision{false, m.epoch == 4 ? std::optional<double>(0.02) : std::nullopt};
+  });
+  EXPECT_DOUBLE_EQ(rates[0], 0.025);
+  EXPECT_DOUBLE_EQ(rates[1], 0.02);
+
+  config.lr_schedule = LrSchedule::kStep;
+  config.lr_decay = 0.5;
+  config.lr_step_epochs = 2;
+  rates.clear();
+  trainer = Trainer::Create(config, train).value();
+  trainer->Train(train, Dataset(), 5, [&](const EpochMetrics& m) {
+    rates.push_back(m.learning_rate);
+    return EpochDecision{};
+  });
+  EXPECT_EQ(rates, (std::vector<double>{0.1, 0.1, 0.05, 0.05, 0.025}));
+
+  config.lr_schedule = LrSchedule::kExponential;
+  config.lr_decay = 0.1;
+  rates.clear();
+  trainer = Trainer::Create(config, train).value();
+  trainer->Train(train, Dataset(), 2, [&](const EpochMetrics& m) {
+    rates.push_back(m.learning_rate);
+    return EpochDecision{};
+  });
+  EXPECT_DOUBLE_EQ(rates[1], 0.1 * std::exp(-0.1));
+}
+
+TEST(TrainerTest, EveryOptimizerLearns) {
+  const Dataset train = Blobs(600, 10, 3, 1);
+  const Dataset dev = Blobs(200, 10, 3, 2);
+  for (auto [kind, lr] : {std::pair{OptimizerKind::kGradientDescent, 0.1},
+                          std::pair{OptimizerKind::kMomentum, 0.1},
+                          std::pair{OptimizerKind::kRmsprop, 0.003},
+                          std::pair{OptimizerKind::kAdam, 0.003}}) {
+    TrainerConfig config = SmallConfig();
+    config.optimizer.kind = kind;
+    config.learning_rate = lr;
+    config.optimizer.l2 = 1e-4;
+    auto trainer = Trainer::Create(config, train).value();
+    double accuracy = 0;
+    trainer->Train(train, dev, 4, [&](const EpochMetrics& m) {
+      accuracy = m.dev_accuracy;
+      return EpochDecision{};
+    });
+    EXPECT_GT(accuracy, 0.95) << "optimizer " << int(kind);
+  }
+}
+
+TEST(TrainerTest, InvalidConfigNamesTheSetting) {
+  const Dataset train = Blobs(32, 4, 3, 1);
+  TrainerConfig config = SmallConfig();
+  config.batch_size = 0;
+  auto trainer = Trainer::Create(config, train);
+  ASSERT_EQ(trainer.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(trainer.status().message().find("batch_size"), std::string::npos);
+  config = SmallConfig();
+  config.optimizer.beta1 = 1.0;
+  EXPECT_NE(Trainer::Create(config, train).status().message().find("beta1"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace caviar::trainer
