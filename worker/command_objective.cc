@@ -1,0 +1,544 @@
+#include "worker/command_objective.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/log.h"
+#include "server/search/space.h"
+#include "worker/metrics_parser.h"
+
+extern char** environ;
+
+namespace caviar::worker {
+namespace {
+
+using caviar::v1::FailureKind;
+using caviar::v1::Measurement;
+using Steady = std::chrono::steady_clock;
+
+constexpr size_t kStderrTailBytes = 4096;
+// A stdout "line" longer than this is cut: a command printing megabytes
+// without a newline must not exhaust the worker's memory.
+constexpr size_t kMaxLineBytes = 1 << 20;
+constexpr int kPollMillis = 50;
+constexpr int kDefaultGraceSeconds = 5;
+
+TrialOutcome Failed(FailureKind kind, std::string reason) {
+  TrialOutcome outcome;
+  outcome.failure_kind = kind;
+  outcome.failure_reason = std::move(reason);
+  return outcome;
+}
+
+// Protobuf strings must be UTF-8; a command's stderr need not be.
+std::string ValidUtf8(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char c = text[i];
+    int length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                               : (c >> 3) == 0x1E ? 4 : 0;
+    bool valid = length > 0 && i + length <= text.size();
+    for (int k = 1; valid && k < length; ++k) {
+      valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    }
+    if (valid && c >= 0x80) {
+      // Reject overlong forms and surrogates, as protobuf does.
+      const unsigned char c1 = text[i + 1];
+      if ((length == 2 && c < 0xC2) || (length == 3 && c == 0xE0 && c1 < 0xA0) ||
+          (length == 3 && c == 0xED && c1 >= 0xA0) ||
+          (length == 4 && c == 0xF0 && c1 < 0x90) ||
+          (length == 4 && (c > 0xF4 || (c == 0xF4 && c1 >= 0x90)))) {
+        valid = false;
+      }
+    }
+    if (valid) {
+      out.append(text.data() + i, length);
+      i += length;
+    } else {
+      out.push_back('?');
+      ++i;
+    }
+  }
+  return out;
+}
+
+// The last kStderrTailBytes of a stream, starting at a line boundary when
+// one is near.
+class Tail {
+ public:
+  void Append(absl::string_view data) {
+    text_.append(data.data(), data.size());
+    if (text_.size() > 2 * kStderrTailBytes) text_.erase(0, text_.size() - kStderrTailBytes);
+  }
+  std::string Text() const {
+    absl::string_view view = text_;
+    if (view.size() > kStderrTailBytes) {
+      view.remove_prefix(view.size() - kStderrTailBytes);
+      const size_t newline = view.find('\n');
+      if (newline != absl::string_view::npos && newline + 1 < view.size()) {
+        view.remove_prefix(newline + 1);
+      }
+    }
+    return ValidUtf8(absl::StripTrailingAsciiWhitespace(view));
+  }
+
+ private:
+  std::string text_;
+};
+
+std::string SignalText(int signal) {
+  const char* name = strsignal(signal);
+  return absl::StrCat("killed by signal ", signal, name ? absl::StrCat(" (", name, ")") : "");
+}
+
+// True while the process group has a member that is not a zombie (orphans
+// whose new parent does not reap them must not keep us waiting).
+bool GroupAlive(pid_t group) {
+  if (::kill(-group, 0) != 0) return errno != ESRCH;
+  DIR* proc = ::opendir("/proc");
+  if (proc == nullptr) return true;
+  bool alive = false;
+  while (const dirent* entry = ::readdir(proc)) {
+    if (!absl::ascii_isdigit(entry->d_name[0])) continue;
+    std::ifstream stat_file(absl::StrCat("/proc/", entry->d_name, "/stat"));
+    std::string stat;
+    if (!std::getline(stat_file, stat)) continue;
+    // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses.
+    const size_t close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) continue;
+    char state = 0;
+    long ppid = 0, pgrp = 0;
+    if (std::sscanf(stat.c_str() + close + 2, "%c %ld %ld", &state, &ppid, &pgrp) != 3) {
+      continue;
+    }
+    if (pgrp == group && state != 'Z' && state != 'X') {
+      alive = true;
+      break;
+    }
+  }
+  ::closedir(proc);
+  return alive;
+}
+
+// Sends SIGTERM to the group, then SIGKILL once `kill_at` passes, until no
+// live member is left.
+void TerminateGroup(pid_t group, Steady::time_point kill_at) {
+  if (!GroupAlive(group)) return;
+  ::kill(-group, SIGTERM);
+  bool killed = false;
+  const Steady::time_point give_up = kill_at + std::chrono::seconds(5);
+  while (GroupAlive(group)) {
+    const Steady::time_point now = Steady::now();
+    if (!killed && now >= kill_at) {
+      ::kill(-group, SIGKILL);
+      killed = true;
+    }
+    if (now >= give_up) {
+      CAVIAR_LOG(WARNING) << "process group " << group << " survives SIGKILL";
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::vector<std::string> BuildEnvironment(const caviar::v1::StudySpec& spec,
+                                          const caviar::v1::Trial& trial) {
+  std::map<std::string, std::string> vars;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const absl::string_view text = *entry;
+    const size_t eq = text.find('=');
+    if (eq == absl::string_view::npos) continue;
+    vars[std::string(text.substr(0, eq))] = std::string(text.substr(eq + 1));
+  }
+  for (const auto& [name, value] : spec.command().env()) vars[name] = value;
+  for (const auto& [name, value] : trial.parameters()) {
+    vars[ParameterEnvName(name)] = caviar::search::FormatValue(value);
+  }
+  vars["CAVIAR_TRIAL_ID"] = absl::StrCat(trial.id());
+  vars["CAVIAR_STUDY"] = trial.study().empty() ? spec.name() : trial.study();
+  vars["CAVIAR_ATTEMPT"] = absl::StrCat(trial.attempt());
+  vars["CAVIAR_SEED"] = absl::StrCat(trial.seed());
+  std::vector<std::string> env;
+  env.reserve(vars.size());
+  for (const auto& [name, value] : vars) env.push_back(absl::StrCat(name, "=", value));
+  return env;
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+// Starts the command in its own process group with stdout/stderr on pipes.
+// Returns the errno of a failed start.
+struct Started {
+  pid_t pid = -1;
+  int out = -1;
+  int err = -1;
+};
+
+int Spawn(std::vector<std::string> argv, std::vector<std::string> env,
+          const std::string& working_dir, Started* started) {
+  int out[2], err[2];
+  if (::pipe2(out, O_CLOEXEC) != 0) return errno;
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    const int e = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    return e;
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
+  // Sockets of the worker's gRPC channel stay out of the command.
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+  if (!working_dir.empty()) {
+    posix_spawn_file_actions_addchdir_np(&actions, working_dir.c_str());
+  }
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setpgroup(&attr, 0);
+  sigset_t none, all;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attr, &none);
+  // The worker blocks or handles SIGTERM/SIGINT; the command starts clean.
+  sigemptyset(&all);
+  for (int s = 1; s < 32; ++s) {
+    if (s != SIGKILL && s != SIGSTOP) sigaddset(&all, s);
+  }
+  posix_spawnattr_setsigdefault(&attr, &all);
+
+  std::vector<char*> c_argv = CStrings(argv);
+  std::vector<char*> c_env = CStrings(env);
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, c_argv[0], &actions, &attr, c_argv.data(),
+                                c_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  ::close(out[1]);
+  ::close(err[1]);
+  if (rc != 0) {
+    ::close(out[0]);
+    ::close(err[0]);
+    return rc;
+  }
+  ::fcntl(out[0], F_SETFL, ::fcntl(out[0], F_GETFL) | O_NONBLOCK);
+  ::fcntl(err[0], F_SETFL, ::fcntl(err[0], F_GETFL) | O_NONBLOCK);
+  started->pid = pid;
+  started->out = out[0];
+  started->err = err[0];
+  return 0;
+}
+
+// One run of the command: reads its output, reports metrics, stops it.
+class CommandRun {
+ public:
+  CommandRun(const caviar::v1::StudySpec& spec, const caviar::v1::Trial& trial,
+      ProgressReporter* reporter, Started started)
+      : spec_(spec), trial_(trial), reporter_(reporter), child_(started) {
+    const int grace = spec.command().grace_seconds() > 0 ? spec.command().grace_seconds()
+                                                         : kDefaultGraceSeconds;
+    grace_ = std::chrono::seconds(grace);
+  }
+
+  TrialOutcome Wait() {
+    int status = 0;
+    while (true) {
+      Pump(kPollMillis);
+      if (!stopping_ && reporter_->StopRequested()) BeginStop();
+      const pid_t done = ::waitpid(child_.pid, &status, WNOHANG);
+      if (done == child_.pid || (done < 0 && errno != EINTR)) break;
+      if (stopping_ && !killed_ && Steady::now() >= kill_at_) {
+        ::kill(-child_.pid, SIGKILL);
+        killed_ = true;
+      }
+    }
+    // What the command wrote just before exiting is still in the pipes.
+    Drain();
+    TerminateGroup(child_.pid, stopping_ ? kill_at_ : Steady::now() + grace_);
+    ::close(child_.out);
+    ::close(child_.err);
+    return Outcome(status);
+  }
+
+ private:
+  void BeginStop() {
+    stopping_ = true;
+    kill_at_ = Steady::now() + grace_;
+    ::kill(-child_.pid, SIGTERM);
+  }
+
+  // Waits up to `timeout_ms` for output and consumes what is there.
+  void Pump(int timeout_ms) {
+    pollfd fds[2];
+    int n = 0;
+    if (!out_closed_) fds[n++] = {child_.out, POLLIN, 0};
+    if (!err_closed_) fds[n++] = {child_.err, POLLIN, 0};
+    if (n == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+      return;
+    }
+    if (::poll(fds, n, timeout_ms) <= 0) return;
+    ReadSome(/*drain=*/false);
+  }
+
+  void Drain() { ReadSome(/*drain=*/true); }
+
+  // Reads available output; with `drain`, until nothing more is available.
+  void ReadSome(bool drain) {
+    char buffer[65536];
+    for (bool progress = true; progress;) {
+      progress = false;
+      if (!out_closed_) {
+        const ssize_t got = ::read(child_.out, buffer, sizeof buffer);
+        if (got > 0) {
+          OnStdout(absl::string_view(buffer, got));
+          progress = drain;
+        } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+          out_closed_ = true;
+          if (!line_.empty()) OnLine(std::exchange(line_, ""));
+        }
+      }
+      if (!err_closed_) {
+        const ssize_t got = ::read(child_.err, buffer, sizeof buffer);
+        if (got > 0) {
+          stderr_tail_.Append(absl::string_view(buffer, got));
+          progress = progress || drain;
+        } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+          err_closed_ = true;
+        }
+      }
+    }
+  }
+
+  void OnStdout(absl::string_view data) {
+    while (!data.empty()) {
+      const size_t newline = data.find('\n');
+      const size_t room = kMaxLineBytes - std::min(kMaxLineBytes, line_.size());
+      const absl::string_view part = data.substr(0, std::min(newline, room));
+      line_.append(part.data(), part.size());
+      if (newline == absl::string_view::npos) return;
+      OnLine(std::exchange(line_, ""));
+      data.remove_prefix(newline + 1);
+    }
+  }
+
+  void OnLine(const std::string& line) {
+    ++line_number_;
+    auto parsed = parser_.Parse(line);
+    if (!parsed.ok()) {
+      const std::string error =
+          absl::StrCat("stdout line ", line_number_, ": ", parsed.status().message());
+      CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": " << error << " (line skipped)";
+      if (first_error_.empty()) first_error_ = ValidUtf8(error);
+      return;
+    }
+    if (!parsed->has_value()) {
+      CAVIAR_LOG(DEBUG) << "trial " << trial_.id() << " stdout: " << line;
+      return;
+    }
+    Measurement& measurement = **parsed;
+    measurement.set_elapsed_seconds(Elapsed());
+    final_.set_step(measurement.step());
+    for (const auto& [name, value] : measurement.metrics()) {
+      (*final_.mutable_metrics())[name] = value;
+    }
+    if (stopping_) return;  // Nobody listens any more.
+    const ProgressReply reply = reporter_->Report(measurement);
+    if (!reply.parameter_updates.empty()) {
+      CAVIAR_LOG(WARNING) << "trial " << trial_.id()
+                          << ": a command cannot change hyperparameters while it runs; "
+                             "ignoring the update";
+    }
+    if (reply.stop) {
+      CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": stopping the command ("
+                       << reply.reason << ")";
+      BeginStop();
+    }
+  }
+
+  double Elapsed() const {
+    return std::chrono::duration<double>(Steady::now() - start_).count();
+  }
+
+  TrialOutcome Outcome(int status) {
+    final_.set_elapsed_seconds(Elapsed());
+    TrialOutcome outcome;
+    if (stopping_) {
+      outcome.stopped = true;
+      outcome.final_measurement = final_;
+      return outcome;
+    }
+    const std::string tail = stderr_tail_.Text();
+    const std::string tail_text = tail.empty() ? "" : absl::StrCat("; stderr:\n", tail);
+    if (WIFSIGNALED(status)) {
+      outcome = Failed(caviar::v1::CRASHED,
+                       absl::StrCat("command ", SignalText(WTERMSIG(status)), tail_text));
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+      outcome = Failed(caviar::v1::CRASHED, absl::StrCat("command exited with status ",
+                                                         WEXITSTATUS(status), tail_text));
+    } else {
+      const std::string& metric = spec_.objective().metric();
+      auto it = final_.metrics().find(metric);
+      if (it == final_.metrics().end()) {
+        outcome = Failed(
+            caviar::v1::CRASHED,
+            absl::StrCat("command exited with status 0 without reporting the objective "
+                         "metric \"",
+                         metric, "\"",
+                         first_error_.empty() ? "" : absl::StrCat(" (", first_error_, ")"),
+                         tail_text));
+      } else if (!std::isfinite(it->second)) {
+        outcome = Failed(caviar::v1::DIVERGED,
+                         absl::StrCat("objective metric \"", metric, "\" is ", it->second,
+                                      " at step ", final_.step()));
+      }
+    }
+    outcome.final_measurement = final_;
+    return outcome;
+  }
+
+  const caviar::v1::StudySpec& spec_;
+  const caviar::v1::Trial& trial_;
+  ProgressReporter* const reporter_;
+  const Started child_;
+  const Steady::time_point start_ = Steady::now();
+  std::chrono::seconds grace_{kDefaultGraceSeconds};
+
+  MetricsParser parser_;
+  std::string line_;
+  int line_number_ = 0;
+  std::string first_error_;
+  Tail stderr_tail_;
+  Measurement final_;
+  bool out_closed_ = false;
+  bool err_closed_ = false;
+  bool stopping_ = false;
+  bool killed_ = false;
+  Steady::time_point kill_at_;
+};
+
+}  // namespace
+
+std::string ParameterEnvName(const std::string& parameter) {
+  std::string name = "CAVIAR_PARAM_";
+  for (char c : parameter) {
+    name.push_back(absl::ascii_isalnum(c) ? absl::ascii_toupper(c) : '_');
+  }
+  return name;
+}
+
+absl::StatusOr<std::vector<std::string>> SubstituteArgv(
+    const caviar::v1::CommandObjective& command, const caviar::v1::Trial& trial) {
+  std::vector<std::string> argv;
+  argv.reserve(command.argv_size());
+  for (int i = 0; i < command.argv_size(); ++i) {
+    const std::string& arg = command.argv(i);
+    const std::string field = absl::StrCat("command.argv[", i, "] \"", arg, "\"");
+    std::string out;
+    for (size_t pos = 0; pos < arg.size(); ++pos) {
+      const char c = arg[pos];
+      if (c == '{' || c == '}') {
+        if (pos + 1 < arg.size() && arg[pos + 1] == c) {
+          out.push_back(c);
+          ++pos;
+          continue;
+        }
+        if (c == '}') {
+          return absl::InvalidArgumentError(
+              absl::StrCat(field, ": unmatched '}' (write '}}' for a literal brace)"));
+        }
+        const size_t close = arg.find('}', pos);
+        if (close == std::string::npos) {
+          return absl::InvalidArgumentError(absl::StrCat(field, ": unclosed '{'"));
+        }
+        const std::string name = arg.substr(pos + 1, close - pos - 1);
+        auto it = trial.parameters().find(name);
+        if (it == trial.parameters().end()) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              field, ": placeholder {", name, "} names no parameter of the trial"));
+        }
+        out += caviar::search::FormatValue(it->second);
+        pos = close;
+        continue;
+      }
+      out.push_back(c);
+    }
+    argv.push_back(std::move(out));
+  }
+  return argv;
+}
+
+TrialOutcome CommandObjective::Run(const caviar::v1::StudySpec& spec,
+                                   const caviar::v1::Trial& trial,
+                                   ProgressReporter* reporter) {
+  if (!spec.has_command()) {
+    return Failed(caviar::v1::INFEASIBLE, "the study spec has no command to run");
+  }
+  const caviar::v1::CommandObjective& command = spec.command();
+  if (command.argv_size() == 0 || command.argv(0).empty()) {
+    return Failed(caviar::v1::INFEASIBLE, "command.argv is empty");
+  }
+  absl::StatusOr<std::vector<std::string>> argv = SubstituteArgv(command, trial);
+  if (!argv.ok()) {
+    return Failed(caviar::v1::INFEASIBLE, std::string(argv.status().message()));
+  }
+  const std::string& dir = command.working_dir();
+  if (!dir.empty()) {
+    struct stat dir_stat;
+    const char* problem = nullptr;
+    if (::stat(dir.c_str(), &dir_stat) != 0) {
+      problem = std::strerror(errno);
+    } else if (!S_ISDIR(dir_stat.st_mode)) {
+      problem = "not a directory";
+    }
+    if (problem != nullptr) {
+      return Failed(caviar::v1::CRASHED,
+                    absl::StrCat("command.working_dir \"", dir, "\": ", problem));
+    }
+  }
+  Started started;
+  const int error =
+      Spawn(*argv, BuildEnvironment(spec, trial), command.working_dir(), &started);
+  if (error != 0) {
+    return Failed(caviar::v1::CRASHED, absl::StrCat("cannot run \"", (*argv)[0], "\"",
+                                                    dir.empty() ? "" : " in " + dir,
+                                                    ": ", std::strerror(error)));
+  }
+  CAVIAR_LOG(DEBUG) << "trial " << trial.id() << ": started pid " << started.pid;
+  CommandRun run(spec, trial, reporter, started);
+  return run.Wait();
+}
+
+}  // namespace caviar::worker

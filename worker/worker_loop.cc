@@ -1,0 +1,508 @@
+#include "worker/worker_loop.h"
+
+#include <algorithm>
+#include <functional>
+#include <thread>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log.h"
+#include "grpcpp/client_context.h"
+#include "server/search/space.h"
+
+namespace caviar::worker {
+namespace {
+
+using caviar::v1::CompleteTrialRequest;
+using caviar::v1::ReportProgressRequest;
+using caviar::v1::ReportProgressResponse;
+using caviar::v1::SuggestTrialRequest;
+using caviar::v1::SuggestTrialResponse;
+
+constexpr absl::Duration kDefaultLease = absl::Seconds(30);
+constexpr absl::Duration kMinHeartbeat = absl::Milliseconds(200);
+
+bool IsTransient(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kDataLoss:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsLeaseLost(absl::StatusCode code) {
+  return code == absl::StatusCode::kFailedPrecondition ||
+         code == absl::StatusCode::kNotFound;
+}
+
+// Exponential backoff with jitter: waits d/2 + U[0, d/2], d doubling from
+// `min` up to `max`, so that workers a restarted coordinator lost do not
+// all come back at the same instant.
+class Backoff {
+ public:
+  Backoff(absl::Duration min, absl::Duration max) : min_(min), next_(min), max_(max) {}
+  void Reset() { next_ = min_; }
+  absl::Duration Next() {
+    const absl::Duration d = next_;
+    next_ = std::min(next_ * 2, max_);
+    return d / 2 + absl::Uniform(gen_, 0.0, 1.0) * (d / 2);
+  }
+
+ private:
+  absl::Duration min_;
+  absl::Duration next_;
+  absl::Duration max_;
+  absl::BitGen gen_;
+};
+
+std::string DescribeParameters(const caviar::v1::Trial& trial) {
+  std::vector<std::string> parts;
+  for (const auto& [name, value] : trial.parameters()) {
+    parts.push_back(absl::StrCat(name, "=", caviar::search::FormatValue(value)));
+  }
+  std::sort(parts.begin(), parts.end());
+  return absl::StrJoin(parts, " ");
+}
+
+}  // namespace
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  // gRPC and Abseil share the canonical code numbers.
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+const char* ExitReasonName(ExitReason reason) {
+  switch (reason) {
+    case ExitReason::kMaxTrials:
+      return "ran --max-trials trials";
+    case ExitReason::kNoMoreWork:
+      return "the study has no more work";
+    case ExitReason::kIdle:
+      return "idle for --exit-when-idle";
+    case ExitReason::kShutdown:
+      return "shut down";
+  }
+  return "?";
+}
+
+namespace {
+
+// One RPC with the loop's deadline.
+absl::Status Call(absl::Duration timeout,
+                  const std::function<grpc::Status(grpc::ClientContext*)>& rpc) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  return FromGrpc(rpc(&context));
+}
+
+}  // namespace
+
+// The ProgressReporter of one leased trial: each Report is a ReportProgress
+// call; a background thread sends heartbeats while the objective is quiet.
+class WorkerLoop::TrialSession : public ProgressReporter {
+ public:
+  TrialSession(WorkerLoop* loop, const SuggestTrialResponse& suggestion)
+      : loop_(loop), trial_(suggestion.trial()) {
+    const int lease_seconds = suggestion.spec().trial_policy().lease_seconds();
+    lease_ = lease_seconds > 0 ? absl::Seconds(lease_seconds) : kDefaultLease;
+    last_contact_ = absl::Now();
+    heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
+  }
+
+  ~TrialSession() override { StopHeartbeats(); }
+
+  void StopHeartbeats() {
+    {
+      absl::MutexLock lock(&mu_);
+      done_ = true;
+    }
+    if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+  }
+
+  ProgressReply Report(const caviar::v1::Measurement& measurement) override {
+    ReportProgressRequest request = MakeRequest();
+    *request.mutable_measurement() = measurement;
+    Backoff backoff(loop_->options_.min_backoff, loop_->options_.max_backoff);
+    for (int attempt = 1;; ++attempt) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (lease_lost_ || !fatal_.ok()) return StopReply(stop_reason_);
+      }
+      if (loop_->ShuttingDown()) return StopReply("worker shutting down");
+      ReportProgressResponse response;
+      const absl::Status status = Send(request, &response);
+      if (status.ok()) return Apply(response);
+      if (IsTransient(status.code())) {
+        if (attempt == 1 || attempt % 10 == 0) {
+          CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": ReportProgress step "
+                              << measurement.step() << " failed (attempt " << attempt
+                              << ", retrying): " << status;
+        }
+        loop_->SleepUnlessShutdown(backoff.Next());
+        continue;
+      }
+      if (status.code() == absl::StatusCode::kInvalidArgument) {
+        CAVIAR_LOG(ERROR) << "trial " << trial_.id() << ": coordinator rejected step "
+                          << measurement.step() << " (dropped): " << status;
+        return TakePendingUpdates(ProgressReply{});
+      }
+      OnRefused(status);
+      return StopReply(stop_reason_);
+    }
+  }
+
+  bool StopRequested() const override {
+    return stop_.load() || loop_->ShuttingDown();
+  }
+
+  bool lease_lost() {
+    absl::MutexLock lock(&mu_);
+    return lease_lost_;
+  }
+  bool coordinator_stop() {
+    absl::MutexLock lock(&mu_);
+    return coordinator_stop_;
+  }
+  absl::Status fatal() {
+    absl::MutexLock lock(&mu_);
+    return fatal_;
+  }
+
+ private:
+  ReportProgressRequest MakeRequest() const {
+    ReportProgressRequest request;
+    request.set_trial_id(trial_.id());
+    request.set_worker_id(loop_->options_.worker_id);
+    request.set_attempt(trial_.attempt());
+    return request;
+  }
+
+  absl::Status Send(const ReportProgressRequest& request,
+                    ReportProgressResponse* response) {
+    const absl::Status status =
+        Call(loop_->options_.rpc_timeout, [&](grpc::ClientContext* context) {
+          return loop_->stub_->ReportProgress(context, request, response);
+        });
+    absl::MutexLock lock(&mu_);
+    last_contact_ = absl::Now();
+    return status;
+  }
+
+  ProgressReply Apply(const ReportProgressResponse& response) {
+    ProgressReply reply;
+    reply.parameter_updates = response.parameter_updates();
+    absl::MutexLock lock(&mu_);
+    if (response.lease_seconds() > 0) lease_ = absl::Seconds(response.lease_seconds());
+    if (response.decision() == caviar::v1::STOP) {
+      coordinator_stop_ = true;
+      stop_ = true;
+      stop_reason_ = response.reason();
+    }
+    if (coordinator_stop_) {
+      reply.stop = true;
+      reply.reason = stop_reason_;
+    }
+    for (auto& [name, value] : pending_updates_) {
+      reply.parameter_updates.insert({name, value});  // Newer values win.
+    }
+    pending_updates_.clear();
+    return reply;
+  }
+
+  ProgressReply TakePendingUpdates(ProgressReply reply) {
+    absl::MutexLock lock(&mu_);
+    reply.parameter_updates.swap(pending_updates_);
+    pending_updates_.clear();
+    reply.stop = coordinator_stop_;
+    reply.reason = stop_reason_;
+    return reply;
+  }
+
+  ProgressReply StopReply(std::string reason) {
+    ProgressReply reply;
+    reply.stop = true;
+    reply.reason = std::move(reason);
+    return reply;
+  }
+
+  // FAILED_PRECONDITION / NOT_FOUND: the lease is gone; auth and the like:
+  // the worker cannot go on at all.
+  void OnRefused(const absl::Status& status) {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+    if (IsLeaseLost(status.code())) {
+      if (!lease_lost_) {
+        CAVIAR_LOG(WARNING) << "trial " << trial_.id()
+                            << ": lease lost, stopping and dropping the trial: " << status;
+      }
+      lease_lost_ = true;
+      stop_reason_ = absl::StrCat("lease lost: ", status.message());
+    } else {
+      CAVIAR_LOG(ERROR) << "trial " << trial_.id() << ": ReportProgress refused: " << status;
+      if (fatal_.ok()) fatal_ = status;
+      stop_reason_ = absl::StrCat("coordinator refused the report: ", status.message());
+    }
+  }
+
+  void HeartbeatLoop() {
+    mu_.Lock();
+    while (!done_ && !stop_.load() && heartbeats_enabled_) {
+      const absl::Time due = last_contact_ + std::max(lease_ / 3, kMinHeartbeat);
+      if (absl::Now() < due) {
+        // Wake up at least every 100 ms to notice shutdown and `done_`.
+        cv_.WaitWithDeadline(&mu_, std::min(due, absl::Now() + absl::Milliseconds(100)));
+        continue;
+      }
+      last_contact_ = absl::Now();
+      mu_.Unlock();
+      ReportProgressResponse response;
+      const absl::Status status = Send(MakeRequest(), &response);
+      if (status.ok()) {
+        // The objective sees stop via StopRequested, updates with its next
+        // Report.
+        absl::MutexLock lock(&mu_);
+        if (response.lease_seconds() > 0) lease_ = absl::Seconds(response.lease_seconds());
+        if (response.decision() == caviar::v1::STOP) {
+          coordinator_stop_ = true;
+          stop_ = true;
+          stop_reason_ = response.reason();
+        }
+        for (const auto& [name, value] : response.parameter_updates()) {
+          pending_updates_[name] = value;
+        }
+      } else if (status.code() == absl::StatusCode::kInvalidArgument) {
+        CAVIAR_LOG(WARNING) << "trial " << trial_.id()
+                            << ": coordinator does not take heartbeats: " << status;
+        absl::MutexLock lock(&mu_);
+        heartbeats_enabled_ = false;
+      } else if (!IsTransient(status.code())) {
+        OnRefused(status);
+      } else {
+        CAVIAR_LOG(DEBUG) << "trial " << trial_.id() << ": heartbeat failed: " << status;
+      }
+      mu_.Lock();
+    }
+    mu_.Unlock();
+  }
+
+  WorkerLoop* const loop_;
+  const caviar::v1::Trial& trial_;
+  std::atomic<bool> stop_{false};
+
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  bool heartbeats_enabled_ ABSL_GUARDED_BY(mu_) = true;
+  bool lease_lost_ ABSL_GUARDED_BY(mu_) = false;
+  bool coordinator_stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::string stop_reason_ ABSL_GUARDED_BY(mu_);
+  absl::Status fatal_ ABSL_GUARDED_BY(mu_);
+  absl::Duration lease_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_contact_ ABSL_GUARDED_BY(mu_);
+  ParameterMap pending_updates_ ABSL_GUARDED_BY(mu_);
+  std::thread heartbeat_thread_;
+};
+
+WorkerLoop::WorkerLoop(std::unique_ptr<caviar::v1::WorkerService::StubInterface> stub,
+                       ObjectiveFactory factory, WorkerOptions options)
+    : stub_(std::move(stub)), factory_(std::move(factory)), options_(std::move(options)) {}
+
+WorkerLoop::WorkerLoop(const std::shared_ptr<grpc::Channel>& channel,
+                       ObjectiveFactory factory, WorkerOptions options)
+    : WorkerLoop(caviar::v1::WorkerService::NewStub(channel), std::move(factory),
+                 std::move(options)) {}
+
+WorkerLoop::~WorkerLoop() = default;
+
+void WorkerLoop::Shutdown() {
+  if (shutdown_.HasBeenNotified()) return;
+  shutdown_at_nanos_.store(absl::ToUnixNanos(absl::Now()));
+  shutdown_.Notify();
+}
+
+void WorkerLoop::SleepUnlessShutdown(absl::Duration d) {
+  shutdown_.WaitForNotificationWithTimeout(d);
+}
+
+absl::StatusOr<ExitReason> WorkerLoop::Run() {
+  if (options_.worker_id.empty()) {
+    return absl::InvalidArgumentError("worker id is empty");
+  }
+  CAVIAR_LOG(INFO) << "worker " << options_.worker_id << " starting"
+                   << (options_.study.empty() ? "" : " on study " + options_.study);
+  absl::Time idle_since = absl::Now();
+  auto idle_too_long = [&] {
+    return options_.exit_when_idle > absl::ZeroDuration() &&
+           absl::Now() - idle_since >= options_.exit_when_idle;
+  };
+  Backoff backoff(options_.min_backoff, options_.max_backoff);
+  int failures = 0;
+  while (true) {
+    if (ShuttingDown()) return ExitReason::kShutdown;
+    if (options_.max_trials > 0 && trials_run_.load() >= options_.max_trials) {
+      return ExitReason::kMaxTrials;
+    }
+    if (idle_too_long()) return ExitReason::kIdle;
+
+    SuggestTrialRequest request;
+    request.set_worker_id(options_.worker_id);
+    request.set_study(options_.study);
+    SuggestTrialResponse response;
+    const absl::Status status = Call(options_.rpc_timeout, [&](grpc::ClientContext* c) {
+      return stub_->SuggestTrial(c, request, &response);
+    });
+    if (!status.ok()) {
+      if (!IsTransient(status.code()) && status.code() != absl::StatusCode::kNotFound) {
+        CAVIAR_LOG(ERROR) << "SuggestTrial refused: " << status;
+        return status;
+      }
+      ++failures;
+      if (failures == 1 || failures % 10 == 0) {
+        CAVIAR_LOG(WARNING) << "SuggestTrial failed (attempt " << failures
+                            << ", retrying): " << status;
+      }
+      SleepUnlessShutdown(backoff.Next());
+      continue;
+    }
+    if (failures > 0) CAVIAR_LOG(INFO) << "coordinator reachable again";
+    failures = 0;
+    backoff.Reset();
+
+    if (!response.has_trial()) {
+      if (response.no_more_work() && !options_.study.empty()) {
+        return ExitReason::kNoMoreWork;
+      }
+      const absl::Duration wait = response.retry_after_seconds() > 0
+                                      ? absl::Seconds(response.retry_after_seconds())
+                                      : options_.default_retry_after;
+      CAVIAR_LOG(DEBUG) << "no trial; asking again in " << wait;
+      SleepUnlessShutdown(wait);
+      continue;
+    }
+    ++trials_run_;
+    CAVIAR_LOG(INFO) << "trial " << response.trial().id() << " of study "
+                     << response.trial().study() << " (attempt " << response.trial().attempt()
+                     << "): " << DescribeParameters(response.trial());
+    if (absl::Status fatal = RunTrial(response); !fatal.ok()) return fatal;
+    idle_since = absl::Now();
+  }
+}
+
+absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
+  const caviar::v1::Trial& trial = suggestion.trial();
+  CompleteTrialRequest request;
+  request.set_trial_id(trial.id());
+  request.set_worker_id(options_.worker_id);
+  request.set_attempt(trial.attempt());
+
+  absl::StatusOr<std::unique_ptr<Objective>> objective = factory_(suggestion.spec());
+  if (!objective.ok()) {
+    CAVIAR_LOG(ERROR) << "trial " << trial.id() << ": cannot run: " << objective.status();
+    request.set_failure_kind(objective.status().code() == absl::StatusCode::kInvalidArgument
+                                 ? caviar::v1::INFEASIBLE
+                                 : caviar::v1::CRASHED);
+    request.set_failure_reason(absl::StrCat("worker ", options_.worker_id,
+                                            " cannot run this trial: ",
+                                            objective.status().message()));
+    return Complete(request);
+  }
+
+  TrialSession session(this, suggestion);
+  TrialOutcome outcome = (*objective)->Run(suggestion.spec(), trial, &session);
+  session.StopHeartbeats();
+
+  if (absl::Status fatal = session.fatal(); !fatal.ok()) return fatal;
+  if (session.lease_lost()) {
+    CAVIAR_LOG(WARNING) << "trial " << trial.id() << ": dropped (lease lost)";
+    return absl::OkStatus();
+  }
+  if (outcome.stopped && !session.coordinator_stop()) {
+    CAVIAR_LOG(WARNING) << "trial " << trial.id()
+                        << ": stopped by the worker's shutdown; not completed, so the "
+                           "coordinator re-runs it when its lease expires";
+    return absl::OkStatus();
+  }
+  *request.mutable_final_measurement() = std::move(outcome.final_measurement);
+  request.set_failure_kind(outcome.failure_kind);
+  request.set_failure_reason(outcome.failure_reason);
+  request.set_stopped(outcome.stopped);
+  return Complete(request);
+}
+
+absl::Status WorkerLoop::Complete(const CompleteTrialRequest& original) {
+  CompleteTrialRequest request = original;
+  Backoff backoff(options_.min_backoff, options_.max_backoff);
+  for (int attempt = 1;; ++attempt) {
+    caviar::v1::Trial response;
+    const absl::Status status = Call(options_.rpc_timeout, [&](grpc::ClientContext* c) {
+      return stub_->CompleteTrial(c, request, &response);
+    });
+    if (status.ok()) {
+      CAVIAR_LOG(INFO) << "trial " << request.trial_id() << " completed: "
+                       << caviar::v1::TrialState_Name(response.state())
+                       << (request.failure_reason().empty()
+                               ? ""
+                               : " (" + request.failure_reason().substr(0, 200) + ")");
+      return absl::OkStatus();
+    }
+    if (IsTransient(status.code())) {
+      absl::Duration wait = backoff.Next();
+      if (ShuttingDown()) {
+        const absl::Time deadline =
+            absl::FromUnixNanos(shutdown_at_nanos_.load()) + options_.shutdown_complete_timeout;
+        if (absl::Now() >= deadline) {
+          CAVIAR_LOG(ERROR) << "trial " << request.trial_id()
+                            << ": result not delivered before shutdown: " << status;
+          return absl::OkStatus();
+        }
+        absl::SleepFor(std::min(wait, deadline - absl::Now()));
+      } else {
+        if (attempt == 1 || attempt % 10 == 0) {
+          CAVIAR_LOG(WARNING) << "trial " << request.trial_id()
+                              << ": CompleteTrial failed (attempt " << attempt
+                              << ", retrying until acknowledged): " << status;
+        }
+        SleepUnlessShutdown(wait);
+      }
+      continue;
+    }
+    if (IsLeaseLost(status.code())) {
+      CAVIAR_LOG(WARNING) << "trial " << request.trial_id()
+                          << ": completion refused, result dropped: " << status;
+      return absl::OkStatus();
+    }
+    if (status.code() == absl::StatusCode::kInvalidArgument) {
+      if (request.failure_kind() == caviar::v1::FAILURE_KIND_UNSPECIFIED &&
+          !request.stopped()) {
+        CAVIAR_LOG(ERROR) << "trial " << request.trial_id()
+                          << ": coordinator rejected the result, completing as crashed: "
+                          << status;
+        request.set_failure_kind(caviar::v1::CRASHED);
+        request.set_failure_reason(
+            absl::StrCat("coordinator refused the result: ", status.message()));
+        continue;
+      }
+      CAVIAR_LOG(ERROR) << "trial " << request.trial_id()
+                        << ": coordinator rejected the completion, dropped: " << status;
+      return absl::OkStatus();
+    }
+    CAVIAR_LOG(ERROR) << "trial " << request.trial_id()
+                      << ": CompleteTrial refused: " << status;
+    return status;
+  }
+}
+
+}  // namespace caviar::worker

@@ -1,0 +1,137 @@
+// WorkerLoop: the stateless loop of caviar-worker. Ask the coordinator for a
+// trial (SuggestTrial), run its objective, send each measurement
+// (ReportProgress; its reply may say stop), complete it (CompleteTrial).
+// Everything the worker knows lives in the coordinator: a worker can be
+// killed at any moment and another one takes over after the lease expires.
+//
+// Behaviour on each RPC status (T = transient: UNAVAILABLE,
+// DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, INTERNAL, UNKNOWN,
+// CANCELLED, DATA_LOSS; retried with exponential backoff from min_backoff
+// doubling to max_backoff, each wait drawn in [d/2, d]; every call has a
+// deadline of rpc_timeout):
+//
+//   SuggestTrial    OK with a trial: run it. OK without: wait
+//                   retry_after_seconds (default_retry_after if 0) and ask
+//                   again; with options.study set and no_more_work: Run
+//                   returns kNoMoreWork. T and NOT_FOUND (study not created
+//                   yet): retry. Fatal (Run returns the error):
+//                   INVALID_ARGUMENT, UNAUTHENTICATED, PERMISSION_DENIED,
+//                   UNIMPLEMENTED and the other codes.
+//   ReportProgress  OK: the decision (STOP stops the objective) and any
+//                   parameter updates go to the objective. T: retried while
+//                   the objective waits (the report is the same step, so a
+//                   retry of one that did arrive is a duplicate the
+//                   coordinator already has). FAILED_PRECONDITION or
+//                   NOT_FOUND: the lease is lost (expired, taken over):
+//                   stop the objective and drop the trial without
+//                   completing it. INVALID_ARGUMENT: that measurement is
+//                   logged and dropped, the trial goes on. UNAUTHENTICATED,
+//                   PERMISSION_DENIED, UNIMPLEMENTED: stop, drop, Run
+//                   returns the error.
+//   CompleteTrial   OK: done. T: retried until acknowledged or refused - a
+//                   finished result is never dropped while the coordinator
+//                   is merely down. FAILED_PRECONDITION or NOT_FOUND:
+//                   refused (the lease was lost meanwhile): dropped.
+//                   INVALID_ARGUMENT on a successful result: completed again
+//                   as CRASHED with the coordinator's message as the reason
+//                   (so the trial does not wait for its lease to expire);
+//                   on a failure: dropped. UNAUTHENTICATED,
+//                   PERMISSION_DENIED, UNIMPLEMENTED: Run returns the error.
+//
+// Heartbeats: while an objective runs without reporting (an epoch longer
+// than the lease), the loop sends ReportProgress without a measurement every
+// third of the lease (the reply's lease_seconds; before the first reply the
+// spec's trial_policy.lease_seconds, else 30 s). The coordinator treats a
+// report without measurement as a heartbeat only; INVALID_ARGUMENT to one
+// turns heartbeats off for that trial.
+//
+// Shutdown (Shutdown(), e.g. on SIGTERM/SIGINT): the running objective is
+// told to stop (a command gets SIGTERM, then SIGKILL after its grace) and
+// its partial result is NOT completed: completing it as failed would fail
+// the trial for good, and as stopped would count a cut-short run as
+// finished. The trial's lease simply expires and the coordinator hands the
+// trial to another worker (attempt + 1). A result that was already finished
+// when the signal came is still completed, retrying for at most
+// shutdown_complete_timeout.
+//
+// An objective the factory cannot build (e.g. a trainer study on a worker
+// built without the trainer) is completed as failed (INFEASIBLE for an
+// INVALID_ARGUMENT from the factory, CRASHED otherwise) with the reason.
+//
+// Thread-safety: Run is called once, from one thread; Shutdown may be called
+// from any thread at any time.
+#ifndef CAVIAR_WORKER_WORKER_LOOP_H_
+#define CAVIAR_WORKER_WORKER_LOOP_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "caviar/v1/service.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "worker/objective_factory.h"
+
+namespace caviar::worker {
+
+struct WorkerOptions {
+  std::string worker_id;  // Required.
+  std::string study;      // Empty: work on any active study.
+  int max_trials = 0;     // Trials to run before returning; 0 = no limit.
+  // Return after this long without a trial (no work, or no coordinator);
+  // zero = never.
+  absl::Duration exit_when_idle = absl::ZeroDuration();
+  absl::Duration rpc_timeout = absl::Seconds(10);
+  absl::Duration min_backoff = absl::Milliseconds(100);
+  absl::Duration max_backoff = absl::Seconds(10);
+  absl::Duration default_retry_after = absl::Seconds(1);
+  absl::Duration shutdown_complete_timeout = absl::Seconds(10);
+};
+
+enum class ExitReason { kMaxTrials, kNoMoreWork, kIdle, kShutdown };
+const char* ExitReasonName(ExitReason reason);
+
+// The single grpc::Status -> absl::Status conversion of the worker.
+absl::Status FromGrpc(const grpc::Status& status);
+
+class WorkerLoop {
+ public:
+  WorkerLoop(std::unique_ptr<caviar::v1::WorkerService::StubInterface> stub,
+             ObjectiveFactory factory, WorkerOptions options);
+  WorkerLoop(const std::shared_ptr<grpc::Channel>& channel, ObjectiveFactory factory,
+             WorkerOptions options);
+  ~WorkerLoop();
+
+  // Runs until one of ExitReason happens, or returns a fatal RPC error.
+  absl::StatusOr<ExitReason> Run();
+  void Shutdown();
+
+  // Trials taken from the coordinator so far.
+  int trials_run() const { return trials_run_.load(); }
+
+ private:
+  class TrialSession;
+  friend class TrialSession;
+
+  // Runs one leased trial to completion (or drops it); returns a fatal error.
+  absl::Status RunTrial(const caviar::v1::SuggestTrialResponse& suggestion);
+  // Sends the completion, retrying transient failures.
+  absl::Status Complete(const caviar::v1::CompleteTrialRequest& request);
+  bool ShuttingDown() const { return shutdown_.HasBeenNotified(); }
+  // Sleeps `d`, or less if Shutdown() is called.
+  void SleepUnlessShutdown(absl::Duration d);
+
+  const std::unique_ptr<caviar::v1::WorkerService::StubInterface> stub_;
+  const ObjectiveFactory factory_;
+  const WorkerOptions options_;
+  absl::Notification shutdown_;
+  std::atomic<int64_t> shutdown_at_nanos_{0};
+  std::atomic<int> trials_run_{0};
+};
+
+}  // namespace caviar::worker
+
+#endif  // CAVIAR_WORKER_WORKER_LOOP_H_
