@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "server/search/options.h"
 #include "server/search/pruner.h"
+#include "server/search/pruners.h"
 
 namespace caviar::search {
 namespace {
@@ -27,12 +28,26 @@ using PrunerFactory = std::function<absl::StatusOr<std::unique_ptr<Pruner>>(
 
 const std::map<std::string, PrunerFactory>& Registry() {
   static const auto* const registry = new std::map<std::string, PrunerFactory>{
+      {"asha", NewAshaPruner},
+      {"divergence", NewDivergencePruner},
+      {"median", NewMedianPruner},
       {"none", NewNoPruner},
   };
   return *registry;
 }
 
 }  // namespace
+
+std::optional<double> MeasuredLoss(const caviar::v1::Objective& objective,
+                                   const caviar::v1::Measurement& measurement) {
+  auto it = measurement.metrics().find(objective.metric());
+  if (it == measurement.metrics().end()) return std::nullopt;
+  return objective.goal() == caviar::v1::MAXIMIZE ? -it->second : it->second;
+}
+
+double UserValue(const caviar::v1::Objective& objective, double loss) {
+  return objective.goal() == caviar::v1::MAXIMIZE ? -loss : loss;
+}
 
 absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& pruner) {
   const std::string name = pruner.name().empty() ? "none" : pruner.name();

@@ -1,0 +1,119 @@
+// asha: asynchronous successive halving (Li et al. 2020), as a stopping
+// rule. Rungs sit at steps min_resource * reduction_factor^k. When a trial
+// reaches a rung, its objective there (its latest value at or before the
+// rung's step) joins the rung's values, and the trial goes on only if it is
+// among the best floor(n / reduction_factor) of the n trials that reached
+// the rung, or the best one when there are fewer than reduction_factor of
+// them (Optuna's SuccessiveHalvingPruner). NaN counts as the worst value.
+//
+// State: the sorted values per rung and the rungs each trial has reached;
+// on its first report a new pruner takes them in from the study's history.
+//
+// Options: reduction_factor (int >= 2, default 3), min_resource (int >= 1
+// steps, default 1).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "server/search/options.h"
+#include "server/search/pruner.h"
+#include "server/search/pruners.h"
+
+namespace caviar::search {
+namespace {
+
+class AshaPruner : public Pruner {
+ public:
+  AshaPruner(int64_t reduction_factor, int64_t min_resource)
+      : eta_(reduction_factor), min_resource_(min_resource) {}
+
+  PruneDecision OnReport(const PruneContext& context) override {
+    const caviar::v1::Trial& trial = *context.trial;
+    if (!objective_) {
+      objective_ = context.spec->objective();
+      for (const caviar::v1::Trial* t : context.trials) {
+        if (t->id() == trial.id()) {
+          Record(*t, t->measurements_size() - 1);  // The new report is judged below.
+        } else {
+          Record(*t, t->measurements_size());
+        }
+      }
+    }
+    for (const auto& [rung, value] : Record(trial, trial.measurements_size())) {
+      const std::vector<double>& values = rungs_[rung];
+      const int64_t n = static_cast<int64_t>(values.size());
+      const int64_t keep = std::max<int64_t>(n / eta_, 1);
+      if (value > values[keep - 1]) {
+        return {true, absl::StrFormat(
+                          "asha: at rung %d (step %d) %s %g is not in the best %d of the %d "
+                          "trials that reached it",
+                          rung, RungStep(rung), objective_->metric(),
+                          UserValue(*objective_, value), keep, n)};
+      }
+    }
+    return {};
+  }
+
+ private:
+  // min_resource * eta^rung, saturating.
+  int64_t RungStep(int rung) const {
+    int64_t step = min_resource_;
+    for (int k = 0; k < rung; ++k) {
+      if (step > std::numeric_limits<int64_t>::max() / eta_) return std::numeric_limits<int64_t>::max();
+      step *= eta_;
+    }
+    return step;
+  }
+
+  // Takes in the rungs the trial's first `count` measurements reach and it
+  // has not reached before; returns them with the trial's value at each.
+  std::vector<std::pair<int, double>> Record(const caviar::v1::Trial& trial, int count) {
+    std::vector<std::pair<int, double>> added;
+    if (count <= 0) return added;
+    int& reached = reached_[trial.id()];
+    const auto& ms = trial.measurements();
+    const int64_t last_step = ms[count - 1].step();
+    while (RungStep(reached) <= last_step) {
+      const int64_t rung_step = RungStep(reached);
+      double value = std::numeric_limits<double>::infinity();
+      int64_t value_step = std::numeric_limits<int64_t>::min();
+      for (int k = 0; k < count; ++k) {
+        if (ms[k].step() > rung_step || ms[k].step() < value_step) continue;
+        std::optional<double> loss = MeasuredLoss(*objective_, ms[k]);
+        if (!loss) continue;
+        value = std::isnan(*loss) ? std::numeric_limits<double>::infinity() : *loss;
+        value_step = ms[k].step();
+      }
+      std::vector<double>& values = rungs_[reached];
+      values.insert(std::upper_bound(values.begin(), values.end(), value), value);
+      added.emplace_back(reached, value);
+      ++reached;
+    }
+    return added;
+  }
+
+  const int64_t eta_;
+  const int64_t min_resource_;
+  std::optional<caviar::v1::Objective> objective_;
+  std::map<int, std::vector<double>> rungs_;
+  std::unordered_map<int64_t, int> reached_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Pruner>> NewAshaPruner(const google::protobuf::Struct& options) {
+  Options o(options, "pruner.options");
+  CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys({"reduction_factor", "min_resource"}));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t eta, o.Int("reduction_factor", 3, 2, 1000));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t min_resource,
+                          o.Int("min_resource", 1, 1, int64_t{1} << 40));
+  return std::make_unique<AshaPruner>(eta, min_resource);
+}
+
+}  // namespace caviar::search
