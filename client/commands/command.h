@@ -1,0 +1,59 @@
+// The `caviar` command line's subcommands. Each lives in its own file as a
+// Register<Name> function that adds a CLI11 subcommand; registry.cc lists
+// them. A subcommand's parse callback stores its work in Context::action,
+// which main runs after parsing, so all output and errors go through one
+// place (an error: message on stderr, exit status 1).
+#ifndef CAVIAR_CLIENT_COMMANDS_COMMAND_H_
+#define CAVIAR_CLIENT_COMMANDS_COMMAND_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "client/client.h"
+
+namespace caviar::cli {
+
+struct GlobalOptions {
+  std::string coordinator;      // HOST:PORT.
+  double timeout_seconds = 30;  // Per RPC.
+  std::string tls_root_certificates_file;
+};
+
+class Context {
+ public:
+  GlobalOptions options;
+  // What the chosen subcommand does; set while parsing.
+  std::function<absl::Status()> action;
+
+  // The coordinator client, connected on first use.
+  absl::StatusOr<client::CaviarClient*> Client();
+
+ private:
+  std::unique_ptr<client::CaviarClient> client_;
+};
+
+using Registrar = void (*)(CLI::App& app, Context& context);
+
+// Every subcommand, in the order `caviar --help` lists them.
+const std::vector<Registrar>& AllCommands();
+
+void RegisterSubmit(CLI::App& app, Context& context);
+void RegisterStudies(CLI::App& app, Context& context);
+void RegisterStudy(CLI::App& app, Context& context);
+void RegisterTrials(CLI::App& app, Context& context);
+void RegisterTrial(CLI::App& app, Context& context);
+void RegisterBest(CLI::App& app, Context& context);
+void RegisterStop(CLI::App& app, Context& context);
+void RegisterWait(CLI::App& app, Context& context);
+
+// Adds --format table|json|csv (default table) to `command`.
+void AddFormatOption(CLI::App* command, std::string* format);
+
+}  // namespace caviar::cli
+
+#endif  // CAVIAR_CLIENT_COMMANDS_COMMAND_H_

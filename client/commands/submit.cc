@@ -1,0 +1,50 @@
+// caviar submit SPEC.yaml [--name NAME] [--dry-run]
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "client/commands/command.h"
+#include "client/spec_loader.h"
+#include "common/status_macros.h"
+
+namespace caviar::cli {
+namespace {
+
+struct SubmitOptions {
+  std::string spec_path;
+  std::string name;
+  bool dry_run = false;
+};
+
+absl::Status RunSubmit(Context& context, const SubmitOptions& options) {
+  CAVIAR_ASSIGN_OR_RETURN(caviar::v1::StudySpec spec,
+                          client::LoadSpecFile(options.spec_path));
+  if (!options.name.empty()) spec.set_name(options.name);
+  if (options.dry_run) {
+    std::cout << "spec is well-formed: study '" << spec.name() << "', "
+              << spec.parameters_size() << " parameters, max_trials "
+              << spec.budget().max_trials()
+              << " (not submitted; the coordinator checks the values)\n";
+    return absl::OkStatus();
+  }
+  CAVIAR_ASSIGN_OR_RETURN(client::CaviarClient * client, context.Client());
+  CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study, client->CreateStudy(spec));
+  std::cout << study.spec().name() << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterSubmit(CLI::App& app, Context& context) {
+  auto options = std::make_shared<SubmitOptions>();
+  CLI::App* command = app.add_subcommand(
+      "submit", "Create a study from a YAML spec ('-' = stdin); prints the study's name");
+  command->add_option("spec", options->spec_path, "Study spec (YAML)")->required();
+  command->add_option("--name", options->name, "Use this study name instead of the spec's");
+  command->add_flag("--dry-run", options->dry_run,
+                    "Only read and check the spec locally; submit nothing");
+  command->callback([&context, options] {
+    context.action = [&context, options] { return RunSubmit(context, *options); };
+  });
+}
+
+}  // namespace caviar::cli
