@@ -105,8 +105,9 @@ absl::StatusOr<double> JsonNumber(const std::string& key, const nlohmann::json& 
     double number;
     if (ParseMetricValue(text, &number) && !std::isfinite(number)) return number;
   }
-  return Malformed(absl::StrCat("value of ", Quote(key), " is not a number: ",
-                                Quote(value.dump())));
+  return Malformed(absl::StrCat(
+      "value of ", Quote(key), " is not a number: ",
+      Quote(value.is_string() ? value.get_ref<const std::string&>() : value.dump())));
 }
 
 absl::StatusOr<caviar::v1::Measurement> ParseJson(absl::string_view line,
@@ -187,7 +188,7 @@ bool ParseMetricValue(absl::string_view text, double* value) {
   } else if (absl::ConsumePrefix(&body, "-")) {
     negative = true;
   }
-  if (body.empty()) return false;
+  if (body.empty() || body.front() == '+' || body.front() == '-') return false;
   if (absl::EqualsIgnoreCase(body, "nan")) {
     *value = std::numeric_limits<double>::quiet_NaN();
     return true;
