@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "server/rpc/server.h"
 #include "server/scheduling/coordinator.h"
@@ -57,6 +58,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   caviar::SetLogLevel(level);
+  // Debian's Abseil checks every lock order at run time; our lock order is
+  // flat (one mutex per layer), so skip the cost on every call.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 
   // Signals are taken by a dedicated thread (sigwait), so block them in all.
   sigset_t signals;
