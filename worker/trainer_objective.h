@@ -1,0 +1,91 @@
+// TrainerObjective: the worker's built-in objective. Trains the study's
+// batch-normalized MLP (worker/trainer) on the study's dataset with the
+// trial's hyperparameters.
+//
+// Settings: spec.trainer.settings gives fixed values; a trial parameter with
+// the name of a TrainerSettings field (learning_rate, beta1, layers,
+// hidden_units, batch_size, optimizer, activation, batch_norm, ...)
+// overrides that field for the trial. Unset settings take the trainer's
+// defaults (adam, lr 1e-3, 2 x 256 ReLU units with batch norm, batch 128,
+// seed = the trial's seed, 1 thread).
+//
+// Each epoch is reported (step = epoch) with train_loss, train_accuracy,
+// dev_loss, dev_accuracy (when the dev set is not empty), learning_rate and
+// seconds (of that epoch). The trainer polls reporter->StopRequested()
+// between mini-batches; a reply's parameter_updates["learning_rate"] sets the
+// learning rate from the next epoch on. The final measurement is the last
+// epoch's plus test_loss and test_accuracy (when there is a test set).
+//
+// Outcome: DIVERGED for a NaN/inf loss; INFEASIBLE when the dataset cannot
+// be read (the reason names the file and the problem) or the settings are
+// invalid; stopped when the coordinator or the worker said stop.
+//
+// The dataset is loaded once per process and reused by the following trials
+// while the study's dataset spec stays the same.
+//
+// Thread-safety: Run may be called from one thread at a time per object.
+#ifndef CAVIAR_WORKER_TRAINER_OBJECTIVE_H_
+#define CAVIAR_WORKER_TRAINER_OBJECTIVE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "caviar/v1/study.pb.h"
+#include "caviar/v1/trial.pb.h"
+#include "worker/objective.h"
+#include "worker/trainer/data.h"
+#include "worker/trainer/trainer.h"
+
+namespace caviar::worker {
+
+// Checks a spec's trainer objective at CreateStudy; OK for specs that do not
+// use the trainer. INVALID_ARGUMENT naming the field and the reason:
+//   "parameters[2] (optimiser): not a trainer setting (known: learning_rate, ...)"
+//   "parameters[0] (layers): an integer setting needs an integer or discrete domain"
+//   "trainer.settings.activation: unknown value \"gelu\" (known: relu, tanh, sigmoid)"
+//   "trainer.epochs: must be >= 1, got 0"
+// Dataset files are not opened here: the worker checks them.
+absl::Status ValidateTrainerSpec(const caviar::v1::StudySpec& spec);
+
+// The trial's effective settings: the spec's fixed settings with the trial's
+// parameters applied. INVALID_ARGUMENT naming a parameter that is not a
+// setting or has a value of the wrong type.
+absl::StatusOr<caviar::v1::TrainerSettings> EffectiveSettings(
+    const caviar::v1::TrainerSettings& fixed, const ParameterMap& parameters);
+
+// The trainer library's configuration for those settings (default_seed when
+// the settings have none). INVALID_ARGUMENT naming the setting.
+absl::StatusOr<trainer::TrainerConfig> ConfigFromSettings(
+    const caviar::v1::TrainerSettings& settings, uint64_t default_seed);
+
+// Train, dev and test sets as the dataset spec describes them.
+struct LoadedData {
+  trainer::Dataset train;
+  trainer::Dataset dev;
+  trainer::Dataset test;  // Empty when the spec names no test files.
+};
+absl::StatusOr<LoadedData> LoadDataset(const caviar::v1::Dataset& dataset);
+
+class TrainerObjective : public Objective {
+ public:
+  TrialOutcome Run(const caviar::v1::StudySpec& spec, const caviar::v1::Trial& trial,
+                   ProgressReporter* reporter) override;
+
+  // Number of times a dataset was read from disk (for tests of the reuse).
+  int dataset_loads() const;
+
+ private:
+  absl::StatusOr<std::shared_ptr<const LoadedData>> Data(const caviar::v1::Dataset& spec);
+
+  mutable absl::Mutex mu_;
+  std::string cached_key_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const LoadedData> cached_ ABSL_GUARDED_BY(mu_);
+  int loads_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace caviar::worker
+
+#endif  // CAVIAR_WORKER_TRAINER_OBJECTIVE_H_
