@@ -6,6 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/search/sampler.h"
+#include "tests/search/study_loop.h"
 
 namespace caviar::search {
 namespace {
@@ -139,6 +140,33 @@ TEST(SpaceTest, ParseAndFormatValues) {
   EXPECT_EQ(FormatValue(*v), "0.001");
   EXPECT_FALSE(space.ParseValue(0, "5").ok());
   EXPECT_FALSE(space.ParseValue(0, "fast").ok());
+}
+
+
+// The same two properties end to end: points drawn by the samplers that do
+// not adapt to results, turned into values by the space.
+TEST(SpaceTest, SamplersKeepEqualMassPerDecadeAndPerDecadeOfOneMinusBeta) {
+  SearchSpace space = MakeSpace({Double("learning_rate", 1e-4, 1, caviar::v1::LOG),
+                                 Double("beta1", 0.9, 0.999, caviar::v1::LOG1M)});
+  for (const char* name : {"random", "quasi_random"}) {
+    auto sampler = testing::MakeSampler(name, space);
+    testing::SimStudy study(space, 2024);
+    const int n = 4000;
+    ASSERT_TRUE(study.Run(*sampler, [](auto&) { return 0.0; }, n, 1).ok());
+    int per_decade[4] = {0, 0, 0, 0};
+    int beta_low = 0;
+    for (const TrialPoint& t : study.trials()) {
+      ParameterMap v = space.FromUnitPoint(t.unit);
+      const double lr = v["learning_rate"].double_value();
+      per_decade[std::min(3, static_cast<int>(std::floor(std::log10(lr) + 4)))]++;
+      beta_low += v["beta1"].double_value() < 0.99;
+    }
+    // Binomial sd: sqrt(4000 * 0.25 * 0.75) = 27 per decade; 31.6 for the
+    // halves. Four sd of slack for random; quasi_random is near exact.
+    const double slack = std::string(name) == "random" ? 4 : 0.5;
+    for (int d = 0; d < 4; ++d) EXPECT_NEAR(per_decade[d], n / 4, slack * 27.4) << name << " " << d;
+    EXPECT_NEAR(beta_low, n / 2, slack * 31.6) << name;
+  }
 }
 
 }  // namespace

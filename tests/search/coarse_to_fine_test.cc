@@ -1,0 +1,150 @@
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/search/sampler.h"
+#include "tests/search/study_loop.h"
+
+namespace caviar::search {
+namespace {
+
+using ::caviar::search::testing::DoubleParam;
+using ::caviar::search::testing::MakeSampler;
+using ::caviar::search::testing::MakeSpace;
+using ::caviar::search::testing::Number;
+using ::caviar::search::testing::SimStudy;
+using ::caviar::search::testing::Struct;
+using ::testing::HasSubstr;
+
+// Learning rate on a log scale and a linear offset; optimum at lr = 3e-3,
+// shift = 1.3, where the loss is 0.
+constexpr double kBestLr = 3e-3;
+constexpr double kBestShift = 1.3;
+
+SearchSpace Space() {
+  return MakeSpace({DoubleParam("lr", 1e-6, 1, caviar::v1::LOG), DoubleParam("shift", -5, 5)});
+}
+
+double Loss(const SearchSpace& space, const std::vector<double>& unit) {
+  ParameterMap v = space.FromUnitPoint(unit);
+  const double a = std::log10(v["lr"].double_value() / kBestLr);
+  const double b = (v["shift"].double_value() - kBestShift) / 2;
+  return a * a + b * b;
+}
+
+google::protobuf::Struct FourRounds() {
+  return Struct({{"rounds", Number(4)},
+                 {"trials_per_round", Number(20)},
+                 {"top_fraction", Number(0.2)},
+                 {"margin", Number(0.1)}});
+}
+
+TEST(CoarseToFineTest, RegionsShrinkAroundTheOptimum) {
+  const SearchSpace space = Space();
+  const std::vector<double> optimum = {(std::log10(kBestLr) + 6) / 6, (kBestShift + 5) / 10};
+  for (uint64_t seed : {1, 2, 3, 4, 5}) {
+    auto sampler = MakeSampler("coarse_to_fine", space, FourRounds());
+    SimStudy study(space, seed);
+    absl::Status end = study.Run(
+        *sampler, [&](const std::vector<double>& u) { return Loss(space, u); }, 1000, 4);
+    ASSERT_TRUE(absl::IsOutOfRange(end)) << end;
+    EXPECT_THAT(end.message(), HasSubstr("round 3 was the last"));
+    ASSERT_EQ(study.trials().size(), 80u);
+    ASSERT_EQ(study.regions().size(), 4);
+    double previous_area = 2;
+    for (int r = 0; r < 4; ++r) {
+      const caviar::v1::Region& region = study.regions()[r];
+      EXPECT_EQ(region.round(), r);
+      EXPECT_EQ(region.origin(), "sampler");
+      double area = 1;
+      for (int i = 0; i < 2; ++i) {
+        const std::string& name = space.parameter(i).name();
+        const double lo = region.lo().at(name), hi = region.hi().at(name);
+        EXPECT_LE(lo, optimum[i]) << "seed " << seed << " round " << r << " " << name;
+        EXPECT_GE(hi, optimum[i]) << "seed " << seed << " round " << r << " " << name;
+        if (r > 0) {  // Clipped to the previous region.
+          EXPECT_GE(lo, study.regions()[r - 1].lo().at(name));
+          EXPECT_LE(hi, study.regions()[r - 1].hi().at(name));
+        }
+        area *= hi - lo;
+      }
+      EXPECT_LT(area, previous_area * (r == 0 ? 1 : 0.5)) << "seed " << seed << " round " << r;
+      previous_area = area;
+    }
+    for (const TrialPoint& t : study.trials()) {
+      const caviar::v1::Region& region = study.regions()[t.round];
+      EXPECT_GE(t.unit[0], region.lo().at("lr") - 1e-9);
+      EXPECT_LE(t.unit[0], region.hi().at("lr") + 1e-9);
+    }
+    // Random search with 80 trials typically ends near 0.05; the zoom gets
+    // within 0.1 decade of the learning rate and 0.2 of the shift.
+    EXPECT_LT(*study.BestLoss(), 0.01) << "seed " << seed;
+  }
+}
+
+TEST(CoarseToFineTest, WaitsForTheRoundThenStartsTheNextRegion) {
+  const SearchSpace space = Space();
+  auto sampler = MakeSampler("coarse_to_fine", space,
+                             Struct({{"rounds", Number(2)}, {"trials_per_round", Number(3)}}));
+  SimStudy study(space, 9);
+  for (int k = 0; k < 3; ++k) ASSERT_TRUE(study.Ask(*sampler).ok());
+  ASSERT_EQ(study.regions().size(), 1);
+  study.Finish(1, 0.5);
+  study.Finish(2, std::nullopt, caviar::v1::FAILED);
+  absl::StatusOr<int64_t> wait = study.Ask(*sampler);
+  EXPECT_TRUE(absl::IsUnavailable(wait.status())) << wait.status();
+  EXPECT_THAT(wait.status().message(), HasSubstr("waiting for 1 of them"));
+  study.Finish(3, 0.2);
+  absl::StatusOr<int64_t> next = study.Ask(*sampler);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(study.trials().back().round, 1);
+  ASSERT_EQ(study.regions().size(), 2);
+  EXPECT_EQ(study.regions()[1].round(), 1);
+  ASSERT_TRUE(study.Ask(*sampler).ok());
+  ASSERT_TRUE(study.Ask(*sampler).ok());
+  for (int64_t id = 4; id <= 6; ++id) study.Finish(id, 1.0);
+  EXPECT_TRUE(absl::IsOutOfRange(study.Ask(*sampler).status()));
+}
+
+TEST(CoarseToFineTest, HonoursARegionTheUserRefined) {
+  const SearchSpace space = Space();
+  auto sampler = MakeSampler("coarse_to_fine", space, FourRounds());
+  SimStudy study(space, 4);
+  ASSERT_TRUE(study.Run(*sampler, [&](auto& u) { return Loss(space, u); }, 30, 2).ok());
+  const int sampler_round = study.regions().rbegin()->round();
+  // `caviar refine --param lr=1e-5:1e-4` names one parameter: the other keeps
+  // the current region's bounds.
+  caviar::v1::Region refine;
+  refine.set_round(sampler_round + 1);
+  refine.set_origin("refine");
+  (*refine.mutable_lo())["lr"] = 1.0 / 6;
+  (*refine.mutable_hi())["lr"] = 2.0 / 6;
+  *study.regions().Add() = refine;
+  const caviar::v1::Region& before = study.regions()[study.regions().size() - 2];
+  for (int k = 0; k < 20; ++k) {
+    absl::StatusOr<int64_t> id = study.Ask(*sampler);
+    ASSERT_TRUE(id.ok()) << id.status();
+    const TrialPoint& t = study.trials()[*id - 1];
+    EXPECT_EQ(t.round, sampler_round + 1);
+    EXPECT_FALSE(study.last().new_region.has_value());
+    const double lr = space.FromUnitPoint(t.unit)["lr"].double_value();
+    EXPECT_GE(lr, 1e-5 * (1 - 1e-9));
+    EXPECT_LE(lr, 1e-4 * (1 + 1e-9));
+    EXPECT_GE(t.unit[1], before.lo().at("shift") - 1e-9);
+    EXPECT_LE(t.unit[1], before.hi().at("shift") + 1e-9);
+  }
+}
+
+TEST(CoarseToFineTest, RejectsBadOptions) {
+  caviar::v1::Algorithm algorithm;
+  algorithm.set_name("coarse_to_fine");
+  *algorithm.mutable_options() = Struct({{"rounds", Number(0)}});
+  EXPECT_THAT(CreateSampler(algorithm, Space()).status().message(),
+              HasSubstr("algorithm.options.rounds: must be in [1, 1000], got 0"));
+  *algorithm.mutable_options() = Struct({{"top_fraction", Number(1.5)}});
+  EXPECT_THAT(CreateSampler(algorithm, Space()).status().message(),
+              HasSubstr("algorithm.options.top_fraction: must be in"));
+}
+
+}  // namespace
+}  // namespace caviar::search

@@ -1,0 +1,125 @@
+#include <algorithm>
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/search/sampler.h"
+#include "tests/search/study_loop.h"
+
+namespace caviar::search {
+namespace {
+
+using ::caviar::search::testing::CategoricalParam;
+using ::caviar::search::testing::DoubleParam;
+using ::caviar::search::testing::MakeSampler;
+using ::caviar::search::testing::MakeSpace;
+using ::caviar::search::testing::Number;
+using ::caviar::search::testing::SimStudy;
+using ::caviar::search::testing::Struct;
+using ::caviar::search::testing::Text;
+using ::testing::HasSubstr;
+
+double Bowl(const std::vector<double>& u) {
+  return (u[0] - 0.71) * (u[0] - 0.71) + (u[1] - 0.23) * (u[1] - 0.23);
+}
+
+double MedianBest(const std::string& name, const google::protobuf::Struct& options, int trials,
+                  int parallel) {
+  const SearchSpace space = MakeSpace({DoubleParam("x", 0, 1), DoubleParam("y", 0, 1)});
+  std::vector<double> best;
+  for (uint64_t seed = 1; seed <= 9; ++seed) {
+    auto sampler = MakeSampler(name, space, options);
+    SimStudy study(space, seed);
+    EXPECT_TRUE(study.Run(*sampler, Bowl, trials, parallel).ok());
+    best.push_back(*study.BestLoss());
+  }
+  std::sort(best.begin(), best.end());
+  return best[best.size() / 2];
+}
+
+TEST(TpeSamplerTest, FindsABowlFasterThanRandom) {
+  const double tpe = MedianBest("tpe", {}, 60, 1);
+  const double random = MedianBest("random", {}, 60, 1);
+  EXPECT_LT(tpe, random / 3) << "tpe " << tpe << " random " << random;
+  // With four trials running at once it still closes in.
+  EXPECT_LT(MedianBest("tpe", {}, 60, 4), random / 2);
+  EXPECT_LT(MedianBest("tpe", Struct({{"multivariate", [] {
+                                         google::protobuf::Value v;
+                                         v.set_bool_value(false);
+                                         return v;
+                                       }()}}),
+                       60, 1),
+            random / 2);
+}
+
+TEST(TpeSamplerTest, LearnsWhichCategoryIsBest) {
+  const SearchSpace space =
+      MakeSpace({CategoricalParam("optimizer", {"gd", "momentum", "adam", "rmsprop"}),
+                 DoubleParam("x", 0, 1)});
+  int adam_late = 0, late = 0;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    auto sampler = MakeSampler("tpe", space);
+    SimStudy study(space, seed);
+    auto loss = [&](const std::vector<double>& u) {
+      ParameterMap v = space.FromUnitPoint(u);
+      return (v["optimizer"].string_value() == "adam" ? 0.0 : 1.0) + (u[1] - 0.4) * (u[1] - 0.4);
+    };
+    ASSERT_TRUE(study.Run(*sampler, loss, 50, 1).ok());
+    for (size_t k = 30; k < study.trials().size(); ++k) {
+      ++late;
+      adam_late += space.FromUnitPoint(study.trials()[k].unit)["optimizer"].string_value() == "adam";
+    }
+  }
+  // Random picks adam a quarter of the time.
+  EXPECT_GT(adam_late, late * 0.6) << adam_late << " of " << late;
+}
+
+// Mean distance of each of 8 simultaneous suggestions to its nearest
+// neighbour among them.
+double SpreadOfEightAtOnce(const std::string& liar, uint64_t seed) {
+  const SearchSpace space = MakeSpace({DoubleParam("x", 0, 1), DoubleParam("y", 0, 1)});
+  auto sampler = MakeSampler("tpe", space, Struct({{"liar", Text(liar)}}));
+  SimStudy study(space, seed);
+  EXPECT_TRUE(study.Run(*sampler, Bowl, 30, 1).ok());
+  std::vector<std::vector<double>> asked;
+  for (int k = 0; k < 8; ++k) {
+    absl::StatusOr<int64_t> id = study.Ask(*sampler);
+    EXPECT_TRUE(id.ok());
+    asked.push_back(study.trials()[*id - 1].unit);
+  }
+  double total = 0;
+  for (size_t a = 0; a < asked.size(); ++a) {
+    double nearest = 2;
+    for (size_t b = 0; b < asked.size(); ++b) {
+      if (a != b) {
+        nearest = std::min(nearest, std::hypot(asked[a][0] - asked[b][0], asked[a][1] - asked[b][1]));
+      }
+    }
+    total += nearest / asked.size();
+  }
+  return total;
+}
+
+TEST(TpeSamplerTest, ConstantLiarSpreadsParallelWorkers) {
+  double with_liar = 0, without = 0;
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    with_liar += SpreadOfEightAtOnce("worst", seed);
+    without += SpreadOfEightAtOnce("none", seed);
+  }
+  EXPECT_GT(with_liar, 1.3 * without) << with_liar << " vs " << without;
+}
+
+TEST(TpeSamplerTest, RejectsBadOptions) {
+  const SearchSpace space = MakeSpace({DoubleParam("x", 0, 1)});
+  caviar::v1::Algorithm algorithm;
+  algorithm.set_name("tpe");
+  *algorithm.mutable_options() = Struct({{"liar", Text("best")}});
+  EXPECT_THAT(CreateSampler(algorithm, space).status().message(),
+              HasSubstr("algorithm.options.liar: must be one of worst, mean, none"));
+  *algorithm.mutable_options() = Struct({{"gamma", Number(0)}});
+  EXPECT_THAT(CreateSampler(algorithm, space).status().message(),
+              HasSubstr("algorithm.options.gamma: must be in"));
+}
+
+}  // namespace
+}  // namespace caviar::search
