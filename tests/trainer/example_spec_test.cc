@@ -1,0 +1,35 @@
+// examples/fashion_mnist.yaml parses as a StudySpec and passes the trainer's
+// validation, and its dataset files exist where Debian installs them.
+#include <filesystem>
+
+#include "client/spec_loader.h"
+#include "gtest/gtest.h"
+#include "worker/trainer_objective.h"
+
+namespace caviar::worker {
+namespace {
+
+TEST(ExampleSpecTest, FashionMnistExampleIsAValidTrainerStudy) {
+  auto spec = client::LoadSpecFile(std::string(CAVIAR_SOURCE_DIR) +
+                                   "/examples/fashion_mnist.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  ASSERT_TRUE(spec->has_trainer());
+  EXPECT_TRUE(ValidateTrainerSpec(*spec).ok()) << ValidateTrainerSpec(*spec);
+  EXPECT_EQ(spec->parameters_size(), 5);
+  EXPECT_EQ(spec->trainer().dataset().train_limit(), 10000);
+  if (std::filesystem::exists(spec->trainer().dataset().idx().train_images())) {
+    caviar::v1::Trial trial;
+    trial.set_seed(1);
+    // Settings of one trial resolve to a valid trainer configuration.
+    ParameterMap parameters;
+    parameters["learning_rate"].set_double_value(1e-3);
+    parameters["layers"].set_int_value(2);
+    parameters["batch_size"].set_double_value(128);
+    auto settings = EffectiveSettings(spec->trainer().settings(), parameters);
+    ASSERT_TRUE(settings.ok()) << settings.status();
+    EXPECT_TRUE(ConfigFromSettings(*settings, 1).ok());
+  }
+}
+
+}  // namespace
+}  // namespace caviar::worker
