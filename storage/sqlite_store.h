@@ -22,7 +22,8 @@
 // are prepared once and reused; values are always bound, never spliced.
 //
 // Status codes (in addition to those of Store):
-//   Open: UNAVAILABLE if the file cannot be opened or created;
+//   Open: UNAVAILABLE if the file cannot be opened or created, or another
+//         process holds it (see Options::exclusive);
 //         FAILED_PRECONDITION if the file is not a caviar database or was
 //         written by a newer caviar (schema version above kSchemaVersion).
 //   Commit: INVALID_ARGUMENT for a study without spec.name, a trial with
@@ -67,8 +68,16 @@ class SqliteStore final : public Store {
     Durability durability = Durability::kProcessCrash;
     // Coalesce concurrent Commit calls into one transaction (see above).
     bool group_commit = true;
-    // How long to wait for a lock held by another connection (another
-    // process reading the file, e.g. a backup) before failing UNAVAILABLE.
+    // Hold the file's lock from Open to destruction (SQLite's EXCLUSIVE
+    // locking mode): a second process opening the file (say, a second
+    // coordinator by mistake) fails UNAVAILABLE instead of writing beside
+    // this one, and commits skip the per-transaction file-lock calls and
+    // the shared-memory WAL index. The cost: no other process can read the
+    // file while the store is open. Set false to let, e.g., the sqlite3
+    // shell read a live database.
+    bool exclusive = true;
+    // How long to wait for a lock held by another connection before
+    // failing UNAVAILABLE.
     int busy_timeout_ms = 5000;
     // Upper bound on the file size (0: SQLite's own limit). Writes past it
     // fail UNAVAILABLE and change nothing, as on a full disk.

@@ -38,6 +38,12 @@ SqliteStore::Options NoGroupCommit() {
   return options;
 }
 
+SqliteStore::Options Shared() {
+  SqliteStore::Options options;
+  options.exclusive = false;
+  return options;
+}
+
 SqliteStore::Options PowerLoss() {
   SqliteStore::Options options;
   options.durability = SqliteStore::Durability::kPowerLoss;
@@ -48,6 +54,7 @@ INSTANTIATE_TEST_SUITE_P(
     Sqlite, StoreConformanceTest,
     ::testing::Values(SqliteFactory("GroupCommit", SqliteStore::Options()),
                       SqliteFactory("OneTransactionPerCommit", NoGroupCommit()),
+                      SqliteFactory("Shared", Shared()),
                       SqliteFactory("PowerLossDurable", PowerLoss())),
     StoreFactoryName);
 
@@ -103,8 +110,41 @@ TEST_F(SqliteStoreTest, FreshFileGetsCurrentSchema) {
                     "AND name IN ('trials_by_study_state', "
                     "'trials_by_study_objective', 'measurements_by_trial')"),
             3);
+  EXPECT_EQ(raw.Int("PRAGMA page_size"), 1024);
   // WAL is recorded in the file header, so it is visible from here.
   EXPECT_EQ(raw.Blob("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStoreTest, SecondOpenOfAnExclusiveStoreIsUnavailable) {
+  auto first = SqliteStore::Open(path_);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_TRUE((*first)->CreateStudy(MakeStudy("s")).ok());
+  SqliteStore::Options options;
+  options.busy_timeout_ms = 50;
+  auto second = SqliteStore::Open(path_, options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
+  EXPECT_THAT(second.status().message(), HasSubstr(path_));
+  // The first store is unharmed.
+  WriteBatch batch;
+  batch.PutTrial(MakeTrial(1, "s", caviar::v1::PENDING));
+  EXPECT_TRUE((*first)->Commit(batch).ok());
+  first->reset();
+  EXPECT_TRUE(SqliteStore::Open(path_, options).ok());
+}
+
+TEST_F(SqliteStoreTest, SharedStoreCanBeReadWhileOpen) {
+  SqliteStore::Options options;
+  options.exclusive = false;
+  auto store = SqliteStore::Open(path_, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->CreateStudy(MakeStudy("s")).ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM studies"), 1);
+  WriteBatch batch;
+  batch.PutTrial(MakeTrial(1, "s", caviar::v1::PENDING));
+  EXPECT_TRUE((*store)->Commit(batch).ok());
+  EXPECT_EQ(raw.Int("SELECT count(*) FROM trials"), 1);
 }
 
 TEST_F(SqliteStoreTest, ReopenKeepsSchemaAndData) {
@@ -176,6 +216,7 @@ TEST_F(SqliteStoreTest, TrialRowsHoldNoMeasurements) {
   WriteBatch batch;
   batch.PutTrial(trial);
   ASSERT_TRUE((*store)->Commit(batch).ok());
+  store->reset();  // Releases the file lock.
   RawDb raw(path_);
   caviar::v1::Trial stored;
   ASSERT_TRUE(stored.ParseFromString(

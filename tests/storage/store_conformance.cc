@@ -423,7 +423,7 @@ TEST_P(StoreConformanceTest, ConcurrentCommitsAllLand) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->CreateStudy(MakeStudy("s")).ok());
-  constexpr int kThreads = 8, kTrialsPerThread = 60;
+  constexpr int kThreads = 8, kTrialsPerThread = 30;
   std::atomic<int> unexpected{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
