@@ -8,6 +8,29 @@
 #include "client/client.h"
 #include "client/commands/command.h"
 
+namespace {
+
+// The first positional word when it names no subcommand (CLI11 would only say
+// that a subcommand is required).
+const char* UnknownCommand(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--") return nullptr;
+    if (word.rfind("-", 0) == 0) {
+      // Global options that take a separate value.
+      if (word == "--coordinator" || word == "--timeout" || word == "--tls-ca") ++i;
+      continue;
+    }
+    for (const CLI::App* command : app.get_subcommands([](CLI::App*) { return true; })) {
+      if (command->get_name() == word) return nullptr;
+    }
+    return argv[i];
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   caviar::cli::Context context;
   context.options.coordinator = caviar::client::DefaultCoordinatorAddress();
@@ -35,6 +58,11 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const char* unknown = UnknownCommand(app, argc, argv)) {
+      std::cerr << "error: unknown command '" << unknown << "'\nRun with --help for the "
+                << "list of commands.\n";
+      return 2;
+    }
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }

@@ -224,7 +224,7 @@ class YamlToJsonConverter {
       case FieldDescriptor::CPPTYPE_FLOAT:
         if (!IsPlain(value) || !yaml_scalars::IsFloat(text)) break;
         if (yaml_scalars::IsInfOrNan(text)) {
-          if (text.find_first_of("nN") != std::string::npos) return json("NaN");
+          if (absl::AsciiStrToLower(text).find("nan") != std::string::npos) return json("NaN");
           return json(text[0] == '-' ? "-Infinity" : "Infinity");
         }
         return json(std::strtod(text.c_str(), nullptr));
