@@ -42,10 +42,12 @@ constexpr char kLoadStudiesSql[] =
     "SELECT name, proto FROM studies ORDER BY create_order";
 constexpr char kLoadTrialsSql[] =
     "SELECT id, proto FROM trials WHERE study = ?1 ORDER BY id";
+// Written with IN so SQLite walks the trial ids in order and reads each
+// curve from measurements_by_trial already ordered: no sort of the curves.
 constexpr char kLoadMeasurementsSql[] =
-    "SELECT m.trial_id, m.proto FROM trials t "
-    "JOIN measurements m ON m.trial_id = t.id "
-    "WHERE t.study = ?1 ORDER BY t.id, m.seq";
+    "SELECT trial_id, proto FROM measurements "
+    "WHERE trial_id IN (SELECT id FROM trials WHERE study = ?1) "
+    "ORDER BY trial_id, seq";
 constexpr char kMaxTrialIdSql[] = "SELECT IFNULL(MAX(id), 0) FROM trials";
 
 bool IsForeignKeyViolation(int rc) {

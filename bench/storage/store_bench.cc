@@ -9,7 +9,7 @@
 // so the figures compare as ratios on a shared, noisy machine.
 //
 //   store_bench [--seconds=1.5] [--rounds=3] [--dir=/tmp] [--curve=1]
-//               [--only=N]
+//               [--only=N] [--load_trials=20000] [--load_curve=20]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -34,6 +34,7 @@ struct Config {
   int threads;
   bool group_commit;
   SqliteStore::Durability durability;
+  bool exclusive = true;
 };
 
 struct Result {
@@ -98,6 +99,7 @@ Result RunOnce(const Config& config, double seconds, const std::string& dir,
   SqliteStore::Options options;
   options.group_commit = config.group_commit;
   options.durability = config.durability;
+  options.exclusive = config.exclusive;
   auto opened = SqliteStore::Open(path, options);
   Check(opened.status(), "open");
   SqliteStore& store = **opened;
@@ -166,6 +168,57 @@ Result RunOnce(const Config& config, double seconds, const std::string& dir,
   return result;
 }
 
+// Start-up cost: LoadTrials of one study of `trials` trials with `curve`
+// measurements each (written in large batches beforehand).
+void RunLoad(const std::string& dir, int trials, int curve) {
+  const std::string path =
+      dir + "/caviar_store_bench_load_" + std::to_string(getpid()) + ".db";
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path + suffix);
+  }
+  {
+    auto opened = SqliteStore::Open(path);
+    Check(opened.status(), "open");
+    caviar::v1::Study study;
+    study.mutable_spec()->set_name("bench");
+    Check((*opened)->CreateStudy(study), "CreateStudy");
+    WriteBatch batch;
+    for (int id = 1; id <= trials; ++id) {
+      caviar::v1::Trial trial = SampleTrial(id);
+      trial.set_state(caviar::v1::SUCCEEDED);
+      trial.set_objective_value(0.9);
+      batch.PutTrial(trial);
+      for (int step = 1; step <= curve; ++step) {
+        batch.AddMeasurement(id, SampleMeasurement(step));
+      }
+      if (id % 1000 == 0 || id == trials) {
+        Check((*opened)->Commit(batch), "load commit");
+        batch = WriteBatch();
+      }
+    }
+  }
+  auto start = std::chrono::steady_clock::now();
+  auto opened = SqliteStore::Open(path);
+  Check(opened.status(), "reopen");
+  auto loaded = (*opened)->LoadTrials("bench");
+  Check(loaded.status(), "LoadTrials");
+  double seconds = std::chrono::duration<double>(
+                       std::chrono::steady_clock::now() - start)
+                       .count();
+  if (static_cast<int>(loaded->size()) != trials) {
+    std::fprintf(stderr, "loaded %zu trials, wrote %d\n", loaded->size(),
+                 trials);
+    std::exit(1);
+  }
+  std::printf("open + LoadTrials of %d trials x %d measurements: %.0f ms "
+              "(%.0f trials/s)\n",
+              trials, curve, 1e3 * seconds, trials / seconds);
+  opened->reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(path + suffix);
+  }
+}
+
 double FlagValue(int argc, char** argv, const char* name, double fallback) {
   std::string prefix = std::string("--") + name + "=";
   for (int i = 1; i < argc; ++i) {
@@ -194,10 +247,15 @@ int Main(int argc, char** argv) {
   const std::string dir = FlagText(argc, argv, "dir", "/tmp");
   // --only=N runs configuration N alone (for profiling).
   const int only = static_cast<int>(FlagValue(argc, argv, "only", -1));
+  const int load_trials =
+      static_cast<int>(FlagValue(argc, argv, "load_trials", 20000));
+  const int load_curve =
+      static_cast<int>(FlagValue(argc, argv, "load_curve", 20));
   using D = SqliteStore::Durability;
   const std::vector<Config> configs = {
       {"NORMAL, 1 thread,  one txn per commit", 1, false, D::kProcessCrash},
       {"NORMAL, 1 thread,  group commit", 1, true, D::kProcessCrash},
+      {"NORMAL, 1 thread,  shared lock", 1, true, D::kProcessCrash, false},
       {"NORMAL, 8 threads, one txn per commit", 8, false, D::kProcessCrash},
       {"NORMAL, 8 threads, group commit", 8, true, D::kProcessCrash},
       {"FULL,   1 thread,  one txn per commit", 1, false, D::kPowerLoss},
@@ -227,6 +285,7 @@ int Main(int argc, char** argv) {
                 3 * median.lifecycles_per_second,
                 median.batches_per_transaction, median.cpu_us_per_lifecycle);
   }
+  if (only < 0 && load_trials > 0) RunLoad(dir, load_trials, load_curve);
   return 0;
 }
 
