@@ -128,6 +128,7 @@ class WorkerLoop::TrialSession : public ProgressReporter {
     {
       absl::MutexLock lock(&mu_);
       done_ = true;
+      cv_.SignalAll();
     }
     if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
   }
