@@ -1,0 +1,127 @@
+// Trainer throughput and the machine's float32 GEMM ceiling, measured in one
+// process. Prints one line per measurement:
+//   gemm      threads=1 m=1024 n=1024 k=1024 gflops=...
+//   train     threads=1 net=784-256-256-10 batch=128 samples_per_s=... gflops=...
+//
+//   trainer_bench [--threads N] [--seconds S] [--what gemm|train|all]
+//                 [--data DIR]   (Fashion-MNIST IDX files; random data if absent)
+//
+// The training step's cost is counted as the matrix products only: forward
+// (2 * sum of W sizes per example), weight gradients (same), and the input
+// gradients of every layer but the first: 1.21 MFLOP per example for
+// 784-256-256-10. Batch norm, activations, softmax and Adam are the overhead
+// that keeps achieved GFLOP/s below the GEMM peak.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "Eigen/Core"
+#include "worker/trainer/data.h"
+#include "worker/trainer/trainer.h"
+
+namespace caviar::trainer {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) {
+  return std::chrono::duration<double>(Clock::now() - since).count();
+}
+
+// Best of several timed rounds of C = A * B (m x k times k x n).
+double GemmGflops(int m, int n, int k, double seconds, bool transpose_b = false) {
+  Eigen::MatrixXf a = Eigen::MatrixXf::Random(m, k);
+  Eigen::MatrixXf b = transpose_b ? Eigen::MatrixXf::Random(n, k) : Eigen::MatrixXf::Random(k, n);
+  Eigen::MatrixXf c(m, n);
+  double best = 0;
+  const auto start = Clock::now();
+  while (Seconds(start) < seconds) {
+    const auto round = Clock::now();
+    int reps = 0;
+    do {
+      if (transpose_b) {
+        c.noalias() = a * b.transpose();
+      } else {
+        c.noalias() = a * b;
+      }
+      ++reps;
+    } while (Seconds(round) < 0.2);
+    best = std::max(best, 2.0 * m * n * k * reps / Seconds(round) / 1e9);
+  }
+  return best;
+}
+
+Dataset RandomData(int64_t n) {
+  Dataset data;
+  data.num_classes = 10;
+  data.features = Eigen::MatrixXf::Random(784, n);
+  Random random(1);
+  for (int64_t j = 0; j < n; ++j) data.labels.push_back(int32_t(random.Below(10)));
+  return data;
+}
+
+}  // namespace
+}  // namespace caviar::trainer
+
+int main(int argc, char** argv) {
+  using namespace caviar::trainer;
+  int threads = 1;
+  double seconds = 5;
+  std::string what = "all";
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+  int batch = 128;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--what")) what = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--data")) data_dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
+      return 2;
+    }
+  }
+  Eigen::setNbThreads(threads);
+  if (what == "gemm" || what == "all") {
+    std::printf("gemm threads=%d m=1024 n=1024 k=1024 gflops=%.1f\n", threads,
+                GemmGflops(1024, 1024, 1024, seconds / 2));
+    // The step's three products at layer 1: forward, dW = dZ X^T.
+    std::printf("gemm threads=%d m=256 n=%d k=784 gflops=%.1f\n", threads, batch,
+                GemmGflops(256, batch, 784, seconds / 4));
+    std::printf("gemm threads=%d m=256 n=784 k=%d (B^T) gflops=%.1f\n", threads, batch,
+                GemmGflops(256, 784, batch, seconds / 4, true));
+    std::fflush(stdout);
+  }
+  if (what == "train" || what == "all") {
+    auto read = ReadIdx(data_dir + "/train-images-idx3-ubyte.gz",
+                        data_dir + "/train-labels-idx1-ubyte.gz");
+    const bool real = read.ok();
+    Dataset train = real ? Head(*read, 20000) : RandomData(20000);
+    TrainerConfig config;
+    config.hidden = {256, 256};
+    config.batch_size = batch;
+    config.threads = threads;
+    config.learning_rate = 1e-3;
+    auto trainer = Trainer::Create(config, train).value();
+    trainer->Train(train, Dataset(), 1, nullptr);  // Warm-up: page in, size caches.
+    const auto start = Clock::now();
+    int64_t samples = 0;
+    double best = 0;
+    while (Seconds(start) < seconds) {
+      const auto round = Clock::now();
+      trainer->Train(train, Dataset(), 1, nullptr);
+      samples += train.size();
+      best = std::max(best, double(train.size()) / Seconds(round));
+    }
+    const double flops_per_sample =
+        2.0 * 2 * (784 * 256 + 256 * 256 + 256 * 10) + 2.0 * (256 * 256 + 256 * 10);
+    std::printf(
+        "train threads=%d net=784-256-256-10 bn=1 act=relu opt=adam batch=%d data=%s "
+        "samples_per_s=%.0f mean_samples_per_s=%.0f gflops=%.1f\n",
+        threads, batch, real ? "fashion-mnist" : "random", best, samples / Seconds(start),
+        best * flops_per_sample / 1e9);
+  }
+  return 0;
+}
