@@ -447,9 +447,19 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
 
   caviar::v1::ReportProgressResponse response;
   response.set_decision(caviar::v1::CONTINUE);
+  response.set_lease_seconds(absl::ToDoubleSeconds(LeaseOf(study)));
   std::string stop_reason = trial->stop_reason();
   if (stop_reason.empty() && study.study().state() != caviar::v1::STUDY_ACTIVE) {
     stop_reason = "study ended";
+  }
+  if (!request.has_measurement()) {
+    // A heartbeat: the objective is busy between measurements.
+    *trial->mutable_lease_deadline() = ToProto(now + LeaseOf(study));
+    if (!stop_reason.empty()) {
+      response.set_decision(caviar::v1::STOP);
+      response.set_reason(stop_reason);
+    }
+    return response;
   }
   study.AddMeasurement(slot.index, request.measurement());
   if (stop_reason.empty()) {
@@ -479,7 +489,6 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     response.set_decision(caviar::v1::STOP);
     response.set_reason(stop_reason);
   }
-  response.set_lease_seconds(absl::ToDoubleSeconds(LeaseOf(study)));
   return response;
 }
 
