@@ -9,10 +9,14 @@
 // returns OK the change survives a kill -9 of the process.
 //
 // Status codes:
-//   ALREADY_EXISTS  CreateStudy with a taken name, InsertTrial with a taken id.
-//   NOT_FOUND       Update/append for an unknown study or trial.
-//   INVALID_ARGUMENT  a message missing its key (empty name, id <= 0).
+//   ALREADY_EXISTS  CreateStudy with a taken name; PutTrial with an id that
+//                   belongs to another study (a trial never changes study).
+//   NOT_FOUND       UpdateStudy of an unknown study, PutTrial into an unknown
+//                   study, AddMeasurement to an unknown trial.
+//   INVALID_ARGUMENT  a message missing its key (empty study name, trial
+//                   id <= 0, trial without study, measurement trial_id <= 0).
 //   INTERNAL / UNAVAILABLE  the database failed (message says how).
+// A call that fails changes nothing.
 #ifndef CAVIAR_STORAGE_STORE_H_
 #define CAVIAR_STORAGE_STORE_H_
 
@@ -67,7 +71,9 @@ class Store {
   // Inserts a new study; ALREADY_EXISTS if its spec.name is taken.
   virtual absl::Status CreateStudy(const caviar::v1::Study& study) = 0;
 
-  // Applies every write of the batch in one transaction, or none of them.
+  // Applies every write of the batch in one transaction, or none of them:
+  // study updates first, then trial puts, then measurement appends, each
+  // kind in the order added (so one batch can put a trial and append to it).
   virtual absl::Status Commit(const WriteBatch& batch) = 0;
 
   // All studies, in creation order.

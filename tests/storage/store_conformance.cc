@@ -1,5 +1,6 @@
 #include "tests/storage/store_conformance.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -500,6 +501,15 @@ void RunKillNineRound(const StoreFactory& factory, const std::string& path,
   bool killed = false;
   char buffer[4096];
   for (;;) {
+    // A child that stops acknowledging (deadlock) fails the test, not CI.
+    pollfd readable{fds[0], POLLIN, 0};
+    if (poll(&readable, 1, /*timeout_ms=*/20000) != 1) {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+      close(fds[0]);
+      FAIL() << "child acknowledged nothing for 20 s after " << acked.size()
+             << " commits";
+    }
     ssize_t n = read(fds[0], buffer, sizeof buffer);
     if (n <= 0) break;
     pending.append(buffer, n);

@@ -19,6 +19,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -33,6 +34,11 @@ struct StoreFactory {
   std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string&)>
       open;
 };
+
+// So GoogleTest names the factory in failure messages.
+inline void PrintTo(const StoreFactory& factory, std::ostream* os) {
+  *os << factory.name;
+}
 
 inline std::string StoreFactoryName(
     const ::testing::TestParamInfo<StoreFactory>& info) {
