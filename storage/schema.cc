@@ -71,8 +71,7 @@ absl::Status Exec(sqlite3* db, const char* sql, absl::string_view what) {
   return SqliteError(db, rc, what);
 }
 
-absl::Status ApplyMigration(sqlite3* db, const Migration& m,
-                            absl::string_view path) {
+absl::Status ApplyMigration(sqlite3* db, const Migration& m) {
   CAVIAR_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "beginning migration"));
   auto rollback = [db] { sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr); };
   // Another process may have migrated between our check and the lock.
@@ -87,7 +86,7 @@ absl::Status ApplyMigration(sqlite3* db, const Migration& m,
   }
   absl::Status status = Exec(
       db, m.sql,
-      absl::StrCat("applying schema migration ", m.version, " to ", path));
+      absl::StrCat("applying schema migration ", m.version));
   if (status.ok()) {
     version = QueryInt(db, "PRAGMA user_version");
     if (!version.ok()) {
@@ -109,15 +108,14 @@ absl::Status ApplyMigration(sqlite3* db, const Migration& m,
 
 int LatestSchemaVersion() { return std::rbegin(kMigrations)->version; }
 
-absl::Status MigrateSchema(sqlite3* db, absl::string_view path,
-                           int application_id) {
+absl::Status MigrateSchema(sqlite3* db, int application_id) {
   CAVIAR_ASSIGN_OR_RETURN(int64_t version,
                           QueryInt(db, "PRAGMA user_version"));
   CAVIAR_ASSIGN_OR_RETURN(int64_t app_id,
                           QueryInt(db, "PRAGMA application_id"));
   if (version > LatestSchemaVersion()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "database ", path, " has schema version ", version,
+        "it has schema version ", version,
         ", newer than the newest this caviar knows (", LatestSchemaVersion(),
         "): open it with the caviar release that wrote it, or a later one"));
   }
@@ -125,19 +123,17 @@ absl::Status MigrateSchema(sqlite3* db, absl::string_view path,
     CAVIAR_ASSIGN_OR_RETURN(
         int64_t objects, QueryInt(db, "SELECT count(*) FROM sqlite_schema"));
     if (objects > 0 || app_id != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "database ", path,
-          " is not a caviar database (it has tables but no caviar schema "
-          "version)"));
+      return absl::FailedPreconditionError(
+          "not a caviar database (it has tables but no caviar schema "
+          "version)");
     }
   } else if (app_id != application_id) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("database ", path, " is not a caviar database "
-                     "(application_id ", app_id, ")"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "not a caviar database (application_id ", app_id, ")"));
   }
   for (const Migration& m : kMigrations) {
     if (m.version <= version) continue;
-    CAVIAR_RETURN_IF_ERROR(ApplyMigration(db, m, path));
+    CAVIAR_RETURN_IF_ERROR(ApplyMigration(db, m));
   }
   return absl::OkStatus();
 }

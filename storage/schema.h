@@ -11,7 +11,6 @@
 #include <sqlite3.h>
 
 #include "absl/status/status.h"
-#include "absl/strings/string_view.h"
 
 namespace caviar::storage {
 
@@ -21,8 +20,7 @@ int LatestSchemaVersion();
 // Brings the database to LatestSchemaVersion().
 // FAILED_PRECONDITION: the file is another application's database, or its
 // schema is newer than this build's (the message names both versions).
-absl::Status MigrateSchema(sqlite3* db, absl::string_view path,
-                           int application_id);
+absl::Status MigrateSchema(sqlite3* db, int application_id);
 
 }  // namespace caviar::storage
 

@@ -139,31 +139,32 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     return status;
   }
   std::unique_ptr<SqliteStore> store(new SqliteStore(db, path, options));
-  {
-    absl::MutexLock lock(&store->db_mu_);
-    if (absl::Status status = store->Configure(); !status.ok()) {
-      return absl::Status(status.code(),
-                          absl::StrCat("opening database ", path, ": ",
-                                       status.message()));
-    }
-    CAVIAR_RETURN_IF_ERROR(MigrateSchema(db, path, kApplicationId));
-    CAVIAR_RETURN_IF_ERROR(store->Prepare());
-    if (options.exclusive) {
-      // Take the write lock now, not at the first commit, so a second
-      // process opening the file fails here.
-      absl::Status locked = store->Begin();
-      if (locked.ok()) locked = store->End();
-      if (!locked.ok()) {
-        return absl::Status(
-            locked.code(),
-            absl::StrCat("opening database ", path,
-                         ": another process holds it (is another "
-                         "coordinator running on this file?): ",
-                         locked.message()));
-      }
-    }
+  absl::Status status = store->Initialize();
+  if (!status.ok()) {
+    const bool locked = sqlite3_errcode(db) == SQLITE_BUSY;
+    return absl::Status(
+        status.code(),
+        absl::StrCat("opening database ", path, ": ",
+                     locked ? "another process holds it (is another "
+                              "coordinator running on this file?): "
+                            : "",
+                     status.message()));
   }
   return store;
+}
+
+absl::Status SqliteStore::Initialize() {
+  absl::MutexLock lock(&db_mu_);
+  CAVIAR_RETURN_IF_ERROR(Configure());
+  CAVIAR_RETURN_IF_ERROR(MigrateSchema(db_, kApplicationId));
+  CAVIAR_RETURN_IF_ERROR(Prepare());
+  if (options_.exclusive) {
+    // Take the write lock now, not at the first commit, so a second
+    // process opening the file fails here.
+    CAVIAR_RETURN_IF_ERROR(Begin());
+    CAVIAR_RETURN_IF_ERROR(End());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::Configure() {
@@ -187,14 +188,13 @@ absl::Status SqliteStore::Configure() {
     ScopedReset reset(wal);
     int rc = sqlite3_step(wal.get());
     if (rc != SQLITE_ROW) {
-      return SqliteError(db_, rc,
-                         absl::StrCat("setting journal_mode=WAL on ", path_));
+      return SqliteError(db_, rc, "setting journal_mode=WAL");
     }
     std::string_view mode = ColumnText(wal, 0);
     if (mode != "wal") {
-      return absl::FailedPreconditionError(
-          absl::StrCat("database ", path_, " cannot use WAL (journal_mode is ",
-                       AsAbsl(mode), "); caviar needs a file on a local filesystem"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot use WAL (journal_mode is ", AsAbsl(mode),
+          "); caviar needs a file on a local filesystem"));
     }
   }
   // NORMAL in WAL mode: a commit is in the WAL (written, not fsynced) when

@@ -116,6 +116,7 @@ class SqliteStore final : public Store {
 
   SqliteStore(sqlite3* db, std::string path, const Options& options);
 
+  absl::Status Initialize();
   absl::Status Configure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status Prepare() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
 

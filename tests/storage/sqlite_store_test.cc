@@ -125,6 +125,7 @@ TEST_F(SqliteStoreTest, SecondOpenOfAnExclusiveStoreIsUnavailable) {
   ASSERT_FALSE(second.ok());
   EXPECT_TRUE(absl::IsUnavailable(second.status())) << second.status();
   EXPECT_THAT(second.status().message(), HasSubstr(path_));
+  EXPECT_THAT(second.status().message(), HasSubstr("another process"));
   // The first store is unharmed.
   WriteBatch batch;
   batch.PutTrial(MakeTrial(1, "s", caviar::v1::PENDING));
@@ -170,6 +171,7 @@ TEST_F(SqliteStoreTest, FileFromNewerCaviarIsRefused) {
   ASSERT_FALSE(store.ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
+  EXPECT_THAT(store.status().message(), HasSubstr(path_));
   EXPECT_THAT(store.status().message(),
               HasSubstr("(" + std::to_string(SqliteStore::kSchemaVersion) +
                         ")"));
@@ -186,6 +188,7 @@ TEST_F(SqliteStoreTest, OtherApplicationsDatabaseIsRefused) {
   ASSERT_FALSE(store.ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr("not a caviar database"));
+  EXPECT_THAT(store.status().message(), HasSubstr(path_));
 }
 
 TEST_F(SqliteStoreTest, NonDatabaseFileIsRefused) {
@@ -234,15 +237,18 @@ TEST_F(SqliteStoreTest, TrialRowsHoldNoMeasurements) {
 
 // Concurrent commits share transactions, and a batch that cannot fit (the
 // file is capped, as on a full disk) fails alone: the merged transaction is
-// retried batch by batch.
+// retried batch by batch. FULL durability makes each commit wait for an
+// fsync, during which the other threads queue up, so groups do form even on
+// a busy machine.
 TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingBatch) {
   SqliteStore::Options options;
+  options.durability = SqliteStore::Durability::kPowerLoss;
   options.max_database_bytes = 2 << 20;
   auto opened = SqliteStore::Open(path_, options);
   ASSERT_TRUE(opened.ok()) << opened.status();
   SqliteStore& store = **opened;
   ASSERT_TRUE(store.CreateStudy(MakeStudy("s")).ok());
-  constexpr int kThreads = 8, kCommits = 150;
+  constexpr int kThreads = 8, kCommits = 40;
   std::atomic<int> unexpected{0};
   std::atomic<int> huge_failed{0};
   std::vector<std::thread> threads;
@@ -278,8 +284,11 @@ TEST_F(SqliteStoreTest, GroupCommitIsolatesAFailingBatch) {
   }
   SqliteStore::CommitStats stats = store.commit_stats();
   EXPECT_EQ(stats.batches, kThreads * kCommits);
-  // Eight threads committing at once do share transactions.
+  // Eight threads committing at once do share transactions, and a huge
+  // batch did land in a shared one (it is alone only if it arrived while
+  // no other commit was in flight, 4 times out of 4).
   EXPECT_LT(stats.transactions, stats.batches);
+  EXPECT_GT(stats.fallbacks, 0) << stats.transactions << " transactions";
 }
 
 }  // namespace
