@@ -126,6 +126,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
     const std::string& path, const Options& options) {
+  const int page = options.page_size;
+  if (page < 512 || page > 65536 || (page & (page - 1)) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "SqliteStore::Options.page_size must be a power of two in "
+        "[512, 65536], got ", page));
+  }
   sqlite3* db = nullptr;
   // NOMUTEX: the store serializes use of its connection itself.
   int rc = sqlite3_open_v2(path.c_str(), &db,
@@ -170,14 +176,14 @@ absl::Status SqliteStore::Initialize() {
 absl::Status SqliteStore::Configure() {
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, options_.busy_timeout_ms);
-  // Before WAL mode is entered, both take effect: the page size only on a
-  // file being created, EXCLUSIVE so the WAL index lives in process memory.
-  // Small pages: a commit writes each page it touches to the WAL, and the
-  // rows here are small, so 1 KiB pages write a quarter of the bytes of 4 KiB
-  // pages per commit (bench/storage/README.md).
-  std::vector<const char*> before_wal = {"PRAGMA page_size = 1024"};
+  // Both must precede WAL mode: the page size (which only a file being
+  // created takes), and EXCLUSIVE so the WAL index lives in process memory.
+  // PRAGMA takes no bound parameters; the page size is a checked integer
+  // from Options, formatted, never text from outside.
+  std::vector<std::string> before_wal = {
+      absl::StrCat("PRAGMA page_size = ", options_.page_size)};
   if (options_.exclusive) before_wal.push_back("PRAGMA locking_mode = EXCLUSIVE");
-  for (const char* sql : before_wal) {
+  for (const std::string& sql : before_wal) {
     CAVIAR_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_, sql));
     CAVIAR_RETURN_IF_ERROR(StepToDone(db_, s, sql));
   }

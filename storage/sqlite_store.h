@@ -22,7 +22,8 @@
 // are prepared once and reused; values are always bound, never spliced.
 //
 // Status codes (in addition to those of Store):
-//   Open: UNAVAILABLE if the file cannot be opened or created, or another
+//   Open: INVALID_ARGUMENT for a bad Options::page_size;
+//         UNAVAILABLE if the file cannot be opened or created, or another
 //         process holds it (see Options::exclusive);
 //         FAILED_PRECONDITION if the file is not a caviar database or was
 //         written by a newer caviar (schema version above kSchemaVersion).
@@ -79,6 +80,10 @@ class SqliteStore final : public Store {
     // How long to wait for a lock held by another connection before
     // failing UNAVAILABLE.
     int busy_timeout_ms = 5000;
+    // Page size of a file being created (a power of two, 512..65536;
+    // ignored for an existing file). A commit writes every page it touches
+    // to the WAL and caviar's rows are small, so small pages write less.
+    int page_size = 1024;
     // Upper bound on the file size (0: SQLite's own limit). Writes past it
     // fail UNAVAILABLE and change nothing, as on a full disk.
     int64_t max_database_bytes = 0;

@@ -24,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "storage/sqlite_store.h"
 
 namespace caviar::storage {
@@ -35,6 +36,7 @@ struct Config {
   bool group_commit;
   SqliteStore::Durability durability;
   bool exclusive = true;
+  int page_size = 1024;
 };
 
 struct Result {
@@ -100,6 +102,7 @@ Result RunOnce(const Config& config, double seconds, const std::string& dir,
   options.group_commit = config.group_commit;
   options.durability = config.durability;
   options.exclusive = config.exclusive;
+  options.page_size = config.page_size;
   auto opened = SqliteStore::Open(path, options);
   Check(opened.status(), "open");
   SqliteStore& store = **opened;
@@ -241,6 +244,9 @@ std::string FlagText(int argc, char** argv, const char* name,
 }
 
 int Main(int argc, char** argv) {
+  // As caviar-coordinator does: Debian's Abseil would otherwise check the
+  // lock order on every mutex acquisition.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   const double seconds = FlagValue(argc, argv, "seconds", 1.5);
   const int rounds = static_cast<int>(FlagValue(argc, argv, "rounds", 3));
   const int curve = static_cast<int>(FlagValue(argc, argv, "curve", 1));
@@ -256,6 +262,10 @@ int Main(int argc, char** argv) {
       {"NORMAL, 1 thread,  one txn per commit", 1, false, D::kProcessCrash},
       {"NORMAL, 1 thread,  group commit", 1, true, D::kProcessCrash},
       {"NORMAL, 1 thread,  shared lock", 1, true, D::kProcessCrash, false},
+      {"NORMAL, 1 thread,  4 KiB pages", 1, true, D::kProcessCrash, true,
+       4096},
+      {"NORMAL, 1 thread,  4 KiB pages, shared", 1, true, D::kProcessCrash,
+       false, 4096},
       {"NORMAL, 8 threads, one txn per commit", 8, false, D::kProcessCrash},
       {"NORMAL, 8 threads, group commit", 8, true, D::kProcessCrash},
       {"FULL,   1 thread,  one txn per commit", 1, false, D::kPowerLoss},

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <thread>
@@ -113,6 +114,27 @@ TEST_F(SqliteStoreTest, FreshFileGetsCurrentSchema) {
   EXPECT_EQ(raw.Int("PRAGMA page_size"), 1024);
   // WAL is recorded in the file header, so it is visible from here.
   EXPECT_EQ(raw.Blob("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStoreTest, BadPageSizeIsInvalidArgument) {
+  for (int page_size : {0, 1000, 131072}) {
+    SqliteStore::Options options;
+    options.page_size = page_size;
+    auto store = SqliteStore::Open(path_, options);
+    ASSERT_FALSE(store.ok());
+    EXPECT_TRUE(absl::IsInvalidArgument(store.status())) << store.status();
+    EXPECT_THAT(store.status().message(), HasSubstr("page_size"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(path_));
+}
+
+TEST_F(SqliteStoreTest, PageSizeAppliesToNewFilesOnly) {
+  SqliteStore::Options big_pages;
+  big_pages.page_size = 4096;
+  ASSERT_TRUE(SqliteStore::Open(path_, big_pages).ok());
+  ASSERT_TRUE(SqliteStore::Open(path_).ok());  // Asks for 1 KiB: ignored.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("PRAGMA page_size"), 4096);
 }
 
 TEST_F(SqliteStoreTest, SecondOpenOfAnExclusiveStoreIsUnavailable) {
