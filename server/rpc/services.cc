@@ -21,6 +21,15 @@ grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
   return Finish(context, grpc::Status::OK);
 }
 
+template <typename Response>
+grpc::ServerUnaryReactor* ReplyTrials(grpc::CallbackServerContext* context,
+                                      absl::StatusOr<std::vector<caviar::v1::Trial>> result,
+                                      Response* response) {
+  if (!result.ok()) return Finish(context, ToGrpcStatus(result.status()));
+  for (auto& trial : *result) *response->add_trials() = std::move(trial);
+  return Finish(context, grpc::Status::OK);
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* StudyServiceImpl::CreateStudy(grpc::CallbackServerContext* context,
@@ -63,10 +72,32 @@ grpc::ServerUnaryReactor* StudyServiceImpl::GetTrial(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* StudyServiceImpl::BestTrials(grpc::CallbackServerContext* context,
                                           const caviar::v1::BestTrialsRequest* request,
                                           caviar::v1::BestTrialsResponse* response) {
-  auto best = coordinator_->BestTrials(request->study(), request->top());
-  if (!best.ok()) return Finish(context, ToGrpcStatus(best.status()));
-  for (auto& trial : *best) *response->add_trials() = std::move(trial);
-  return Finish(context, grpc::Status::OK);
+  return ReplyTrials(context, coordinator_->BestTrials(request->study(), request->top()),
+                     response);
+}
+
+grpc::ServerUnaryReactor* StudyServiceImpl::RefineStudy(
+    grpc::CallbackServerContext* context, const caviar::v1::RefineStudyRequest* request,
+    caviar::v1::Study* response) {
+  return Reply(context, coordinator_->RefineStudy(*request), response);
+}
+
+grpc::ServerUnaryReactor* StudyServiceImpl::EnqueueTrials(
+    grpc::CallbackServerContext* context, const caviar::v1::EnqueueTrialsRequest* request,
+    caviar::v1::EnqueueTrialsResponse* response) {
+  return ReplyTrials(context, coordinator_->EnqueueTrials(*request), response);
+}
+
+grpc::ServerUnaryReactor* StudyServiceImpl::RetestTrials(
+    grpc::CallbackServerContext* context, const caviar::v1::RetestTrialsRequest* request,
+    caviar::v1::EnqueueTrialsResponse* response) {
+  return ReplyTrials(context, coordinator_->RetestTrials(*request), response);
+}
+
+grpc::ServerUnaryReactor* StudyServiceImpl::GetImportance(
+    grpc::CallbackServerContext* context, const caviar::v1::GetImportanceRequest* request,
+    caviar::v1::GetImportanceResponse* response) {
+  return Reply(context, coordinator_->GetImportance(request->study()), response);
 }
 
 grpc::ServerUnaryReactor* WorkerServiceImpl::SuggestTrial(grpc::CallbackServerContext* context,

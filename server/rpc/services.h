@@ -42,6 +42,18 @@ class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService 
   grpc::ServerUnaryReactor* BestTrials(grpc::CallbackServerContext* context,
                           const caviar::v1::BestTrialsRequest* request,
                           caviar::v1::BestTrialsResponse* response) override;
+  grpc::ServerUnaryReactor* RefineStudy(grpc::CallbackServerContext* context,
+                                        const caviar::v1::RefineStudyRequest* request,
+                                        caviar::v1::Study* response) override;
+  grpc::ServerUnaryReactor* EnqueueTrials(grpc::CallbackServerContext* context,
+                                          const caviar::v1::EnqueueTrialsRequest* request,
+                                          caviar::v1::EnqueueTrialsResponse* response) override;
+  grpc::ServerUnaryReactor* RetestTrials(grpc::CallbackServerContext* context,
+                                         const caviar::v1::RetestTrialsRequest* request,
+                                         caviar::v1::EnqueueTrialsResponse* response) override;
+  grpc::ServerUnaryReactor* GetImportance(grpc::CallbackServerContext* context,
+                                          const caviar::v1::GetImportanceRequest* request,
+                                          caviar::v1::GetImportanceResponse* response) override;
 
  private:
   scheduling::Coordinator* const coordinator_;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "server/scheduling/proto_util.h"
 #include "server/scheduling/study_runtime.h"
 
 namespace caviar::scheduling {
@@ -17,18 +18,6 @@ using caviar::v1::Study;
 using caviar::v1::StudySpec;
 using caviar::v1::Trial;
 using caviar::v1::TrialState;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t nanos = absl::ToUnixNanos(t);
-  ts.set_seconds(nanos / 1'000'000'000);
-  ts.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  return ts;
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 int MaxFailedTrials(const StudySpec& spec) {
   if (spec.budget().max_failed_trials() > 0) return spec.budget().max_failed_trials();
@@ -44,13 +33,6 @@ absl::StatusOr<std::unique_ptr<StudyRuntime>> MakeRuntime(Study study) {
                           search::CreatePruner(study.spec().pruner()));
   return std::make_unique<StudyRuntime>(std::move(study), std::move(space),
                                         std::move(sampler), std::move(pruner));
-}
-
-Trial WithoutMeasurements(const Trial& trial) {
-  Trial copy;
-  copy.CopyFrom(trial);
-  copy.clear_measurements();
-  return copy;
 }
 
 }  // namespace
@@ -348,10 +330,24 @@ absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study, const std::st
       new_region = *std::move(suggestion->new_region);
       *new_region->mutable_create_time() = ToProto(now);
     }
+    int round = suggestion->round;
+    if (!study.sampler().SamplesRegions() && !study.study().regions().empty()) {
+      // A user zoomed in (caviar refine): squeeze the sampler's cube into
+      // the latest region.
+      const caviar::v1::Region& region = *study.study().regions().rbegin();
+      for (int i = 0; i < study.space().size(); ++i) {
+        const std::string& name = study.space().parameter(i).name();
+        auto lo = region.lo().find(name);
+        auto hi = region.hi().find(name);
+        if (lo == region.lo().end() || hi == region.hi().end()) continue;
+        suggestion->unit[i] = lo->second + suggestion->unit[i] * (hi->second - lo->second);
+      }
+      round = region.round();
+    }
     leased.set_id(last_trial_id_ + 1);
     leased.set_study(study.name());
     *leased.mutable_parameters() = study.space().FromUnitPoint(suggestion->unit);
-    leased.set_round(suggestion->round);
+    leased.set_round(round);
     leased.set_origin(caviar::v1::SAMPLED);
     leased.set_seed(search::MixSeed(spec.seed() ^ 0x5eed, leased.id()));
     *leased.mutable_create_time() = ToProto(now);

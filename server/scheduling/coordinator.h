@@ -74,6 +74,24 @@ class Coordinator {
   absl::StatusOr<std::vector<caviar::v1::Trial>> BestTrials(const std::string& study,
                                                             int top);
 
+  // ---- steering the search
+  // A new round inside a smaller region (see RefineStudyRequest). Reopens an
+  // ended study when additional_trials > 0. INVALID_ARGUMENT naming the range
+  // or option; FAILED_PRECONDITION for a grid study or too few finished
+  // trials for top_fraction.
+  absl::StatusOr<caviar::v1::Study> RefineStudy(const caviar::v1::RefineStudyRequest& request);
+  // Explicit configurations, PENDING, served before sampled ones. Each is
+  // checked against the space first (INVALID_ARGUMENT "configurations[2]:
+  // parameter lr: ..."); nothing is added unless all are valid.
+  absl::StatusOr<std::vector<caviar::v1::Trial>> EnqueueTrials(
+      const caviar::v1::EnqueueTrialsRequest& request);
+  // The configurations of the best succeeded trials again, origin RETEST
+  // with retest_of set. FAILED_PRECONDITION when nothing has succeeded.
+  absl::StatusOr<std::vector<caviar::v1::Trial>> RetestTrials(
+      const caviar::v1::RetestTrialsRequest& request);
+  // fANOVA importance of each parameter (server/search/importance.h).
+  absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(const std::string& study);
+
   // ---- workers
   // A worker that asks again while it holds an ACTIVE trial gets that trial
   // back (retries are idempotent). Otherwise: a PENDING trial (lost lease or
@@ -113,6 +131,11 @@ class Coordinator {
   caviar::v1::Study StudyView(const StudyRuntime& study) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ExpireLeasesLocked(StudyRuntime& study, int* changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds PENDING trials with these parameters in one commit, growing the
+  // budget to fit them and reopening an ended study.
+  absl::StatusOr<std::vector<caviar::v1::Trial>> AddPendingTrials(
+      StudyRuntime& study, std::vector<caviar::v1::Trial> trials)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::Store* const store_;

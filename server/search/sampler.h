@@ -70,6 +70,10 @@ class Sampler {
   // grid, an exhausted finite space): the study ends once running trials end.
   // UNAVAILABLE when it must wait for running trials before proposing more.
   virtual absl::StatusOr<Suggestion> Suggest(const SampleContext& context) = 0;
+  // True if the sampler itself keeps its points inside the latest region of
+  // context.regions (coarse_to_fine). Otherwise, once a user has refined the
+  // study, the scheduler maps the sampler's cube into that region.
+  virtual bool SamplesRegions() const { return false; }
 };
 
 // Builds a sampler for a study; INVALID_ARGUMENT naming

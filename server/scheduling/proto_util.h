@@ -1,0 +1,32 @@
+// Small conversions shared by the scheduling layer's files.
+#ifndef CAVIAR_SERVER_SCHEDULING_PROTO_UTIL_H_
+#define CAVIAR_SERVER_SCHEDULING_PROTO_UTIL_H_
+
+#include "absl/time/time.h"
+#include "caviar/v1/trial.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace caviar::scheduling {
+
+inline google::protobuf::Timestamp ToProto(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t nanos = absl::ToUnixNanos(t);
+  ts.set_seconds(nanos / 1'000'000'000);
+  ts.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  return ts;
+}
+
+inline absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// The trial without its learning curve (stored apart, and heavy to copy).
+inline caviar::v1::Trial WithoutMeasurements(const caviar::v1::Trial& trial) {
+  caviar::v1::Trial copy = trial;
+  copy.clear_measurements();
+  return copy;
+}
+
+}  // namespace caviar::scheduling
+
+#endif  // CAVIAR_SERVER_SCHEDULING_PROTO_UTIL_H_

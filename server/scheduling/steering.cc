@@ -1,0 +1,269 @@
+// The Coordinator's steering calls: refine (zoom into a region), enqueue
+// explicit configurations, re-test winners, and parameter importance.
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "server/scheduling/coordinator.h"
+#include "server/scheduling/proto_util.h"
+#include "server/scheduling/study_runtime.h"
+#include "server/search/importance.h"
+
+namespace caviar::scheduling {
+namespace {
+
+using caviar::v1::Study;
+using caviar::v1::Trial;
+
+absl::Status NotFound(const std::string& name) {
+  return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
+}
+
+// The latest region's box in unit space, or the whole cube.
+void LatestBox(const StudyRuntime& study, std::vector<double>* lo, std::vector<double>* hi) {
+  const int d = study.space().size();
+  lo->assign(d, 0.0);
+  hi->assign(d, 1.0);
+  for (const caviar::v1::Region& region : study.study().regions()) {
+    for (int i = 0; i < d; ++i) {
+      const std::string& name = study.space().parameter(i).name();
+      auto l = region.lo().find(name);
+      auto h = region.hi().find(name);
+      if (l != region.lo().end()) (*lo)[i] = l->second;
+      if (h != region.hi().end()) (*hi)[i] = h->second;
+    }
+  }
+}
+
+// Widens [lo, hi] of a finite parameter to whole bins, so that every value
+// whose bin it touches can be drawn.
+void SnapToBins(const search::SearchSpace& space, int i, double* lo, double* hi) {
+  if (space.Cardinality(i) == 0) return;
+  const double k = static_cast<double>(space.Cardinality(i));
+  *lo = std::floor(*lo * k + 1e-9) / k;
+  *hi = std::min(1.0, std::ceil(*hi * k - 1e-9) / k);
+  if (*hi <= *lo) *hi = std::min(1.0, *lo + 1.0 / k);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Trial>> Coordinator::AddPendingTrials(StudyRuntime& study,
+                                                                 std::vector<Trial> trials) {
+  const absl::Time now = clock_->Now();
+  Study updated = study.study();
+  const int needed = study.Committed() + static_cast<int>(trials.size());
+  if (needed > updated.spec().budget().max_trials()) {
+    updated.mutable_spec()->mutable_budget()->set_max_trials(needed);
+  }
+  if (updated.state() != caviar::v1::STUDY_ACTIVE) {
+    updated.set_state(caviar::v1::STUDY_ACTIVE);
+    updated.set_state_reason("reopened for new trials");
+    updated.clear_end_time();
+  }
+  storage::WriteBatch batch;
+  batch.UpdateStudy(updated);
+  int64_t id = last_trial_id_;
+  for (Trial& t : trials) {
+    t.set_id(++id);
+    t.set_study(study.name());
+    t.set_state(caviar::v1::PENDING);
+    t.set_seed(search::MixSeed(study.spec().seed() ^ 0x5eed, t.id()));
+    *t.mutable_create_time() = ToProto(now);
+    batch.PutTrial(t);
+  }
+  CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
+  study.study() = std::move(updated);
+  last_trial_id_ = id;
+  for (const Trial& t : trials) {
+    const size_t index = study.Add(t);
+    trials_by_id_[t.id()] = {&study, index};
+  }
+  return trials;
+}
+
+absl::StatusOr<Study> Coordinator::RefineStudy(const caviar::v1::RefineStudyRequest& request) {
+  if (request.additional_trials() < 0)
+    return absl::InvalidArgumentError("additional_trials: must be >= 0");
+  if (request.margin() < 0 || request.margin() > 1)
+    return absl::InvalidArgumentError("margin: must be in [0, 1]");
+  if (request.ranges().empty() && !(request.top_fraction() > 0 && request.top_fraction() <= 1))
+    return absl::InvalidArgumentError(
+        "top_fraction: must be in (0, 1] when no parameter ranges are given");
+  absl::MutexLock lock(&mu_);
+  StudyRuntime* study = FindStudy(request.study());
+  if (study == nullptr) return NotFound(request.study());
+  if (study->spec().algorithm().name() == "grid")
+    return absl::FailedPreconditionError(
+        "refine: a grid study has a fixed grid; refine works with random, quasi_random, "
+        "coarse_to_fine and tpe");
+  const search::SearchSpace& space = study->space();
+  std::vector<double> lo, hi;
+  LatestBox(*study, &lo, &hi);
+
+  if (!request.ranges().empty()) {
+    for (const auto& [name, range] : request.ranges()) {
+      const int i = space.IndexOf(name);
+      const std::string field = absl::StrCat("ranges[", name, "]");
+      if (i < 0) return absl::InvalidArgumentError(absl::StrCat(field, ": unknown parameter"));
+      auto u_lo = space.ToUnit(i, range.lo());
+      if (!u_lo.ok())
+        return absl::InvalidArgumentError(absl::StrCat(field, ".lo: ", u_lo.status().message()));
+      auto u_hi = space.ToUnit(i, range.hi());
+      if (!u_hi.ok())
+        return absl::InvalidArgumentError(absl::StrCat(field, ".hi: ", u_hi.status().message()));
+      if (*u_lo > *u_hi) std::swap(*u_lo, *u_hi);
+      if (*u_lo == *u_hi && space.Cardinality(i) == 0)
+        return absl::InvalidArgumentError(absl::StrCat(field, ": lo and hi are equal"));
+      lo[i] = *u_lo;
+      hi[i] = *u_hi;
+      SnapToBins(space, i, &lo[i], &hi[i]);
+    }
+  } else {
+    std::vector<const search::TrialPoint*> finished;
+    for (const search::TrialPoint& p : study->points()) {
+      if (p.loss.has_value()) finished.push_back(&p);
+    }
+    const size_t keep = static_cast<size_t>(std::ceil(request.top_fraction() * finished.size()));
+    if (finished.size() < 2 || keep < 1)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "refine --top needs at least 2 finished trials with an objective value, the study "
+          "has ",
+          finished.size()));
+    std::sort(finished.begin(), finished.end(),
+              [](const auto* a, const auto* b) { return *a->loss < *b->loss; });
+    for (int i = 0; i < space.size(); ++i) {
+      double box_lo = 1.0, box_hi = 0.0;
+      for (size_t k = 0; k < keep; ++k) {
+        box_lo = std::min(box_lo, finished[k]->unit[i]);
+        box_hi = std::max(box_hi, finished[k]->unit[i]);
+      }
+      const double width = box_hi - box_lo;
+      box_lo = std::max(0.0, box_lo - request.margin() * std::max(width, 1e-3));
+      box_hi = std::min(1.0, box_hi + request.margin() * std::max(width, 1e-3));
+      if (box_hi <= box_lo) box_hi = std::min(1.0, box_lo + 1e-3);
+      lo[i] = box_lo;
+      hi[i] = box_hi;
+      SnapToBins(space, i, &lo[i], &hi[i]);
+    }
+  }
+
+  Study updated = study->study();
+  caviar::v1::Region* region = updated.add_regions();
+  int round = 1;
+  for (const auto& r : study->study().regions()) round = std::max(round, r.round() + 1);
+  for (int i = 0; i < study->size(); ++i) round = std::max(round, study->trial(i).round() + 1);
+  region->set_round(round);
+  region->set_origin("refine");
+  *region->mutable_create_time() = ToProto(clock_->Now());
+  for (int i = 0; i < space.size(); ++i) {
+    (*region->mutable_lo())[space.parameter(i).name()] = lo[i];
+    (*region->mutable_hi())[space.parameter(i).name()] = hi[i];
+  }
+  if (request.additional_trials() > 0) {
+    auto* budget = updated.mutable_spec()->mutable_budget();
+    budget->set_max_trials(std::max(budget->max_trials(), study->Committed()) +
+                           request.additional_trials());
+    if (updated.state() != caviar::v1::STUDY_ACTIVE) {
+      updated.set_state(caviar::v1::STUDY_ACTIVE);
+      updated.set_state_reason(absl::StrCat("refined: round ", round));
+      updated.clear_end_time();
+    }
+  }
+  storage::WriteBatch batch;
+  batch.UpdateStudy(updated);
+  CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
+  study->study() = std::move(updated);
+  study->sampler_exhausted = false;
+  CAVIAR_LOG(INFO) << "study " << study->name() << " refined: round " << round;
+  return StudyView(*study);
+}
+
+absl::StatusOr<std::vector<Trial>> Coordinator::EnqueueTrials(
+    const caviar::v1::EnqueueTrialsRequest& request) {
+  if (request.configurations().empty())
+    return absl::InvalidArgumentError("configurations: give at least one");
+  absl::MutexLock lock(&mu_);
+  StudyRuntime* study = FindStudy(request.study());
+  if (study == nullptr) return NotFound(request.study());
+  std::vector<Trial> trials;
+  for (int i = 0; i < request.configurations_size(); ++i) {
+    const auto& params = request.configurations(i).parameters();
+    absl::Status valid = study->space().ToUnitPoint(params).status();
+    if (!valid.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat("configurations[", i, "]: ", valid.message()));
+    Trial t;
+    *t.mutable_parameters() = params;
+    t.set_origin(caviar::v1::ENQUEUED);
+    trials.push_back(std::move(t));
+  }
+  return AddPendingTrials(*study, std::move(trials));
+}
+
+absl::StatusOr<std::vector<Trial>> Coordinator::RetestTrials(
+    const caviar::v1::RetestTrialsRequest& request) {
+  if (request.top() < 0 || request.top() > 1000)
+    return absl::InvalidArgumentError("top: must be in [0, 1000]");
+  if (request.repeats() < 0 || request.repeats() > 100)
+    return absl::InvalidArgumentError("repeats: must be in [0, 100]");
+  const int top = request.top() == 0 ? 1 : request.top();
+  const int repeats = request.repeats() == 0 ? 1 : request.repeats();
+  absl::MutexLock lock(&mu_);
+  StudyRuntime* study = FindStudy(request.study());
+  if (study == nullptr) return NotFound(request.study());
+  // The best original configurations (a re-test stands for its original).
+  std::vector<const Trial*> originals;
+  for (size_t i = 0; i < study->size(); ++i) {
+    const Trial& t = study->trial(i);
+    if (t.state() == caviar::v1::SUCCEEDED && t.has_objective_value() &&
+        t.origin() != caviar::v1::RETEST) {
+      originals.push_back(&t);
+    }
+  }
+  if (originals.empty())
+    return absl::FailedPreconditionError(
+        absl::StrCat("study \"", request.study(), "\" has no succeeded trial to re-test"));
+  const caviar::v1::StudySpec& spec = study->spec();
+  std::sort(originals.begin(), originals.end(), [&](const Trial* a, const Trial* b) {
+    if (a->objective_value() == b->objective_value()) return a->id() < b->id();
+    return Better(spec, a->objective_value(), b->objective_value());
+  });
+  originals.resize(std::min<size_t>(originals.size(), top));
+  std::vector<Trial> trials;
+  for (const Trial* original : originals) {
+    for (int r = 0; r < repeats; ++r) {
+      Trial t;
+      *t.mutable_parameters() = original->parameters();
+      t.set_origin(caviar::v1::RETEST);
+      t.set_retest_of(original->id());
+      t.set_round(original->round());
+      trials.push_back(std::move(t));
+    }
+  }
+  return AddPendingTrials(*study, std::move(trials));
+}
+
+absl::StatusOr<caviar::v1::GetImportanceResponse> Coordinator::GetImportance(
+    const std::string& name) {
+  absl::MutexLock lock(&mu_);
+  StudyRuntime* study = FindStudy(name);
+  if (study == nullptr) return NotFound(name);
+  CAVIAR_ASSIGN_OR_RETURN(std::vector<search::ParameterImportance> importance,
+                          search::ComputeImportance(study->space(), study->points()));
+  caviar::v1::GetImportanceResponse response;
+  int used = 0;
+  for (const search::TrialPoint& p : study->points()) used += p.loss.has_value();
+  response.set_trials_used(used);
+  response.set_method("fANOVA on a random forest over the unit cube (scaled parameters)");
+  for (const auto& p : importance) {
+    caviar::v1::ParameterImportance* out = response.add_parameters();
+    out->set_name(p.name);
+    out->set_importance(p.importance);
+    out->set_stddev(p.stddev);
+  }
+  return response;
+}
+
+}  // namespace caviar::scheduling
