@@ -10,10 +10,12 @@
 // Regret = best objective among the first TRIAL (or BUDGET) trials minus
 // the function's minimum. grid and coarse_to_fine plan for a budget, so
 // their "point" records come from one run per budget (grid: floor(B^(1/d))
-// points per parameter; coarse_to_fine: 4 rounds of B / 4 trials); curves
+// points per parameter; coarse_to_fine: 6 rounds of B / 6 trials); curves
 // come from the run planned for the largest budget.
 //
-// Usage: search_quality [--seeds N] [--max-trials N]
+// Usage: search_quality [--seeds N] [--first-seed S] [--max-trials N] [--only SAMPLER]
+//                       [--option KEY=VALUE]... (options for --only)
+//                       [--parallel N]          (instead of the default)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -189,14 +191,41 @@ google::protobuf::Struct Options(const std::map<std::string, double>& fields) {
   return s;
 }
 
+// --option values: a number, true/false, or a string.
+google::protobuf::Struct Options(const std::map<std::string, std::string>& fields) {
+  google::protobuf::Struct s;
+  for (const auto& [k, v] : fields) {
+    char* end = nullptr;
+    const double x = std::strtod(v.c_str(), &end);
+    if (v == "true" || v == "false") {
+      (*s.mutable_fields())[k].set_bool_value(v == "true");
+    } else if (!v.empty() && end != nullptr && *end == '\0') {
+      (*s.mutable_fields())[k].set_number_value(x);
+    } else {
+      (*s.mutable_fields())[k].set_string_value(v);
+    }
+  }
+  return s;
+}
+
 // Options of a sampler that plans for `budget` trials in d dimensions.
+std::map<std::string, std::string>* extra_options = nullptr;
+
 google::protobuf::Struct PlannedOptions(const std::string& name, int budget, int d) {
+  if (extra_options != nullptr && !extra_options->empty()) {
+    std::map<std::string, std::string> fields = *extra_options;
+    if (name == "coarse_to_fine" && !fields.count("trials_per_round")) {
+      const double rounds = fields.count("rounds") ? std::atof(fields["rounds"].c_str()) : 4;
+      fields["trials_per_round"] = std::to_string(static_cast<int>(std::ceil(budget / rounds)));
+    }
+    return Options(fields);
+  }
   if (name == "grid") {
     int points = static_cast<int>(std::floor(std::pow(budget, 1.0 / d) + 1e-9));
     return Options({{"points", std::max(points, 1)}});
   }
-  if (name == "coarse_to_fine") {
-    return Options({{"rounds", 4}, {"trials_per_round", std::ceil(budget / 4.0)}});
+  if (name == "coarse_to_fine") {  // The default options, rounds fitted to the budget.
+    return Options({{"rounds", 6}, {"trials_per_round", std::ceil(budget / 6.0)}});
   }
   return {};
 }
@@ -206,29 +235,45 @@ google::protobuf::Struct PlannedOptions(const std::string& name, int budget, int
 
 int main(int argc, char** argv) {
   using namespace caviar::search;
-  int seeds = 30, max_trials = 100;
+  int seeds = 30, max_trials = 100, first_seed = 1;
+  std::string only;
+  int parallel_override = 0;
+  std::map<std::string, std::string> extra;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--seeds")) seeds = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--first-seed")) first_seed = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--max-trials")) max_trials = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--only")) only = argv[i + 1];
+    if (!std::strcmp(argv[i], "--parallel")) parallel_override = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--option")) {
+      const char* eq = std::strchr(argv[i + 1], '=');
+      if (eq != nullptr) extra[std::string(static_cast<const char*>(argv[i + 1]), eq)] = eq + 1;
+    }
   }
+  extra_options = &extra;
   const std::vector<int> budgets = {10, 25, 50, 100};
   struct Config {
     std::string sampler;
     int parallel;
   };
-  const std::vector<Config> configs = {{"grid", 1},           {"random", 1}, {"quasi_random", 1},
+  std::vector<Config> configs = {{"grid", 1},           {"random", 1}, {"quasi_random", 1},
                                        {"coarse_to_fine", 4}, {"tpe", 1},    {"tpe", 4}};
   for (const TestFunction& fn : Functions()) {
     google::protobuf::RepeatedPtrField<caviar::v1::ParameterSpec> field(fn.params.begin(),
                                                                         fn.params.end());
     const SearchSpace space = *SearchSpace::Create(field);
-    for (const Config& config : configs) {
+    for (Config config : configs) {
+      if (!only.empty() && config.sampler != only) continue;
+      if (parallel_override > 0) {
+        if (config.parallel != 1) continue;  // One run per sampler.
+        config.parallel = parallel_override;
+      }
       const bool planned = config.sampler == "grid" || config.sampler == "coarse_to_fine";
       std::map<int, std::vector<double>> at_budget;
       std::vector<std::vector<double>> curves;
       double seconds = 0;
       int suggestions = 0;
-      for (int seed = 1; seed <= seeds; ++seed) {
+      for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
         caviar::v1::Algorithm algorithm;
         algorithm.set_name(config.sampler);
         *algorithm.mutable_options() = PlannedOptions(config.sampler, max_trials, space.size());

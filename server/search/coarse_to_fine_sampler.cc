@@ -17,9 +17,13 @@
 // While a round's quota is handed out and some of its trials still run:
 // UNAVAILABLE. After the last round: OUT_OF_RANGE.
 //
-// Options: rounds (int, default 4), trials_per_round (int, default 25),
-// top_fraction (double in [0.001, 1], default 0.2), margin (double in [0, 1],
-// default 0.1).
+// Options: rounds (int in [1, 1000], default 6), trials_per_round (int,
+// default 16), top_fraction (double in [0.001, 1], default 0.1; at least
+// the 2 best trials), margin (double in [0, 1], default 0.25). The defaults
+// zoom hard on the best two or three trials but keep a wide margin; on
+// bench/search they beat gentler settings (top 0.2, margin 0.1) by 2-4x in
+// median regret at 50 trials (chosen among 18 settings on seeds 1-30,
+// confirmed on seeds 101-200).
 #include <algorithm>
 #include <cmath>
 #include <memory>
@@ -203,10 +207,10 @@ absl::StatusOr<std::unique_ptr<Sampler>> NewCoarseToFineSampler(
   Options o(options, "algorithm.options");
   CAVIAR_RETURN_IF_ERROR(
       o.CheckKnownKeys({"rounds", "trials_per_round", "top_fraction", "margin"}));
-  CAVIAR_ASSIGN_OR_RETURN(int64_t rounds, o.Int("rounds", 4, 1, 1000));
-  CAVIAR_ASSIGN_OR_RETURN(int64_t per_round, o.Int("trials_per_round", 25, 1, 1000000));
-  CAVIAR_ASSIGN_OR_RETURN(double top_fraction, o.Double("top_fraction", 0.2, 0.001, 1.0));
-  CAVIAR_ASSIGN_OR_RETURN(double margin, o.Double("margin", 0.1, 0.0, 1.0));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t rounds, o.Int("rounds", 6, 1, 1000));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t per_round, o.Int("trials_per_round", 16, 1, 1000000));
+  CAVIAR_ASSIGN_OR_RETURN(double top_fraction, o.Double("top_fraction", 0.1, 0.001, 1.0));
+  CAVIAR_ASSIGN_OR_RETURN(double margin, o.Double("margin", 0.25, 0.0, 1.0));
   return std::make_unique<CoarseToFineSampler>(rounds, per_round, top_fraction, margin);
 }
 
