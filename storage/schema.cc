@@ -84,21 +84,19 @@ absl::Status ApplyMigration(sqlite3* db, const Migration& m) {
     rollback();
     return absl::OkStatus();
   }
-  absl::Status status = Exec(
-      db, m.sql,
-      absl::StrCat("applying schema migration ", m.version));
+  absl::Status status =
+      Exec(db, m.sql, absl::StrCat("applying schema migration ", m.version));
   if (status.ok()) {
     version = QueryInt(db, "PRAGMA user_version");
     if (!version.ok()) {
       status = version.status();
     } else if (*version != m.version) {
-      status = absl::InternalError(absl::StrCat(
-          "schema migration ", m.version, " left user_version at ", *version));
+      status = absl::InternalError(absl::StrCat("schema migration ", m.version,
+                                                " left user_version at ", *version));
     }
   }
   if (status.ok()) {
-    status = Exec(db, "COMMIT",
-                  absl::StrCat("committing schema migration ", m.version));
+    status = Exec(db, "COMMIT", absl::StrCat("committing schema migration ", m.version));
   }
   if (!status.ok() && !sqlite3_get_autocommit(db)) rollback();
   return status;
@@ -109,27 +107,25 @@ absl::Status ApplyMigration(sqlite3* db, const Migration& m) {
 int LatestSchemaVersion() { return std::rbegin(kMigrations)->version; }
 
 absl::Status MigrateSchema(sqlite3* db, int application_id) {
-  CAVIAR_ASSIGN_OR_RETURN(int64_t version,
-                          QueryInt(db, "PRAGMA user_version"));
-  CAVIAR_ASSIGN_OR_RETURN(int64_t app_id,
-                          QueryInt(db, "PRAGMA application_id"));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t version, QueryInt(db, "PRAGMA user_version"));
+  CAVIAR_ASSIGN_OR_RETURN(int64_t app_id, QueryInt(db, "PRAGMA application_id"));
   if (version > LatestSchemaVersion()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "it has schema version ", version,
-        ", newer than the newest this caviar knows (", LatestSchemaVersion(),
-        "): open it with the caviar release that wrote it, or a later one"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("it has schema version ", version,
+                     ", newer than the newest this caviar knows (", LatestSchemaVersion(),
+                     "): open it with the caviar release that wrote it, or a later one"));
   }
   if (version == 0) {
-    CAVIAR_ASSIGN_OR_RETURN(
-        int64_t objects, QueryInt(db, "SELECT count(*) FROM sqlite_schema"));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t objects,
+                            QueryInt(db, "SELECT count(*) FROM sqlite_schema"));
     if (objects > 0 || app_id != 0) {
       return absl::FailedPreconditionError(
           "not a caviar database (it has tables but no caviar schema "
           "version)");
     }
   } else if (app_id != application_id) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "not a caviar database (application_id ", app_id, ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("not a caviar database (application_id ", app_id, ")"));
   }
   for (const Migration& m : kMigrations) {
     if (m.version <= version) continue;

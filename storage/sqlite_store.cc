@@ -50,9 +50,7 @@ constexpr char kLoadMeasurementsSql[] =
     "ORDER BY trial_id, seq";
 constexpr char kMaxTrialIdSql[] = "SELECT IFNULL(MAX(id), 0) FROM trials";
 
-bool IsForeignKeyViolation(int rc) {
-  return rc == SQLITE_CONSTRAINT_FOREIGNKEY;
-}
+bool IsForeignKeyViolation(int rc) { return rc == SQLITE_CONSTRAINT_FOREIGNKEY; }
 bool IsUniqueViolation(int rc) {
   return rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE;
 }
@@ -66,29 +64,26 @@ bool IsBatchError(const absl::Status& status) {
 absl::Status ValidateBatch(const WriteBatch& batch) {
   for (size_t i = 0; i < batch.studies().size(); ++i) {
     if (batch.studies()[i].spec().name().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "WriteBatch: UpdateStudy #", i, ": spec.name is empty"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("WriteBatch: UpdateStudy #", i, ": spec.name is empty"));
     }
   }
   for (size_t i = 0; i < batch.trials().size(); ++i) {
     const caviar::v1::Trial& trial = batch.trials()[i];
     if (trial.id() <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("WriteBatch: PutTrial #", i, ": id must be > 0, got ",
-                       trial.id()));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "WriteBatch: PutTrial #", i, ": id must be > 0, got ", trial.id()));
     }
     if (trial.study().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "WriteBatch: PutTrial #", i, " (id ", trial.id(),
-          "): study is empty"));
+      return absl::InvalidArgumentError(absl::StrCat("WriteBatch: PutTrial #", i, " (id ",
+                                                     trial.id(), "): study is empty"));
     }
   }
   for (size_t i = 0; i < batch.measurements().size(); ++i) {
     int64_t id = batch.measurements()[i].trial_id;
     if (id <= 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("WriteBatch: AddMeasurement #", i,
-                       ": trial_id must be > 0, got ", id));
+      return absl::InvalidArgumentError(absl::StrCat("WriteBatch: AddMeasurement #", i,
+                                                     ": trial_id must be > 0, got ", id));
     }
   }
   return absl::OkStatus();
@@ -119,18 +114,18 @@ SqliteStore::~SqliteStore() {
   sqlite3_close(db_);
 }
 
-absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   return Open(path, Options());
 }
 
-absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
-    const std::string& path, const Options& options) {
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                               const Options& options) {
   const int page = options.page_size;
   if (page < 512 || page > 65536 || (page & (page - 1)) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "SqliteStore::Options.page_size must be a power of two in "
-        "[512, 65536], got ", page));
+    return absl::InvalidArgumentError(
+        absl::StrCat("SqliteStore::Options.page_size must be a power of two in "
+                     "[512, 65536], got ",
+                     page));
   }
   sqlite3* db = nullptr;
   // NOMUTEX: the store serializes use of its connection itself.
@@ -139,8 +134,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
                                SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE,
                            nullptr);
   if (rc != SQLITE_OK) {
-    absl::Status status =
-        SqliteError(db, rc, absl::StrCat("opening database ", path));
+    absl::Status status = SqliteError(db, rc, absl::StrCat("opening database ", path));
     sqlite3_close(db);
     return status;
   }
@@ -148,13 +142,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(
   absl::Status status = store->Initialize();
   if (!status.ok()) {
     const bool locked = sqlite3_errcode(db) == SQLITE_BUSY;
-    return absl::Status(
-        status.code(),
-        absl::StrCat("opening database ", path, ": ",
-                     locked ? "another process holds it (is another "
-                              "coordinator running on this file?): "
-                            : "",
-                     status.message()));
+    return absl::Status(status.code(),
+                        absl::StrCat("opening database ", path, ": ",
+                                     locked ? "another process holds it (is another "
+                                              "coordinator running on this file?): "
+                                            : "",
+                                     status.message()));
   }
   return store;
 }
@@ -198,9 +191,9 @@ absl::Status SqliteStore::Configure() {
     }
     std::string_view mode = ColumnText(wal, 0);
     if (mode != "wal") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot use WAL (journal_mode is ", AsAbsl(mode),
-          "); caviar needs a file on a local filesystem"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot use WAL (journal_mode is ", AsAbsl(mode),
+                       "); caviar needs a file on a local filesystem"));
     }
   }
   // NORMAL in WAL mode: a commit is in the WAL (written, not fsynced) when
@@ -208,17 +201,15 @@ absl::Status SqliteStore::Configure() {
   const char* synchronous = options_.durability == Durability::kPowerLoss
                                 ? "PRAGMA synchronous = FULL"
                                 : "PRAGMA synchronous = NORMAL";
-  for (const char* sql : {synchronous, "PRAGMA foreign_keys = ON",
-                          "PRAGMA wal_autocheckpoint = 4000"}) {
+  for (const char* sql :
+       {synchronous, "PRAGMA foreign_keys = ON", "PRAGMA wal_autocheckpoint = 4000"}) {
     CAVIAR_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_, sql));
     CAVIAR_RETURN_IF_ERROR(StepToDone(db_, s, sql));
   }
   {
-    CAVIAR_ASSIGN_OR_RETURN(Statement fk,
-                            Statement::Prepare(db_, "PRAGMA foreign_keys"));
+    CAVIAR_ASSIGN_OR_RETURN(Statement fk, Statement::Prepare(db_, "PRAGMA foreign_keys"));
     ScopedReset reset(fk);
-    if (sqlite3_step(fk.get()) != SQLITE_ROW ||
-        sqlite3_column_int(fk.get(), 0) != 1) {
+    if (sqlite3_step(fk.get()) != SQLITE_ROW || sqlite3_column_int(fk.get(), 0) != 1) {
       return absl::FailedPreconditionError(
           "this SQLite library does not enforce foreign keys");
     }
@@ -237,8 +228,7 @@ absl::Status SqliteStore::Configure() {
     // formatted, never text from outside.
     std::string sql =
         absl::StrCat("PRAGMA max_page_count = ",
-                     std::max<int64_t>(1, options_.max_database_bytes /
-                                              bytes_per_page));
+                     std::max<int64_t>(1, options_.max_database_bytes / bytes_per_page));
     CAVIAR_ASSIGN_OR_RETURN(Statement cap, Statement::Prepare(db_, sql));
     CAVIAR_RETURN_IF_ERROR(StepToDone(db_, cap, "setting max_page_count"));
   }
@@ -274,9 +264,7 @@ absl::Status SqliteStore::Begin() {
   return StepToDone(db_, stmts_->begin, "BEGIN IMMEDIATE");
 }
 
-absl::Status SqliteStore::End() {
-  return StepToDone(db_, stmts_->commit, "COMMIT");
-}
+absl::Status SqliteStore::End() { return StepToDone(db_, stmts_->commit, "COMMIT"); }
 
 void SqliteStore::Rollback() {
   // Some errors (IOERR, FULL) already rolled the transaction back.
@@ -306,8 +294,7 @@ absl::Status SqliteStore::CreateStudy(const caviar::v1::Study& study) {
       status = absl::AlreadyExistsError(
           absl::StrCat("CreateStudy: a study named '", name, "' exists"));
     } else if (rc != SQLITE_DONE) {
-      status = SqliteError(db_, rc,
-                           absl::StrCat("CreateStudy: inserting '", name, "'"));
+      status = SqliteError(db_, rc, absl::StrCat("CreateStudy: inserting '", name, "'"));
     }
   }
   if (status.ok()) status = End();
@@ -326,12 +313,12 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     BindBlob(s, 3, blob_);
     int rc = sqlite3_step(s.get());
     if (rc != SQLITE_DONE) {
-      return SqliteError(db_, rc, absl::StrCat("UpdateStudy '",
-                                               study.spec().name(), "'"));
+      return SqliteError(db_, rc,
+                         absl::StrCat("UpdateStudy '", study.spec().name(), "'"));
     }
     if (sqlite3_changes(db_) == 0) {
-      return absl::NotFoundError(absl::StrCat(
-          "UpdateStudy: no study named '", study.spec().name(), "'"));
+      return absl::NotFoundError(
+          absl::StrCat("UpdateStudy: no study named '", study.spec().name(), "'"));
     }
   }
   for (const caviar::v1::Trial& trial : batch.trials()) {
@@ -351,18 +338,15 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     int rc = sqlite3_step(s.get());
     if (IsForeignKeyViolation(rc)) {
       return absl::NotFoundError(absl::StrCat("PutTrial (id ", trial.id(),
-                                              "): no study named '",
-                                              trial.study(), "'"));
+                                              "): no study named '", trial.study(), "'"));
     }
     if (rc != SQLITE_DONE) {
-      return SqliteError(db_, rc, absl::StrCat("PutTrial (id ", trial.id(),
-                                               ")"));
+      return SqliteError(db_, rc, absl::StrCat("PutTrial (id ", trial.id(), ")"));
     }
     if (sqlite3_changes(db_) == 0) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("PutTrial: trial id ", trial.id(),
-                       " belongs to another study than '", trial.study(),
-                       "'"));
+      return absl::AlreadyExistsError(absl::StrCat("PutTrial: trial id ", trial.id(),
+                                                   " belongs to another study than '",
+                                                   trial.study(), "'"));
     }
   }
   for (const WriteBatch::Measurement& m : batch.measurements()) {
@@ -375,12 +359,12 @@ absl::Status SqliteStore::ApplyBatch(const WriteBatch& batch) {
     BindBlob(s, 3, blob_);
     int rc = sqlite3_step(s.get());
     if (IsForeignKeyViolation(rc)) {
-      return absl::NotFoundError(absl::StrCat(
-          "AddMeasurement: no trial with id ", m.trial_id));
+      return absl::NotFoundError(
+          absl::StrCat("AddMeasurement: no trial with id ", m.trial_id));
     }
     if (rc != SQLITE_DONE) {
-      return SqliteError(db_, rc, absl::StrCat("AddMeasurement (trial ",
-                                               m.trial_id, ")"));
+      return SqliteError(db_, rc,
+                         absl::StrCat("AddMeasurement (trial ", m.trial_id, ")"));
     }
   }
   return absl::OkStatus();
@@ -483,9 +467,9 @@ absl::StatusOr<std::vector<caviar::v1::Study>> SqliteStore::LoadStudies() {
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
     std::string_view proto = ColumnBlob(s, 1);
     if (!studies.emplace_back().ParseFromArray(proto.data(), proto.size())) {
-      return absl::InternalError(
-          absl::StrCat("LoadStudies: stored proto of study '",
-                       AsAbsl(ColumnText(s, 0)), "' does not parse"));
+      return absl::InternalError(absl::StrCat("LoadStudies: stored proto of study '",
+                                              AsAbsl(ColumnText(s, 0)),
+                                              "' does not parse"));
     }
   }
   if (rc != SQLITE_DONE) return SqliteError(db_, rc, "LoadStudies");
@@ -504,9 +488,9 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> SqliteStore::LoadTrials(
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
       std::string_view proto = ColumnBlob(s, 1);
       if (!trials.emplace_back().ParseFromArray(proto.data(), proto.size())) {
-        return absl::InternalError(absl::StrCat(
-            "LoadTrials: stored proto of trial ",
-            sqlite3_column_int64(s.get(), 0), " does not parse"));
+        return absl::InternalError(absl::StrCat("LoadTrials: stored proto of trial ",
+                                                sqlite3_column_int64(s.get(), 0),
+                                                " does not parse"));
       }
     }
     if (rc != SQLITE_DONE) {
@@ -522,16 +506,14 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> SqliteStore::LoadTrials(
     int64_t trial_id = sqlite3_column_int64(s.get(), 0);
     while (i < trials.size() && trials[i].id() < trial_id) ++i;
     if (i == trials.size() || trials[i].id() != trial_id) {
-      return absl::InternalError(absl::StrCat(
-          "LoadTrials: measurement of trial ", trial_id,
-          " whose stored proto has another id"));
+      return absl::InternalError(absl::StrCat("LoadTrials: measurement of trial ",
+                                              trial_id,
+                                              " whose stored proto has another id"));
     }
     std::string_view proto = ColumnBlob(s, 1);
-    if (!trials[i].add_measurements()->ParseFromArray(proto.data(),
-                                                      proto.size())) {
-      return absl::InternalError(absl::StrCat(
-          "LoadTrials: stored measurement of trial ", trial_id,
-          " does not parse"));
+    if (!trials[i].add_measurements()->ParseFromArray(proto.data(), proto.size())) {
+      return absl::InternalError(absl::StrCat("LoadTrials: stored measurement of trial ",
+                                              trial_id, " does not parse"));
     }
   }
   if (rc != SQLITE_DONE) {

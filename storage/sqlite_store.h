@@ -91,10 +91,9 @@ class SqliteStore final : public Store {
 
   // Opens (creating if needed) the database file at `path` and brings its
   // schema to kSchemaVersion.
-  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
-      const std::string& path);
-  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(
-      const std::string& path, const Options& options);
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
+                                                           const Options& options);
 
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
@@ -128,10 +127,8 @@ class SqliteStore final : public Store {
   // Runs the group (a leader's batches) under db_mu_, setting each status.
   void CommitGroup(const std::vector<PendingCommit*>& group)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status CommitAlone(const WriteBatch& batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  absl::Status ApplyBatch(const WriteBatch& batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status CommitAlone(const WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status ApplyBatch(const WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status Begin() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status End() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   void Rollback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);

@@ -7,8 +7,7 @@ namespace caviar::storage {
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
   const char* detail = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string message =
-      absl::StrCat(what, ": ", detail, " (", sqlite3_errstr(rc), ", code ",
-                   rc, ")");
+      absl::StrCat(what, ": ", detail, " (", sqlite3_errstr(rc), ", code ", rc, ")");
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -34,8 +33,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
   return *this;
 }
 
-absl::StatusOr<Statement> Statement::Prepare(sqlite3* db,
-                                             std::string_view sql) {
+absl::StatusOr<Statement> Statement::Prepare(sqlite3* db, std::string_view sql) {
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
@@ -46,8 +44,7 @@ absl::StatusOr<Statement> Statement::Prepare(sqlite3* db,
   return Statement(stmt);
 }
 
-absl::Status StepToDone(sqlite3* db, const Statement& s,
-                        absl::string_view what) {
+absl::Status StepToDone(sqlite3* db, const Statement& s, absl::string_view what) {
   ScopedReset reset(s);
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {

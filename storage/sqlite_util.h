@@ -31,9 +31,7 @@ class Statement {
  public:
   Statement() = default;
   ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(Statement&& other) noexcept : stmt_(other.stmt_) {
-    other.stmt_ = nullptr;
-  }
+  Statement(Statement&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -63,8 +61,8 @@ class ScopedReset {
 // Binders that do not copy: the bound memory must stay valid until the
 // statement is reset.
 inline int BindText(const Statement& s, int index, std::string_view text) {
-  return sqlite3_bind_text(s.get(), index, text.data(),
-                           static_cast<int>(text.size()), SQLITE_STATIC);
+  return sqlite3_bind_text(s.get(), index, text.data(), static_cast<int>(text.size()),
+                           SQLITE_STATIC);
 }
 inline int BindBlob(const Statement& s, int index, std::string_view bytes) {
   // A zero-length blob must not bind as NULL: give it a non-null pointer.
@@ -86,8 +84,7 @@ inline std::string_view ColumnText(const Statement& s, int column) {
 }
 
 // Runs a statement that returns no rows (or whose rows are ignored) once.
-absl::Status StepToDone(sqlite3* db, const Statement& s,
-                        absl::string_view what);
+absl::Status StepToDone(sqlite3* db, const Statement& s, absl::string_view what);
 
 }  // namespace caviar::storage
 

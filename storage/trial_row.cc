@@ -6,10 +6,8 @@
 namespace caviar::storage {
 namespace {
 
-constexpr uint32_t kMeasurementsField =
-    caviar::v1::Trial::kMeasurementsFieldNumber;
-constexpr int kWireVarint = 0, kWireFixed64 = 1, kWireLength = 2,
-              kWireFixed32 = 5;
+constexpr uint32_t kMeasurementsField = caviar::v1::Trial::kMeasurementsFieldNumber;
+constexpr int kWireVarint = 0, kWireFixed64 = 1, kWireLength = 2, kWireFixed32 = 5;
 
 // Reads a varint at *pos; false if truncated or too long.
 bool ReadVarint(const char* data, size_t size, size_t* pos, uint64_t* value) {

@@ -91,8 +91,7 @@ double CpuSeconds() {
          1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
 }
 
-Result RunOnce(const Config& config, double seconds, const std::string& dir,
-               int curve) {
+Result RunOnce(const Config& config, double seconds, const std::string& dir, int curve) {
   const std::string path =
       dir + "/caviar_store_bench_" + std::to_string(getpid()) + ".db";
   for (const char* suffix : {"", "-wal", "-shm"}) {
@@ -154,9 +153,8 @@ Result RunOnce(const Config& config, double seconds, const std::string& dir,
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (std::thread& thread : threads) thread.join();
-  double elapsed = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = CpuSeconds() - cpu_start;
   SqliteStore::CommitStats stats = store.commit_stats();
   opened->reset();
@@ -205,17 +203,16 @@ void RunLoad(const std::string& dir, int trials, int curve) {
   Check(opened.status(), "reopen");
   auto loaded = (*opened)->LoadTrials("bench");
   Check(loaded.status(), "LoadTrials");
-  double seconds = std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (static_cast<int>(loaded->size()) != trials) {
-    std::fprintf(stderr, "loaded %zu trials, wrote %d\n", loaded->size(),
-                 trials);
+    std::fprintf(stderr, "loaded %zu trials, wrote %d\n", loaded->size(), trials);
     std::exit(1);
   }
-  std::printf("open + LoadTrials of %d trials x %d measurements: %.0f ms "
-              "(%.0f trials/s)\n",
-              trials, curve, 1e3 * seconds, trials / seconds);
+  std::printf(
+      "open + LoadTrials of %d trials x %d measurements: %.0f ms "
+      "(%.0f trials/s)\n",
+      trials, curve, 1e3 * seconds, trials / seconds);
   opened->reset();
   for (const char* suffix : {"", "-wal", "-shm"}) {
     std::filesystem::remove(path + suffix);
@@ -232,8 +229,7 @@ double FlagValue(int argc, char** argv, const char* name, double fallback) {
   return fallback;
 }
 
-std::string FlagText(int argc, char** argv, const char* name,
-                     const char* fallback) {
+std::string FlagText(int argc, char** argv, const char* name, const char* fallback) {
   std::string prefix = std::string("--") + name + "=";
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
@@ -253,19 +249,15 @@ int Main(int argc, char** argv) {
   const std::string dir = FlagText(argc, argv, "dir", "/tmp");
   // --only=N runs configuration N alone (for profiling).
   const int only = static_cast<int>(FlagValue(argc, argv, "only", -1));
-  const int load_trials =
-      static_cast<int>(FlagValue(argc, argv, "load_trials", 20000));
-  const int load_curve =
-      static_cast<int>(FlagValue(argc, argv, "load_curve", 20));
+  const int load_trials = static_cast<int>(FlagValue(argc, argv, "load_trials", 20000));
+  const int load_curve = static_cast<int>(FlagValue(argc, argv, "load_curve", 20));
   using D = SqliteStore::Durability;
   const std::vector<Config> configs = {
       {"NORMAL, 1 thread,  one txn per commit", 1, false, D::kProcessCrash},
       {"NORMAL, 1 thread,  group commit", 1, true, D::kProcessCrash},
       {"NORMAL, 1 thread,  shared lock", 1, true, D::kProcessCrash, false},
-      {"NORMAL, 1 thread,  4 KiB pages", 1, true, D::kProcessCrash, true,
-       4096},
-      {"NORMAL, 1 thread,  4 KiB pages, shared", 1, true, D::kProcessCrash,
-       false, 4096},
+      {"NORMAL, 1 thread,  4 KiB pages", 1, true, D::kProcessCrash, true, 4096},
+      {"NORMAL, 1 thread,  4 KiB pages, shared", 1, true, D::kProcessCrash, false, 4096},
       {"NORMAL, 8 threads, one txn per commit", 8, false, D::kProcessCrash},
       {"NORMAL, 8 threads, group commit", 8, true, D::kProcessCrash},
       {"FULL,   1 thread,  one txn per commit", 1, false, D::kPowerLoss},
@@ -279,10 +271,10 @@ int Main(int argc, char** argv) {
       results[c].push_back(RunOnce(configs[c], seconds, dir, curve));
     }
   }
-  std::printf("dir=%s seconds=%.1f rounds=%d curve=%d (median of rounds)\n",
-              dir.c_str(), seconds, rounds, curve);
-  std::printf("%-40s %12s %12s %10s %14s\n", "configuration",
-              "lifecycles/s", "commits/s", "batch/txn", "cpu us/lifecy");
+  std::printf("dir=%s seconds=%.1f rounds=%d curve=%d (median of rounds)\n", dir.c_str(),
+              seconds, rounds, curve);
+  std::printf("%-40s %12s %12s %10s %14s\n", "configuration", "lifecycles/s", "commits/s",
+              "batch/txn", "cpu us/lifecy");
   for (size_t c = 0; c < configs.size(); ++c) {
     std::vector<Result>& r = results[c];
     if (r.empty()) continue;
@@ -291,8 +283,7 @@ int Main(int argc, char** argv) {
     });
     const Result& median = r[r.size() / 2];
     std::printf("%-40s %12.0f %12.0f %10.2f %14.1f\n", configs[c].name,
-                median.lifecycles_per_second,
-                3 * median.lifecycles_per_second,
+                median.lifecycles_per_second, 3 * median.lifecycles_per_second,
                 median.batches_per_transaction, median.cpu_us_per_lifecycle);
   }
   if (only < 0 && load_trials > 0) RunLoad(dir, load_trials, load_curve);

@@ -25,8 +25,7 @@ using ::testing::SizeIs;
 StoreFactory SqliteFactory(std::string name, SqliteStore::Options options) {
   return StoreFactory{
       std::move(name),
-      [options](const std::string& path)
-          -> absl::StatusOr<std::unique_ptr<Store>> {
+      [options](const std::string& path) -> absl::StatusOr<std::unique_ptr<Store>> {
         auto store = SqliteStore::Open(path, options);
         if (!store.ok()) return store.status();
         return std::unique_ptr<Store>(std::move(store).value());
@@ -195,8 +194,7 @@ TEST_F(SqliteStoreTest, FileFromNewerCaviarIsRefused) {
   EXPECT_THAT(store.status().message(), HasSubstr("schema version 99"));
   EXPECT_THAT(store.status().message(), HasSubstr(path_));
   EXPECT_THAT(store.status().message(),
-              HasSubstr("(" + std::to_string(SqliteStore::kSchemaVersion) +
-                        ")"));
+              HasSubstr("(" + std::to_string(SqliteStore::kSchemaVersion) + ")"));
   RawDb raw(path_);
   EXPECT_EQ(raw.Int("PRAGMA user_version"), 99);  // Left untouched.
 }
@@ -244,16 +242,13 @@ TEST_F(SqliteStoreTest, TrialRowsHoldNoMeasurements) {
   store->reset();  // Releases the file lock.
   RawDb raw(path_);
   caviar::v1::Trial stored;
-  ASSERT_TRUE(stored.ParseFromString(
-      raw.Blob("SELECT proto FROM trials WHERE id = 1")));
+  ASSERT_TRUE(stored.ParseFromString(raw.Blob("SELECT proto FROM trials WHERE id = 1")));
   caviar::v1::Trial expected = trial;
   expected.clear_measurements();
   EXPECT_THAT(stored, EqualsProto(expected));
   EXPECT_EQ(raw.Int("SELECT count(*) FROM measurements"), 0);
-  EXPECT_EQ(raw.Int("SELECT state FROM trials WHERE id = 1"),
-            caviar::v1::SUCCEEDED);
-  EXPECT_EQ(raw.Int("SELECT objective_value * 100 FROM trials WHERE id = 1"),
-            75);
+  EXPECT_EQ(raw.Int("SELECT state FROM trials WHERE id = 1"), caviar::v1::SUCCEEDED);
+  EXPECT_EQ(raw.Int("SELECT objective_value * 100 FROM trials WHERE id = 1"), 75);
   EXPECT_EQ(raw.Int("SELECT objective_value IS NULL FROM trials"), 0);
 }
 

@@ -42,8 +42,7 @@ absl::Status PutTrial(Store& store, const Trial& trial) {
   return store.Commit(batch);
 }
 
-absl::Status AddMeasurement(Store& store, int64_t trial_id,
-                            const Measurement& m) {
+absl::Status AddMeasurement(Store& store, int64_t trial_id, const Measurement& m) {
   WriteBatch batch;
   batch.AddMeasurement(trial_id, m);
   return store.Commit(batch);
@@ -143,8 +142,7 @@ TEST_P(StoreConformanceTest, UpdateUnknownStudyIsNotFound) {
 TEST_P(StoreConformanceTest, TrialOfUnknownStudyIsNotFound) {
   auto store = Open();
   ASSERT_NE(store, nullptr);
-  absl::Status status =
-      PutTrial(*store, MakeTrial(1, "ghost", caviar::v1::PENDING));
+  absl::Status status = PutTrial(*store, MakeTrial(1, "ghost", caviar::v1::PENDING));
   EXPECT_TRUE(absl::IsNotFound(status)) << status;
   EXPECT_THAT(status.message(), HasSubstr("ghost"));
   auto max_id = store->MaxTrialId();
@@ -232,9 +230,8 @@ TEST_P(StoreConformanceTest, MeasurementsLoadInAppendOrder) {
   ASSERT_TRUE(store->Commit(second).ok());
   auto trials = store->LoadTrials("s");
   ASSERT_TRUE(trials.ok()) << trials.status();
-  EXPECT_THAT(*trials,
-              ElementsAre(EqualsProto(WithMeasurements(t1, {a, c, e})),
-                          EqualsProto(WithMeasurements(t2, {b, d}))));
+  EXPECT_THAT(*trials, ElementsAre(EqualsProto(WithMeasurements(t1, {a, c, e})),
+                                   EqualsProto(WithMeasurements(t2, {b, d}))));
 }
 
 TEST_P(StoreConformanceTest, MeasurementOfUnknownTrialIsNotFound) {
@@ -264,8 +261,7 @@ TEST_P(StoreConformanceTest, LoadTrialsReturnsOnlyThatStudyById) {
   EXPECT_EQ((*a)[2].id(), 9);
   for (const Trial& t : *a) {
     ASSERT_THAT(t.measurements(), SizeIs(1));
-    EXPECT_DOUBLE_EQ(t.measurements(0).metrics().at("dev_accuracy"),
-                     0.01 * t.id());
+    EXPECT_DOUBLE_EQ(t.measurements(0).metrics().at("dev_accuracy"), 0.01 * t.id());
   }
   auto b = store->LoadTrials("b");
   ASSERT_TRUE(b.ok()) << b.status();
@@ -463,8 +459,8 @@ TEST_P(StoreConformanceTest, ConcurrentCommitsAllLand) {
 // The child process commits as fast as it can and acknowledges each commit
 // on a pipe; the parent kills it with SIGKILL at a random moment, then
 // reopens the store: every acknowledged write must be there.
-void RunKillNineRound(const StoreFactory& factory, const std::string& path,
-                      int threads, int64_t first_id, int kill_after_acks) {
+void RunKillNineRound(const StoreFactory& factory, const std::string& path, int threads,
+                      int64_t first_id, int kill_after_acks) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   pid_t pid = fork();
@@ -484,8 +480,7 @@ void RunKillNineRound(const StoreFactory& factory, const std::string& path,
           batch.AddMeasurement(id, MakeMeasurement(k, 0.5));
           if (!(*store)->Commit(batch).ok()) _exit(4);
           char line[32];
-          int n = std::snprintf(line, sizeof line, "%lld\n",
-                                static_cast<long long>(id));
+          int n = std::snprintf(line, sizeof line, "%lld\n", static_cast<long long>(id));
           std::lock_guard<std::mutex> lock(write_mu);
           // One write(2) of < PIPE_BUF bytes: lines never interleave.
           if (write(fds[1], line, n) != n) _exit(5);

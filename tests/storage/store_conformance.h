@@ -31,8 +31,7 @@ namespace caviar::storage {
 
 struct StoreFactory {
   std::string name;  // Test-name suffix: letters, digits, underscores.
-  std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string&)>
-      open;
+  std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string&)> open;
 };
 
 // So GoogleTest names the factory in failure messages.
@@ -40,8 +39,7 @@ inline void PrintTo(const StoreFactory& factory, std::ostream* os) {
   *os << factory.name;
 }
 
-inline std::string StoreFactoryName(
-    const ::testing::TestParamInfo<StoreFactory>& info) {
+inline std::string StoreFactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
   return info.param.name;
 }
 
