@@ -102,6 +102,26 @@ TEST(TrainerTest, SameSeedGivesIdenticalResultsDifferentSeedDoesNot) {
   EXPECT_NE(a.second, c.second);
 }
 
+TEST(TrainerTest, TwoThreadsComputeWhatOneThreadComputesUpToRounding) {
+  const Dataset train = Blobs(700, 300, 10, 1);
+  const Dataset dev = Blobs(200, 300, 10, 2);
+  std::vector<double> dev_losses;
+  for (int threads : {1, 2}) {
+    TrainerConfig config;
+    config.hidden = {256, 96};
+    config.threads = threads;
+    auto trainer = Trainer::Create(config, train).value();
+    trainer->Train(train, dev, 2, [&](const EpochMetrics& m) {
+      dev_losses.push_back(m.dev_loss);
+      return EpochDecision{};
+    });
+  }
+  // Splitting a product changes Eigen's blocking and so the order of float
+  // additions: equal up to rounding, not bit for bit.
+  EXPECT_NEAR(dev_losses[0], dev_losses[2], 1e-4 * dev_losses[0]);
+  EXPECT_NEAR(dev_losses[1], dev_losses[3], 1e-3 * dev_losses[1]);
+}
+
 // If inference used the batch's statistics, a column's prediction would
 // depend on the other columns of the batch, and would not match the formula
 // with running averages.

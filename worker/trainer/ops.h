@@ -35,13 +35,50 @@ using ConstVectorRef = Eigen::Ref<const Vector<T>>;
 enum class Activation { kRelu, kTanh, kSigmoid };
 
 // ---------------------------------------------------------------------------
+// Matrix products: out = lhs * rhs. With threads > 1 the output is cut into
+// `threads` blocks (of columns, or of rows when it is taller than wide), each
+// computed by Eigen's single-threaded GEMM on its own OpenMP thread. Eigen's
+// own OpenMP parallel GEMM allocates its shared packing buffer on the heap
+// at every call; this way each thread packs on its own stack (see
+// EIGEN_STACK_ALLOCATION_LIMIT in CMakeLists.txt) and a step allocates
+// nothing.
+
+template <typename Out, typename Lhs, typename Rhs>
+void Product(Out out, const Lhs& lhs, const Rhs& rhs, int threads) {
+  if (threads <= 1) {
+    out.noalias() = lhs * rhs;
+    return;
+  }
+  const bool by_columns = out.cols() >= out.rows();
+  const Eigen::Index extent = by_columns ? out.cols() : out.rows();
+  // Cut at multiples of 16 (a 512-bit vector of floats) where possible.
+  auto cut = [&](int t) -> Eigen::Index {
+    if (t == threads) return extent;
+    const Eigen::Index even = extent * t / threads;
+    const Eigen::Index rounded = (even + 8) / 16 * 16;
+    return extent >= 16 * threads ? rounded : even;
+  };
+#pragma omp parallel for num_threads(threads) schedule(static, 1)
+  for (int t = 0; t < threads; ++t) {
+    const Eigen::Index begin = cut(t);
+    const Eigen::Index size = cut(t + 1) - begin;
+    if (size <= 0) continue;
+    if (by_columns) {
+      out.middleCols(begin, size).noalias() = lhs * rhs.middleCols(begin, size);
+    } else {
+      out.middleRows(begin, size).noalias() = lhs.middleRows(begin, size) * rhs;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Dense: Z = W * A_prev (+ b). No bias when batch norm follows: its beta
 // plays that role.
 
 template <typename T>
 void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRef<T>& a_prev,
-                  MatrixRef<T> z) {
-  z.noalias() = w * a_prev;
+                  MatrixRef<T> z, int threads = 1) {
+  Product(z, w, a_prev, threads);
   if (bias != nullptr) {
     z.colwise() += Eigen::Map<const Vector<T>>(bias, z.rows());
   }
@@ -52,12 +89,12 @@ void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRe
 template <typename T>
 void DenseBackward(const ConstMatrixRef<T>& w, const ConstMatrixRef<T>& a_prev,
                    const ConstMatrixRef<T>& dz, MatrixRef<T> dw, T* dbias,
-                   MatrixRef<T>* d_a_prev) {
-  dw.noalias() = dz * a_prev.transpose();
+                   MatrixRef<T>* d_a_prev, int threads = 1) {
+  Product(dw, dz, a_prev.transpose(), threads);
   if (dbias != nullptr) {
     Eigen::Map<Vector<T>>(dbias, dz.rows()) = dz.rowwise().sum();
   }
-  if (d_a_prev != nullptr) d_a_prev->noalias() = w.transpose() * dz;
+  if (d_a_prev != nullptr) Product(*d_a_prev, w.transpose(), dz, threads);
 }
 
 // ---------------------------------------------------------------------------

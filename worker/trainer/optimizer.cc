@@ -41,7 +41,11 @@ void Optimizer<T>::Step(Vector<T>& params, Vector<T>& grads, double lr) {
 
   for (const TensorSlot& slot : slots_) {
     const bool decay = slot.is_weight && settings_.l2 > 0;
-    for (Eigen::Index begin = 0; begin < slot.size(); begin += kChunk) {
+    const Eigen::Index chunks = (slot.size() + kChunk - 1) / kChunk;
+    // Small tensors are not worth waking a second thread for.
+#pragma omp parallel for num_threads(threads_) schedule(static) if (threads_ > 1 && chunks >= 16)
+    for (Eigen::Index chunk = 0; chunk < chunks; ++chunk) {
+      const Eigen::Index begin = chunk * kChunk;
       const Eigen::Index start = slot.offset + begin;
       const Eigen::Index len = std::min(kChunk, slot.size() - begin);
       auto p = params.segment(start, len).array();

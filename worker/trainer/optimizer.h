@@ -45,6 +45,8 @@ class Optimizer {
   Vector<T>& first_moment() { return first_; }
   Vector<T>& second_moment() { return second_; }
   void set_steps(int64_t steps) { steps_ = steps; }
+  // OpenMP threads sharing each update; 1 by default.
+  void set_threads(int threads) { threads_ = threads; }
 
  private:
   OptimizerSettings settings_;
@@ -52,6 +54,7 @@ class Optimizer {
   Vector<T> first_;
   Vector<T> second_;
   int64_t steps_ = 0;
+  int threads_ = 1;
 };
 
 extern template class Optimizer<float>;

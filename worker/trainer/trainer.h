@@ -18,7 +18,7 @@
 //     step:        lr * (1 - decay)^floor(e / step_epochs)
 //
 // Thread-safety: not thread-safe; one Trainer per thread. `threads` sets the
-// process-wide Eigen thread count used by the matrix products.
+// OpenMP threads that share each matrix product and optimizer update.
 #ifndef CAVIAR_WORKER_TRAINER_TRAINER_H_
 #define CAVIAR_WORKER_TRAINER_TRAINER_H_
 
