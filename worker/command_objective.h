@@ -21,6 +21,11 @@
 //   group gets SIGTERM, then SIGKILL after command.grace_seconds (default
 //   5). When the command exits on its own, processes it left running in its
 //   group get the same treatment, so no trainer outlives its trial.
+// - Report blocks while the coordinator is unreachable (the worker loop
+//   retries inside it); meanwhile the command blocks once the stdout pipe
+//   is full, and resumes when the report goes through. If the worker itself
+//   is killed (kill -9), the command's next write to stdout fails (EPIPE /
+//   SIGPIPE), which ends commands that report regularly.
 //
 // Outcome:
 //   stopped            ended by a stop; final = metrics so far; no failure.

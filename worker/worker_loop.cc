@@ -145,7 +145,13 @@ class WorkerLoop::TrialSession : public ProgressReporter {
       if (loop_->ShuttingDown()) return StopReply("worker shutting down");
       ReportProgressResponse response;
       const absl::Status status = Send(request, &response);
-      if (status.ok()) return Apply(response);
+      if (status.ok()) {
+        if (attempt > 1) {
+          CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": step " << measurement.step()
+                           << " delivered after " << attempt << " attempts";
+        }
+        return Apply(response);
+      }
       if (IsTransient(status.code())) {
         if (attempt == 1 || attempt % 10 == 0) {
           CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": ReportProgress step "
