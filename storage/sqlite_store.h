@@ -16,9 +16,14 @@
 // alone; each caller returns only after the transaction holding its batch has
 // committed. If the merged transaction itself fails, every batch of the group
 // is retried in its own transaction, so one batch never fails another.
+// Only commits issued concurrently can be coalesced: a caller that holds its
+// own lock across Commit serializes them, which with kPowerLoss caps it at
+// one fsync per commit (bench/storage/README.md). Reads (Load*, MaxTrialId)
+// are meant for start-up and share the writer's lock.
 //
 // Schema: created and upgraded by numbered migrations recorded in
-// PRAGMA user_version; the SQL lives in sqlite_store.cc only. All statements
+// PRAGMA user_version (schema.cc); the SQL lives in this folder only, see
+// README.md for the tables. All statements
 // are prepared once and reused; values are always bound, never spliced.
 //
 // Status codes (in addition to those of Store):
@@ -49,7 +54,6 @@
 #include "storage/store.h"
 
 struct sqlite3;
-struct sqlite3_stmt;
 
 namespace caviar::storage {
 

@@ -80,7 +80,7 @@ class Store {
   virtual absl::StatusOr<std::vector<caviar::v1::Study>> LoadStudies() = 0;
 
   // All trials of a study, by id, each with its measurements in the order
-  // they were appended.
+  // they were appended (empty for an unknown study).
   virtual absl::StatusOr<std::vector<caviar::v1::Trial>> LoadTrials(
       std::string_view study) = 0;
 
