@@ -23,8 +23,8 @@
 //
 // Schema: created and upgraded by numbered migrations recorded in
 // PRAGMA user_version (schema.cc); the SQL lives in this folder only, see
-// README.md for the tables. All statements
-// are prepared once and reused; values are always bound, never spliced.
+// README.md for the tables. All statements are prepared once and reused;
+// values are always bound, never spliced.
 //
 // Status codes (in addition to those of Store):
 //   Open: INVALID_ARGUMENT for a bad Options::page_size;
