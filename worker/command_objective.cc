@@ -24,7 +24,9 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/log.h"
 #include "server/search/space.h"
@@ -205,8 +207,37 @@ struct Started {
   int err = -1;
 };
 
-int Spawn(std::vector<std::string> argv, std::vector<std::string> env,
-          const std::string& working_dir, Started* started) {
+// Where `program` is found along the PATH of the command's environment (not
+// the worker's: a spec may set its own PATH); the name itself if it holds a
+// '/'. nullopt if it is nowhere.
+std::optional<std::string> FindProgram(const std::string& program,
+                                       const std::vector<std::string>& env,
+                                       const std::string& working_dir,
+                                       std::string* searched) {
+  if (program.find('/') != std::string::npos) return program;
+  std::string path = "/usr/local/bin:/usr/bin:/bin";
+  for (const std::string& entry : env) {
+    if (absl::StartsWith(entry, "PATH=")) path = entry.substr(5);
+  }
+  *searched = path;
+  for (absl::string_view dir : absl::StrSplit(path, ':')) {
+    const std::string candidate = absl::StrCat(dir.empty() ? "." : dir, "/", program);
+    // Relative PATH entries are relative to the command's directory.
+    const std::string on_disk = candidate.front() == '/' || working_dir.empty()
+                                    ? candidate
+                                    : absl::StrCat(working_dir, "/", candidate);
+    struct stat st;
+    if (::stat(on_disk.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::access(on_disk.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+int Spawn(const std::string& program, std::vector<std::string> argv,
+          std::vector<std::string> env, const std::string& working_dir,
+          Started* started) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return errno;
   if (::pipe2(err, O_CLOEXEC) != 0) {
@@ -243,7 +274,7 @@ int Spawn(std::vector<std::string> argv, std::vector<std::string> env,
   std::vector<char*> c_argv = CStrings(argv);
   std::vector<char*> c_env = CStrings(env);
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, c_argv[0], &actions, &attr, c_argv.data(),
+  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(),
                                 c_env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
@@ -539,9 +570,16 @@ TrialOutcome CommandObjective::Run(const caviar::v1::StudySpec& spec,
                     absl::StrCat("command.working_dir \"", dir, "\": ", problem));
     }
   }
+  std::vector<std::string> env = BuildEnvironment(spec, trial);
+  std::string searched;
+  const std::optional<std::string> program =
+      FindProgram((*argv)[0], env, command.working_dir(), &searched);
+  if (!program.has_value()) {
+    return Failed(caviar::v1::CRASHED, absl::StrCat("cannot run \"", (*argv)[0],
+                                                    "\": not found in PATH ", searched));
+  }
   Started started;
-  const int error =
-      Spawn(*argv, BuildEnvironment(spec, trial), command.working_dir(), &started);
+  const int error = Spawn(*program, *argv, std::move(env), command.working_dir(), &started);
   if (error != 0) {
     return Failed(caviar::v1::CRASHED, absl::StrCat("cannot run \"", (*argv)[0], "\"",
                                                     dir.empty() ? "" : " in " + dir,

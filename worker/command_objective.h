@@ -6,7 +6,8 @@
 //   "}}" are literal braces. The grammar is the one the coordinator
 //   validates; a placeholder naming no parameter of the trial, an unclosed
 //   '{' or a lone '}' fail the trial as INFEASIBLE, naming the argument.
-//   argv[0] is looked up in PATH; a relative path is taken from working_dir.
+//   argv[0] without a '/' is looked up in the command's PATH (the spec's
+//   env may set it); a relative path is taken from working_dir.
 // - Environment: the worker's own, plus the spec's `env`, plus
 //   CAVIAR_PARAM_<NAME> (NAME upper-cased, characters other than letters and
 //   digits turned into '_'), CAVIAR_TRIAL_ID, CAVIAR_STUDY, CAVIAR_ATTEMPT,

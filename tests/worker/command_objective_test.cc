@@ -126,6 +126,22 @@ class CommandObjectiveTest : public ::testing::Test {
   caviar::v1::Trial trial_;
 };
 
+TEST_F(CommandObjectiveTest, ProgramIsLookedUpInTheSpecsPath) {
+  std::filesystem::create_directories(Path("bin"));
+  std::ofstream(Path("bin/my-trainer")) << "#!/bin/sh\necho \"caviar: dev_accuracy=$0\"\n";
+  std::filesystem::permissions(Path("bin/my-trainer"), std::filesystem::perms::owner_all);
+  std::ofstream(Path("bin/not-executable")) << "#!/bin/sh\n";
+  spec_.mutable_command()->add_argv("my-trainer");
+  (*spec_.mutable_command()->mutable_env())["PATH"] = Path("bin") + ":/usr/bin:/bin";
+  RecordingReporter reporter;
+  TrialOutcome outcome = Run(&reporter);
+  // $0 is not a number: the run fails, but it did run the right program.
+  EXPECT_THAT(outcome.failure_reason, HasSubstr(Path("bin/my-trainer")));
+  spec_.mutable_command()->set_argv(0, "not-executable");
+  outcome = Run(&reporter);
+  EXPECT_THAT(outcome.failure_reason, HasSubstr("not found in PATH"));
+}
+
 TEST_F(CommandObjectiveTest, ReportsMetricsInOrderAndMergesTheFinalMeasurement) {
   UseScript(R"(
 echo "loading data"
@@ -382,6 +398,14 @@ TEST_F(CommandObjectiveTest, ProgramThatCannotStartCrashes) {
   EXPECT_EQ(outcome.failure_kind, caviar::v1::CRASHED);
   EXPECT_THAT(outcome.failure_reason,
               HasSubstr("cannot run \"/nonexistent/train\": No such file or directory"));
+
+  spec_.mutable_command()->set_argv(0, "no-such-trainer");
+  (*spec_.mutable_command()->mutable_env())["PATH"] = "/nonexistent/bin:/usr/bin";
+  outcome = Run(&reporter);
+  EXPECT_EQ(outcome.failure_kind, caviar::v1::CRASHED);
+  EXPECT_THAT(outcome.failure_reason,
+              HasSubstr("cannot run \"no-such-trainer\": not found in PATH "
+                        "/nonexistent/bin:/usr/bin"));
 
   UseScript("true");
   spec_.mutable_command()->set_working_dir(Path("missing"));
