@@ -62,8 +62,11 @@ std::string ValidUtf8(absl::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
     const unsigned char c = text[i];
-    int length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                               : (c >> 3) == 0x1E ? 4 : 0;
+    int length = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     bool valid = length > 0 && i + length <= text.size();
     for (int k = 1; valid && k < length; ++k) {
       valid = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
@@ -95,7 +98,8 @@ class Tail {
  public:
   void Append(absl::string_view data) {
     text_.append(data.data(), data.size());
-    if (text_.size() > 2 * kStderrTailBytes) text_.erase(0, text_.size() - kStderrTailBytes);
+    if (text_.size() > 2 * kStderrTailBytes)
+      text_.erase(0, text_.size() - kStderrTailBytes);
   }
   std::string Text() const {
     absl::string_view view = text_;
@@ -115,7 +119,8 @@ class Tail {
 
 std::string SignalText(int signal) {
   const char* name = strsignal(signal);
-  return absl::StrCat("killed by signal ", signal, name ? absl::StrCat(" (", name, ")") : "");
+  return absl::StrCat("killed by signal ", signal,
+                      name ? absl::StrCat(" (", name, ")") : "");
 }
 
 // True while the process group has a member that is not a zombie (orphans
@@ -258,8 +263,8 @@ int Spawn(const std::string& program, std::vector<std::string> argv,
   }
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
+  posix_spawnattr_setflags(
+      &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   posix_spawnattr_setpgroup(&attr, 0);
   sigset_t none, all;
   sigemptyset(&none);
@@ -274,8 +279,8 @@ int Spawn(const std::string& program, std::vector<std::string> argv,
   std::vector<char*> c_argv = CStrings(argv);
   std::vector<char*> c_env = CStrings(env);
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(),
-                                c_env.data());
+  const int rc =
+      ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), c_env.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(out[1]);
@@ -297,7 +302,7 @@ int Spawn(const std::string& program, std::vector<std::string> argv,
 class CommandRun {
  public:
   CommandRun(const caviar::v1::StudySpec& spec, const caviar::v1::Trial& trial,
-      ProgressReporter* reporter, Started started)
+             ProgressReporter* reporter, Started started)
       : spec_(spec), trial_(trial), reporter_(reporter), child_(started) {
     const int grace = spec.command().grace_seconds() > 0 ? spec.command().grace_seconds()
                                                          : kDefaultGraceSeconds;
@@ -401,7 +406,8 @@ class CommandRun {
     if (!parsed.ok()) {
       const std::string error =
           absl::StrCat("stdout line ", line_number_, ": ", parsed.status().message());
-      CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": " << error << " (line skipped)";
+      CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": " << error
+                          << " (line skipped)";
       if (first_error_.empty()) first_error_ = ValidUtf8(error);
       return;
     }
@@ -453,13 +459,14 @@ class CommandRun {
       const std::string& metric = spec_.objective().metric();
       auto it = final_.metrics().find(metric);
       if (it == final_.metrics().end()) {
-        outcome = Failed(
-            caviar::v1::CRASHED,
-            absl::StrCat("command exited with status 0 without reporting the objective "
-                         "metric \"",
-                         metric, "\"",
-                         first_error_.empty() ? "" : absl::StrCat(" (", first_error_, ")"),
-                         tail_text));
+        outcome =
+            Failed(caviar::v1::CRASHED,
+                   absl::StrCat(
+                       "command exited with status 0 without reporting the objective "
+                       "metric \"",
+                       metric, "\"",
+                       first_error_.empty() ? "" : absl::StrCat(" (", first_error_, ")"),
+                       tail_text));
       } else if (!std::isfinite(it->second)) {
         outcome = Failed(caviar::v1::DIVERGED,
                          absl::StrCat("objective metric \"", metric, "\" is ", it->second,
@@ -579,11 +586,12 @@ TrialOutcome CommandObjective::Run(const caviar::v1::StudySpec& spec,
                                                     "\": not found in PATH ", searched));
   }
   Started started;
-  const int error = Spawn(*program, *argv, std::move(env), command.working_dir(), &started);
+  const int error =
+      Spawn(*program, *argv, std::move(env), command.working_dir(), &started);
   if (error != 0) {
     return Failed(caviar::v1::CRASHED, absl::StrCat("cannot run \"", (*argv)[0], "\"",
-                                                    dir.empty() ? "" : " in " + dir,
-                                                    ": ", std::strerror(error)));
+                                                    dir.empty() ? "" : " in " + dir, ": ",
+                                                    std::strerror(error)));
   }
   CAVIAR_LOG(DEBUG) << "trial " << trial.id() << ": started pid " << started.pid;
   CommandRun run(spec, trial, reporter, started);

@@ -44,7 +44,8 @@ int main(int argc, char** argv) {
   app.add_option("--id", options.worker_id, "Worker id (default: hostname-pid)");
   app.add_option("--study", options.study,
                  "Work only on this study, and exit when it has no more work");
-  app.add_option("--max-trials", options.max_trials, "Exit after this many trials (0: no limit)")
+  app.add_option("--max-trials", options.max_trials,
+                 "Exit after this many trials (0: no limit)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--exit-when-idle", exit_when_idle,
                  "Exit after this many seconds without a trial (0: never)")
@@ -91,11 +92,12 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<caviar::worker::ExitReason> result = loop.Run();
   if (!result.ok()) {
-    CAVIAR_LOG(ERROR) << "worker " << options.worker_id << " exiting: " << result.status();
+    CAVIAR_LOG(ERROR) << "worker " << options.worker_id
+                      << " exiting: " << result.status();
     return 1;
   }
   CAVIAR_LOG(INFO) << "worker " << options.worker_id << " exiting after "
-                   << loop.trials_run() << " trial(s): "
-                   << caviar::worker::ExitReasonName(*result);
+                   << loop.trials_run()
+                   << " trial(s): " << caviar::worker::ExitReasonName(*result);
   return 0;
 }

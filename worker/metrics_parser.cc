@@ -40,8 +40,8 @@ absl::Status CheckName(absl::string_view name) {
   }
   const char first = name.front();
   if (!absl::ascii_isalpha(first) && first != '_') {
-    return Malformed(absl::StrCat("metric name ", Quote(name),
-                                  " must start with a letter or '_'"));
+    return Malformed(
+        absl::StrCat("metric name ", Quote(name), " must start with a letter or '_'"));
   }
   for (char c : name) {
     if (!absl::ascii_isalnum(c) && c != '_' && c != '.' && c != '-' && c != '/') {
@@ -54,8 +54,8 @@ absl::Status CheckName(absl::string_view name) {
 
 absl::StatusOr<int64_t> StepFromDouble(double value, absl::string_view text) {
   if (!(value >= 0) || value > kMaxStep || value != std::floor(value)) {
-    return Malformed(absl::StrCat("step must be a non-negative integer, got ",
-                                  Quote(text)));
+    return Malformed(
+        absl::StrCat("step must be a non-negative integer, got ", Quote(text)));
   }
   return static_cast<int64_t>(value);
 }
@@ -159,8 +159,8 @@ absl::StatusOr<caviar::v1::Measurement> ParsePairs(absl::string_view rest,
       if (has_step) return Malformed("step given twice");
       has_step = true;
       if (!ParseMetricValue(text, &value)) {
-        return Malformed(absl::StrCat("step must be a non-negative integer, got ",
-                                      Quote(text)));
+        return Malformed(
+            absl::StrCat("step must be a non-negative integer, got ", Quote(text)));
       }
       auto step = StepFromDouble(value, text);
       if (!step.ok()) return step.status();
@@ -169,10 +169,11 @@ absl::StatusOr<caviar::v1::Measurement> ParsePairs(absl::string_view rest,
     }
     if (absl::Status s = CheckName(name); !s.ok()) return s;
     if (!ParseMetricValue(text, &value)) {
-      return Malformed(absl::StrCat("value of ", Quote(name), " is not a number: ",
-                                    Quote(text)));
+      return Malformed(
+          absl::StrCat("value of ", Quote(name), " is not a number: ", Quote(text)));
     }
-    auto [it, inserted] = measurement.mutable_metrics()->insert({std::string(name), value});
+    auto [it, inserted] =
+        measurement.mutable_metrics()->insert({std::string(name), value});
     if (!inserted) return Malformed(absl::StrCat("metric ", Quote(name), " given twice"));
   }
   if (measurement.metrics().empty()) return Malformed("no metric on the line");

@@ -20,7 +20,8 @@
 
 namespace caviar::worker {
 
-absl::StatusOr<std::unique_ptr<Objective>> MakeObjective(const caviar::v1::StudySpec& spec);
+absl::StatusOr<std::unique_ptr<Objective>> MakeObjective(
+    const caviar::v1::StudySpec& spec);
 
 // How WorkerLoop obtains objectives (MakeObjective in production; tests pass
 // their own).

@@ -171,9 +171,7 @@ class WorkerLoop::TrialSession : public ProgressReporter {
     }
   }
 
-  bool StopRequested() const override {
-    return stop_.load() || loop_->ShuttingDown();
-  }
+  bool StopRequested() const override { return stop_.load() || loop_->ShuttingDown(); }
 
   bool lease_lost() {
     absl::MutexLock lock(&mu_);
@@ -253,12 +251,14 @@ class WorkerLoop::TrialSession : public ProgressReporter {
     if (IsLeaseLost(status.code())) {
       if (!lease_lost_) {
         CAVIAR_LOG(WARNING) << "trial " << trial_.id()
-                            << ": lease lost, stopping and dropping the trial: " << status;
+                            << ": lease lost, stopping and dropping the trial: "
+                            << status;
       }
       lease_lost_ = true;
       stop_reason_ = absl::StrCat("lease lost: ", status.message());
     } else {
-      CAVIAR_LOG(ERROR) << "trial " << trial_.id() << ": ReportProgress refused: " << status;
+      CAVIAR_LOG(ERROR) << "trial " << trial_.id()
+                        << ": ReportProgress refused: " << status;
       if (fatal_.ok()) fatal_ = status;
       stop_reason_ = absl::StrCat("coordinator refused the report: ", status.message());
     }
@@ -281,7 +281,8 @@ class WorkerLoop::TrialSession : public ProgressReporter {
         // The objective sees stop via StopRequested, updates with its next
         // Report.
         absl::MutexLock lock(&mu_);
-        if (response.lease_seconds() > 0) lease_ = absl::Seconds(response.lease_seconds());
+        if (response.lease_seconds() > 0)
+          lease_ = absl::Seconds(response.lease_seconds());
         if (response.decision() == caviar::v1::STOP) {
           coordinator_stop_ = true;
           stop_ = true;
@@ -325,7 +326,9 @@ class WorkerLoop::TrialSession : public ProgressReporter {
 
 WorkerLoop::WorkerLoop(std::unique_ptr<caviar::v1::WorkerService::StubInterface> stub,
                        ObjectiveFactory factory, WorkerOptions options)
-    : stub_(std::move(stub)), factory_(std::move(factory)), options_(std::move(options)) {}
+    : stub_(std::move(stub)),
+      factory_(std::move(factory)),
+      options_(std::move(options)) {}
 
 WorkerLoop::WorkerLoop(const std::shared_ptr<grpc::Channel>& channel,
                        ObjectiveFactory factory, WorkerOptions options)
@@ -401,7 +404,8 @@ absl::StatusOr<ExitReason> WorkerLoop::Run() {
     }
     ++trials_run_;
     CAVIAR_LOG(INFO) << "trial " << response.trial().id() << " of study "
-                     << response.trial().study() << " (attempt " << response.trial().attempt()
+                     << response.trial().study() << " (attempt "
+                     << response.trial().attempt()
                      << "): " << DescribeParameters(response.trial());
     if (absl::Status fatal = RunTrial(response); !fatal.ok()) return fatal;
     idle_since = absl::Now();
@@ -418,12 +422,13 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
   absl::StatusOr<std::unique_ptr<Objective>> objective = factory_(suggestion.spec());
   if (!objective.ok()) {
     CAVIAR_LOG(ERROR) << "trial " << trial.id() << ": cannot run: " << objective.status();
-    request.set_failure_kind(objective.status().code() == absl::StatusCode::kInvalidArgument
+    request.set_failure_kind(objective.status().code() ==
+                                     absl::StatusCode::kInvalidArgument
                                  ? caviar::v1::INFEASIBLE
                                  : caviar::v1::CRASHED);
-    request.set_failure_reason(absl::StrCat("worker ", options_.worker_id,
-                                            " cannot run this trial: ",
-                                            objective.status().message()));
+    request.set_failure_reason(
+        absl::StrCat("worker ", options_.worker_id,
+                     " cannot run this trial: ", objective.status().message()));
     return Complete(request);
   }
 
@@ -458,8 +463,8 @@ absl::Status WorkerLoop::Complete(const CompleteTrialRequest& original) {
       return stub_->CompleteTrial(c, request, &response);
     });
     if (status.ok()) {
-      CAVIAR_LOG(INFO) << "trial " << request.trial_id() << " completed: "
-                       << caviar::v1::TrialState_Name(response.state())
+      CAVIAR_LOG(INFO) << "trial " << request.trial_id()
+                       << " completed: " << caviar::v1::TrialState_Name(response.state())
                        << (request.failure_reason().empty()
                                ? ""
                                : " (" + request.failure_reason().substr(0, 200) + ")");
@@ -468,8 +473,8 @@ absl::Status WorkerLoop::Complete(const CompleteTrialRequest& original) {
     if (IsTransient(status.code())) {
       absl::Duration wait = backoff.Next();
       if (ShuttingDown()) {
-        const absl::Time deadline =
-            absl::FromUnixNanos(shutdown_at_nanos_.load()) + options_.shutdown_complete_timeout;
+        const absl::Time deadline = absl::FromUnixNanos(shutdown_at_nanos_.load()) +
+                                    options_.shutdown_complete_timeout;
         if (absl::Now() >= deadline) {
           CAVIAR_LOG(ERROR) << "trial " << request.trial_id()
                             << ": result not delivered before shutdown: " << status;

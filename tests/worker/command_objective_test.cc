@@ -128,7 +128,8 @@ class CommandObjectiveTest : public ::testing::Test {
 
 TEST_F(CommandObjectiveTest, ProgramIsLookedUpInTheSpecsPath) {
   std::filesystem::create_directories(Path("bin"));
-  std::ofstream(Path("bin/my-trainer")) << "#!/bin/sh\necho \"caviar: dev_accuracy=$0\"\n";
+  std::ofstream(Path("bin/my-trainer"))
+      << "#!/bin/sh\necho \"caviar: dev_accuracy=$0\"\n";
   std::filesystem::permissions(Path("bin/my-trainer"), std::filesystem::perms::owner_all);
   std::ofstream(Path("bin/not-executable")) << "#!/bin/sh\n";
   spec_.mutable_command()->add_argv("my-trainer");
@@ -203,8 +204,7 @@ echo "caviar: dev_accuracy=1")",
             "CAVIAR_STUDY=demo\n"
             "CAVIAR_TRIAL_ID=42\n"
             "FROM_SPEC=yes\n");
-  EXPECT_EQ(ReadFile(Path("pwd.txt")),
-            std::filesystem::canonical(dir_).string() + "\n");
+  EXPECT_EQ(ReadFile(Path("pwd.txt")), std::filesystem::canonical(dir_).string() + "\n");
 }
 
 TEST_F(CommandObjectiveTest, RelativeProgramIsFoundInWorkingDir) {
@@ -278,9 +278,10 @@ echo "caviar: loss=0.5")");
   EXPECT_EQ(outcome.failure_kind, caviar::v1::CRASHED);
   EXPECT_THAT(outcome.failure_reason,
               HasSubstr("without reporting the objective metric \"dev_accuracy\""));
-  EXPECT_THAT(outcome.failure_reason,
-              HasSubstr("stdout line 2: malformed metrics line: value of \"dev_accuracy\" "
-                        "is not a number: \"0,91\""));
+  EXPECT_THAT(
+      outcome.failure_reason,
+      HasSubstr("stdout line 2: malformed metrics line: value of \"dev_accuracy\" "
+                "is not a number: \"0,91\""));
   EXPECT_EQ(reporter.reports().size(), 2);  // The bad line was skipped.
 }
 
@@ -320,7 +321,8 @@ while true; do sleep 0.05; done)");
   RecordingReporter reporter;
   std::thread stopper([&] {
     // Stop from outside (as on worker shutdown) once the first line is in.
-    while (reporter.reports().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (reporter.reports().empty())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     reporter.RequestStop();
   });
   const auto start = Steady::now();
@@ -373,9 +375,10 @@ TEST_F(CommandObjectiveTest, UnknownPlaceholderIsInfeasibleAndRunsNothing) {
   RecordingReporter reporter;
   const TrialOutcome outcome = Run(&reporter);
   EXPECT_EQ(outcome.failure_kind, caviar::v1::INFEASIBLE);
-  EXPECT_THAT(outcome.failure_reason,
-              HasSubstr("command.argv[2] \"--momentum={momentum}\": placeholder {momentum} "
-                        "names no parameter of the trial"));
+  EXPECT_THAT(
+      outcome.failure_reason,
+      HasSubstr("command.argv[2] \"--momentum={momentum}\": placeholder {momentum} "
+                "names no parameter of the trial"));
   EXPECT_FALSE(std::filesystem::exists(Path("ran.txt")));
 }
 

@@ -51,8 +51,8 @@ TEST(MetricsParserTest, StepsAutoIncrementFromTheLastOne) {
 
 TEST(MetricsParserTest, NumberForms) {
   MetricsParser parser;
-  const auto m = ParseOk(parser,
-                         "  caviar:\ta=-3 b=+2.5 c=1e-4 d=NaN e=inf f=-Infinity g=7 h=.5\r");
+  const auto m =
+      ParseOk(parser, "  caviar:\ta=-3 b=+2.5 c=1e-4 d=NaN e=inf f=-Infinity g=7 h=.5\r");
   EXPECT_EQ(m.metrics().at("a"), -3);
   EXPECT_EQ(m.metrics().at("b"), 2.5);
   EXPECT_EQ(m.metrics().at("c"), 1e-4);
@@ -83,7 +83,8 @@ TEST(MetricsParserTest, JsonNonFiniteAsPythonWritesThem) {
   MetricsParser parser;
   // json.dumps({"loss": float("nan"), ...}) writes bare NaN / Infinity.
   const auto m = ParseOk(
-      parser, R"({"loss": NaN, "up": Infinity, "down": -Infinity, "s": "inf", "name": 1})");
+      parser,
+      R"({"loss": NaN, "up": Infinity, "down": -Infinity, "s": "inf", "name": 1})");
   EXPECT_TRUE(std::isnan(m.metrics().at("loss")));
   EXPECT_EQ(m.metrics().at("up"), std::numeric_limits<double>::infinity());
   EXPECT_EQ(m.metrics().at("down"), -std::numeric_limits<double>::infinity());
@@ -92,9 +93,8 @@ TEST(MetricsParserTest, JsonNonFiniteAsPythonWritesThem) {
 
 TEST(MetricsParserTest, OtherLinesAreIgnored) {
   MetricsParser parser;
-  for (absl::string_view line :
-       {"", "epoch 3: loss 0.2", "caviar started", "caviar; a=1", "[1, 2]",
-        "Caviar: a=1", "# caviar: a=1"}) {
+  for (absl::string_view line : {"", "epoch 3: loss 0.2", "caviar started", "caviar; a=1",
+                                 "[1, 2]", "Caviar: a=1", "# caviar: a=1"}) {
     auto parsed = parser.Parse(line);
     ASSERT_TRUE(parsed.ok()) << line;
     EXPECT_FALSE(parsed->has_value()) << line;
@@ -116,7 +116,8 @@ TEST(MetricsParserTest, MalformedCaviarLines) {
   EXPECT_THAT(ParseError(parser, "caviar: step=2.5 a=1"),
               HasSubstr("step must be a non-negative integer, got \"2.5\""));
   EXPECT_THAT(ParseError(parser, "caviar: step=-1 a=1"), HasSubstr("non-negative"));
-  EXPECT_THAT(ParseError(parser, "caviar: step=1 step=2 a=1"), HasSubstr("step given twice"));
+  EXPECT_THAT(ParseError(parser, "caviar: step=1 step=2 a=1"),
+              HasSubstr("step given twice"));
   EXPECT_THAT(ParseError(parser, "caviar: a=0x10"), HasSubstr("not a number"));
   EXPECT_THAT(ParseError(parser, "caviar: a=1,5"), HasSubstr("not a number"));
   EXPECT_THAT(ParseError(parser, "caviar: " + std::string(129, 'a') + "=1"),

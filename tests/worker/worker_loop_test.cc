@@ -55,7 +55,8 @@ class ScriptedCoordinator final : public caviar::v1::WorkerService::Service {
  public:
   explicit ScriptedCoordinator(Script* script) : s_(script) {}
 
-  grpc::Status SuggestTrial(grpc::ServerContext*, const caviar::v1::SuggestTrialRequest* req,
+  grpc::Status SuggestTrial(grpc::ServerContext*,
+                            const caviar::v1::SuggestTrialRequest* req,
                             caviar::v1::SuggestTrialResponse* resp) override {
     std::lock_guard<std::mutex> lock(s_->mu);
     ++s_->suggest_calls;
@@ -96,7 +97,8 @@ class ScriptedCoordinator final : public caviar::v1::WorkerService::Service {
     resp->set_id(req->trial_id());
     resp->set_state(req->failure_kind() != caviar::v1::FAILURE_KIND_UNSPECIFIED
                         ? caviar::v1::FAILED
-                        : req->stopped() ? caviar::v1::STOPPED : caviar::v1::SUCCEEDED);
+                    : req->stopped() ? caviar::v1::STOPPED
+                                     : caviar::v1::SUCCEEDED);
     return grpc::Status::OK;
   }
 
@@ -203,18 +205,19 @@ class WorkerLoopTest : public ::testing::Test {
 
   // A factory handing out `objective` (owned by the test).
   static ObjectiveFactory Share(Objective* objective) {
-    return [objective](const caviar::v1::StudySpec&)
-               -> absl::StatusOr<std::unique_ptr<Objective>> {
-      struct Borrowed : Objective {
-        explicit Borrowed(Objective* o) : o(o) {}
-        TrialOutcome Run(const caviar::v1::StudySpec& s, const caviar::v1::Trial& t,
-                         ProgressReporter* r) override {
-          return o->Run(s, t, r);
-        }
-        Objective* o;
-      };
-      return std::make_unique<Borrowed>(objective);
-    };
+    return
+        [objective](
+            const caviar::v1::StudySpec&) -> absl::StatusOr<std::unique_ptr<Objective>> {
+          struct Borrowed : Objective {
+            explicit Borrowed(Objective* o) : o(o) {}
+            TrialOutcome Run(const caviar::v1::StudySpec& s, const caviar::v1::Trial& t,
+                             ProgressReporter* r) override {
+              return o->Run(s, t, r);
+            }
+            Objective* o;
+          };
+          return std::make_unique<Borrowed>(objective);
+        };
   }
 
   Script script_;
@@ -451,10 +454,10 @@ TEST_F(WorkerLoopTest, StopInAHeartbeatReplyReachesTheObjective) {
 
 TEST_F(WorkerLoopTest, ObjectiveThatCannotBeBuiltFailsTheTrial) {
   script_.trials = {MakeTrial(1)};
-  auto loop = MakeLoop([](const caviar::v1::StudySpec&)
-                           -> absl::StatusOr<std::unique_ptr<Objective>> {
-    return absl::UnimplementedError("no trainer in this build");
-  });
+  auto loop = MakeLoop(
+      [](const caviar::v1::StudySpec&) -> absl::StatusOr<std::unique_ptr<Objective>> {
+        return absl::UnimplementedError("no trainer in this build");
+      });
   ASSERT_TRUE(loop->Run().ok());
   std::lock_guard<std::mutex> lock(script_.mu);
   ASSERT_EQ(script_.completions.size(), 1);
@@ -505,7 +508,8 @@ TEST_F(WorkerLoopTest, UnreachableCoordinatorCountsAsIdle) {
 }
 
 TEST_F(WorkerLoopTest, RunsARealCommandThroughMakeObjective) {
-  const std::string dir = ::testing::TempDir() + "/caviar-loop-" + std::to_string(::getpid());
+  const std::string dir =
+      ::testing::TempDir() + "/caviar-loop-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/train.sh") << "#!/bin/sh\n"
                                       "echo \"caviar: acc=$CAVIAR_PARAM_LR\"\n"
@@ -531,7 +535,8 @@ TEST_F(WorkerLoopTest, RunsARealCommandThroughMakeObjective) {
 
 TEST(FromGrpcTest, KeepsCodeAndMessage) {
   EXPECT_TRUE(FromGrpc(grpc::Status::OK).ok());
-  const absl::Status s = FromGrpc(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "stale"));
+  const absl::Status s =
+      FromGrpc(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "stale"));
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(), "stale");
 }
