@@ -5,6 +5,7 @@
 #include <string>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_split.h"
 #include "client/client.h"
 #include "client/commands/command.h"
 
@@ -70,7 +71,10 @@ int main(int argc, char** argv) {
   absl::Status status = context.action();
   if (!status.ok()) {
     std::cout.flush();
-    std::cerr << "error: " << status.message() << "\n";
+    // One "error: " per line: a spec with several mistakes lists them all.
+    for (absl::string_view line : absl::StrSplit(status.message(), '\n')) {
+      std::cerr << "error: " << line << "\n";
+    }
     return 1;
   }
   return 0;

@@ -58,6 +58,10 @@ absl::StatusOr<std::unique_ptr<CaviarClient>> CaviarClient::Connect(
   }
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  const int max_backoff_ms =
+      static_cast<int>(absl::ToInt64Milliseconds(options.max_reconnect_backoff));
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(100, max_backoff_ms));
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_backoff_ms);
   auto channel = grpc::CreateCustomChannel(address, credentials, arguments);
   ClientOptions resolved = options;
   if (resolved.token.empty()) {

@@ -41,6 +41,10 @@ struct ClientOptions {
   std::string tls_root_certificates_file;
   // Largest reply accepted (trial lists with learning curves can be large).
   int max_receive_message_bytes = 256 << 20;
+  // Longest pause between reconnection attempts to an unreachable
+  // coordinator (gRPC's default grows to 120 s; `caviar wait` across a
+  // coordinator restart wants to notice within a second or two).
+  absl::Duration max_reconnect_backoff = absl::Seconds(2);
 };
 
 // The coordinator address from the environment (CAVIAR_COORDINATOR), or

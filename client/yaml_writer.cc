@@ -124,15 +124,26 @@ void EmitScalar(YAML::Emitter& out, const Message& message, const FieldDescripto
   }
 }
 
-bool AllScalarFields(const Message& message) {
+// Small messages of scalars (and short scalar lists) read best on one line:
+// `double: {min: 0.0001, max: 1}`, `categorical: {values: [adam, sgd]}`.
+bool FitsOnOneLine(const Message& message) {
   std::vector<const FieldDescriptor*> fields;
-  message.GetReflection()->ListFields(message, &fields);
+  const Reflection* r = message.GetReflection();
+  r->ListFields(message, &fields);
+  if (fields.empty() || fields.size() > 3) return false;
+  size_t width = 0;
   for (const FieldDescriptor* field : fields) {
-    if (field->is_repeated() || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      return false;
+    if (field->is_map() || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) return false;
+    if (!field->is_repeated()) continue;
+    const int size = r->FieldSize(message, field);
+    if (size > 8) return false;
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
+      for (int i = 0; i < size; ++i) width += r->GetRepeatedString(message, field, i).size() + 2;
+    } else {
+      width += 10 * size;
     }
   }
-  return fields.size() <= 3;
+  return width < 60;
 }
 
 void EmitMap(YAML::Emitter& out, const Message& message, const FieldDescriptor* field) {
@@ -224,7 +235,7 @@ void EmitMessage(YAML::Emitter& out, const Message& message) {
   }
   std::vector<const FieldDescriptor*> fields;
   message.GetReflection()->ListFields(message, &fields);
-  if (AllScalarFields(message) && !fields.empty()) out << YAML::Flow;
+  if (FitsOnOneLine(message)) out << YAML::Flow;
   out << YAML::BeginMap;
   for (const FieldDescriptor* field : fields) {
     out << YAML::Key << field->name() << YAML::Value;

@@ -1,4 +1,4 @@
-// caviar submit SPEC.yaml [--name NAME] [--dry-run]
+// caviar submit SPEC.yaml [--name NAME] [--dry-run] [--show]
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -13,12 +13,14 @@ struct SubmitOptions {
   std::string spec_path;
   std::string name;
   bool dry_run = false;
+  bool show = false;
 };
 
 absl::Status RunSubmit(Context& context, const SubmitOptions& options) {
   CAVIAR_ASSIGN_OR_RETURN(caviar::v1::StudySpec spec,
                           client::LoadSpecFile(options.spec_path));
   if (!options.name.empty()) spec.set_name(options.name);
+  if (options.show) std::cout << client::SpecToYaml(spec);
   if (options.dry_run) {
     std::cout << "spec is well-formed: study '" << spec.name() << "', "
               << spec.parameters_size() << " parameters, max_trials "
@@ -42,6 +44,8 @@ void RegisterSubmit(CLI::App& app, Context& context) {
   command->add_option("--name", options->name, "Use this study name instead of the spec's");
   command->add_flag("--dry-run", options->dry_run,
                     "Only read and check the spec locally; submit nothing");
+  command->add_flag("--show", options->show,
+                    "Print the spec as understood (YAML, paths resolved) before the result");
   command->callback([&context, options] {
     context.action = [&context, options] { return RunSubmit(context, *options); };
   });

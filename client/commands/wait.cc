@@ -35,17 +35,21 @@ std::optional<double> BestValue(client::CaviarClient* client, const std::string&
 }
 
 absl::Status RunWait(Context& context, const WaitOptions& options) {
-  CAVIAR_ASSIGN_OR_RETURN(client::CaviarClient * client, context.Client());
   const bool terminal = isatty(STDERR_FILENO) == 1;
   const absl::Time start = absl::Now();
   std::optional<absl::Time> unavailable_since;
   std::string last_line;
   while (true) {
+    CAVIAR_ASSIGN_OR_RETURN(client::CaviarClient * client, context.Client());
     absl::StatusOr<caviar::v1::Study> study = client->GetStudy(options.study);
     if (!study.ok()) {
+      // A restarting coordinator refuses connections (UNAVAILABLE), or drops
+      // the call it was serving (CANCELLED) or never answers it in time.
       const bool transient = absl::IsUnavailable(study.status()) ||
+                             absl::IsCancelled(study.status()) ||
                              absl::IsDeadlineExceeded(study.status());
       if (!transient) return study.status();
+      context.ResetClient();
       if (!unavailable_since) unavailable_since = absl::Now();
       if (absl::Now() - *unavailable_since >
           absl::Seconds(options.unavailable_grace_seconds)) {

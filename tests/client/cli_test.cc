@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -237,6 +238,36 @@ TEST_F(CliWithCoordinator, WaitBlocksUntilTheStudyEnds) {
   Result missing = Caviar("wait nope --interval 0.05");
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("study 'nope' not found"));
+}
+
+TEST(Cli, WaitRidesOutACoordinatorRestart) {
+  int port = 0;
+  {
+    testing::FakeCoordinator first;
+    port = first.port();
+  }  // Gone: connections to `port` are refused until the second one starts.
+  const std::string address = "127.0.0.1:" + std::to_string(port);
+  Result wait;
+  std::thread waiter([&] {
+    wait = RunCaviar("--coordinator " + address +
+                     " wait quadratic --interval 0.1 --unavailable-grace 30");
+  });
+  absl::SleepFor(absl::Milliseconds(700));
+  testing::FakeCoordinator second(port);
+  caviar::v1::Study study;
+  study.mutable_spec()->set_name("quadratic");
+  study.mutable_spec()->mutable_budget()->set_max_trials(3);
+  study.set_state(caviar::v1::STUDY_ACTIVE);
+  second.service().AddStudy(study);
+  second.service().CompleteAfterGets(2);
+  waiter.join();
+  EXPECT_EQ(wait.exit_code, 0) << wait.err;
+  EXPECT_THAT(wait.err, HasSubstr("waiting for the coordinator"));
+  EXPECT_THAT(wait.out, HasSubstr("quadratic: COMPLETED 3/3 done"));
+
+  Result impatient = RunCaviar("--coordinator 127.0.0.1:1 wait quadratic --unavailable-grace 0");
+  EXPECT_EQ(impatient.exit_code, 1);
+  EXPECT_THAT(impatient.err, HasSubstr("error: coordinator at 127.0.0.1:1 is unavailable"));
 }
 
 TEST_F(CliWithCoordinator, WaitGivesUpAfterMaxWait) {

@@ -221,14 +221,17 @@ class FakeStudyService final : public caviar::v1::StudyService::Service {
 // The fake served on an ephemeral loopback port for the test's lifetime.
 class FakeCoordinator {
  public:
-  FakeCoordinator() {
+  // Port 0 = any free port.
+  explicit FakeCoordinator(int port = 0) {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
+                             grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
   }
   ~FakeCoordinator() { server_->Shutdown(absl::ToChronoTime(absl::Now())); }
 
+  int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   FakeStudyService& service() { return service_; }
 
