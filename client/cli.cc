@@ -1,10 +1,11 @@
 // caviar: the command line of the caviar hyperparameter tuning service.
 // Exit status: 0 success, 1 the operation failed (message on stderr),
 // 2 the command line is wrong (usage on stderr).
+#include "CLI/CLI.hpp"
+
 #include <iostream>
 #include <string>
 
-#include "CLI/CLI.hpp"
 #include "absl/strings/str_split.h"
 #include "client/client.h"
 #include "client/commands/command.h"
@@ -36,7 +37,8 @@ int main(int argc, char** argv) {
   caviar::cli::Context context;
   context.options.coordinator = caviar::client::DefaultCoordinatorAddress();
 
-  CLI::App app{"caviar: submit hyperparameter studies to a caviar coordinator and watch them."};
+  CLI::App app{
+      "caviar: submit hyperparameter studies to a caviar coordinator and watch them."};
   app.name("caviar");
   app.require_subcommand(1);
   app.add_option("--coordinator", context.options.coordinator,

@@ -26,11 +26,12 @@ absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& addre
   auto code = static_cast<absl::StatusCode>(status.error_code());
   switch (status.error_code()) {
     case grpc::StatusCode::UNAVAILABLE:
-      return absl::UnavailableError(absl::StrCat("coordinator at ", address,
-                                                 " is unavailable: ", status.error_message()));
+      return absl::UnavailableError(absl::StrCat(
+          "coordinator at ", address, " is unavailable: ", status.error_message()));
     case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(absl::StrCat(
-          "coordinator at ", address, " did not answer in time: ", status.error_message()));
+      return absl::DeadlineExceededError(
+          absl::StrCat("coordinator at ", address,
+                       " did not answer in time: ", status.error_message()));
     default:
       return absl::Status(code, status.error_message());
   }
@@ -39,7 +40,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& addre
 absl::StatusOr<std::unique_ptr<CaviarClient>> CaviarClient::Connect(
     const std::string& address, const ClientOptions& options) {
   if (address.empty()) {
-    return absl::InvalidArgumentError("coordinator address is empty (expected HOST:PORT)");
+    return absl::InvalidArgumentError(
+        "coordinator address is empty (expected HOST:PORT)");
   }
   std::shared_ptr<grpc::ChannelCredentials> credentials;
   if (options.tls_root_certificates_file.empty()) {
@@ -150,7 +152,8 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> CaviarClient::ListAllTrials(
   std::vector<caviar::v1::Trial> trials;
   request.clear_page_token();
   while (true) {
-    int64_t wanted = limit > 0 ? limit - static_cast<int64_t>(trials.size()) : kMaxPageSize;
+    int64_t wanted =
+        limit > 0 ? limit - static_cast<int64_t>(trials.size()) : kMaxPageSize;
     request.set_page_size(static_cast<int>(std::min<int64_t>(wanted, kMaxPageSize)));
     absl::StatusOr<caviar::v1::ListTrialsResponse> page = ListTrials(request);
     if (!page.ok()) return page.status();
@@ -189,7 +192,8 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> CaviarClient::BestTrials(
   absl::Status status =
       FromGrpcStatus(studies_->BestTrials(context.get(), request, &response), address_);
   if (!status.ok()) return status;
-  return std::vector<caviar::v1::Trial>(response.trials().begin(), response.trials().end());
+  return std::vector<caviar::v1::Trial>(response.trials().begin(),
+                                        response.trials().end());
 }
 
 }  // namespace caviar::client

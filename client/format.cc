@@ -50,7 +50,8 @@ std::string StudyStateName(caviar::v1::StudyState state) {
 std::string OneLine(std::string text, size_t max_length) {
   absl::StrReplaceAll({{"\r", " "}, {"\n", " "}, {"\t", " "}}, &text);
   text = std::string(absl::StripAsciiWhitespace(text));
-  if (max_length > 0 && text.size() > max_length) text = text.substr(0, max_length - 3) + "...";
+  if (max_length > 0 && text.size() > max_length)
+    text = text.substr(0, max_length - 3) + "...";
   return text;
 }
 
@@ -69,7 +70,8 @@ std::string Note(const Trial& trial) {
 }
 
 std::string LastStep(const Trial& trial) {
-  if (trial.has_final_measurement()) return absl::StrCat(trial.final_measurement().step());
+  if (trial.has_final_measurement())
+    return absl::StrCat(trial.final_measurement().step());
   if (trial.measurements_size() > 0) {
     return absl::StrCat(trial.measurements(trial.measurements_size() - 1).step());
   }
@@ -140,8 +142,9 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(std::string_view text) {
   if (text == "table") return OutputFormat::kTable;
   if (text == "json") return OutputFormat::kJson;
   if (text == "csv") return OutputFormat::kCsv;
-  return absl::InvalidArgumentError(
-      absl::StrCat("--format: unknown format '", std::string(text), "' (expected table, json or csv)"));
+  return absl::InvalidArgumentError(absl::StrCat("--format: unknown format '",
+                                                 std::string(text),
+                                                 "' (expected table, json or csv)"));
 }
 
 TextTable::TextTable(std::vector<std::string> header) : header_(std::move(header)) {}
@@ -191,7 +194,8 @@ std::string TextTable::Render() const {
 
 std::string CsvField(std::string_view text) {
   if (text.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(text);
-  return absl::StrCat("\"", absl::StrReplaceAll(std::string(text), {{"\"", "\"\""}}), "\"");
+  return absl::StrCat("\"", absl::StrReplaceAll(std::string(text), {{"\"", "\"\""}}),
+                      "\"");
 }
 
 std::string FormatParameterValue(const caviar::v1::ParameterValue& value,
@@ -214,7 +218,8 @@ TrialColumns ColumnsForSpec(const caviar::v1::StudySpec& spec) {
   for (const ParameterSpec& parameter : spec.parameters()) {
     columns.parameters.push_back(parameter.name());
   }
-  if (!spec.objective().metric().empty()) columns.objective_metric = spec.objective().metric();
+  if (!spec.objective().metric().empty())
+    columns.objective_metric = spec.objective().metric();
   return columns;
 }
 
@@ -238,8 +243,10 @@ std::string FormatTrials(absl::Span<const Trial> trials, const TrialColumns& col
   TextTable table(header);
   std::string out = csv ? CsvLine(header) : "";
   for (const Trial& trial : trials) {
-    std::vector<std::string> row = {absl::StrCat(trial.id()), TrialStateName(trial.state())};
-    for (const std::string& name : parameters) row.push_back(ParameterCell(trial, name, csv));
+    std::vector<std::string> row = {absl::StrCat(trial.id()),
+                                    TrialStateName(trial.state())};
+    for (const std::string& name : parameters)
+      row.push_back(ParameterCell(trial, name, csv));
     if (trial.has_objective_value()) {
       row.push_back(csv ? yaml_scalars::FormatDouble(trial.objective_value())
                         : Short(trial.objective_value()));
@@ -252,8 +259,8 @@ std::string FormatTrials(absl::Span<const Trial> trials, const TrialColumns& col
     }
     row.push_back(LastStep(trial));
     if (csv) {
-      row.insert(row.end(),
-                 {absl::StrCat(trial.attempt()), trial.worker_id(), OneLine(Note(trial), 0)});
+      row.insert(row.end(), {absl::StrCat(trial.attempt()), trial.worker_id(),
+                             OneLine(Note(trial), 0)});
       out += CsvLine(row);
     } else {
       row.push_back(OneLine(Note(trial), 60));
@@ -279,8 +286,9 @@ std::string FormatTrialDetail(const Trial& trial, const std::string& objective_m
     header.insert(header.end(), metrics.begin(), metrics.end());
     std::string out = CsvLine(header);
     for (const auto& measurement : trial.measurements()) {
-      std::vector<std::string> row = {absl::StrCat(measurement.step()),
-                                      yaml_scalars::FormatDouble(measurement.elapsed_seconds())};
+      std::vector<std::string> row = {
+          absl::StrCat(measurement.step()),
+          yaml_scalars::FormatDouble(measurement.elapsed_seconds())};
       for (const std::string& name : metrics) {
         auto it = measurement.metrics().find(name);
         row.push_back(it == measurement.metrics().end()
@@ -296,7 +304,8 @@ std::string FormatTrialDetail(const Trial& trial, const std::string& objective_m
       {"trial", absl::StrCat(trial.id())},
       {"study", trial.study()},
       {"state", TrialStateName(trial.state())},
-      {objective_metric, trial.has_objective_value() ? Short(trial.objective_value()) : ""},
+      {objective_metric,
+       trial.has_objective_value() ? Short(trial.objective_value()) : ""},
       {"origin", trial.origin() == caviar::v1::TRIAL_ORIGIN_UNSPECIFIED
                      ? ""
                      : caviar::v1::TrialOrigin_Name(trial.origin())},
@@ -314,7 +323,8 @@ std::string FormatTrialDetail(const Trial& trial, const std::string& objective_m
   std::string out;
   for (const auto& [key, value] : fields) {
     if (value.empty()) continue;
-    absl::StrAppend(&out, key, ":", std::string(key_width + 2 - key.size(), ' '), value, "\n");
+    absl::StrAppend(&out, key, ":", std::string(key_width + 2 - key.size(), ' '), value,
+                    "\n");
   }
   std::vector<std::string> names;
   for (const auto& [name, unused] : trial.parameters()) names.push_back(name);
@@ -334,8 +344,9 @@ std::string FormatTrialDetail(const Trial& trial, const std::string& objective_m
     header.insert(header.end(), metrics.begin(), metrics.end());
     TextTable table(header);
     for (const auto& measurement : trial.measurements()) {
-      std::vector<std::string> row = {absl::StrCat(measurement.step()),
-                                      absl::StrFormat("%.2f", measurement.elapsed_seconds())};
+      std::vector<std::string> row = {
+          absl::StrCat(measurement.step()),
+          absl::StrFormat("%.2f", measurement.elapsed_seconds())};
       for (const std::string& name : metrics) {
         auto it = measurement.metrics().find(name);
         row.push_back(it == measurement.metrics().end() ? "" : Short(it->second));
@@ -356,27 +367,30 @@ std::string FormatStudies(absl::Span<const Study> studies, OutputFormat format) 
     return JsonArray(messages);
   }
   if (format == OutputFormat::kCsv) {
-    std::string out = CsvLine({"name", "state", "succeeded", "stopped", "failed", "active",
-                               "pending", "max_trials", "algorithm", "create_time"});
+    std::string out =
+        CsvLine({"name", "state", "succeeded", "stopped", "failed", "active", "pending",
+                 "max_trials", "algorithm", "create_time"});
     for (const Study& study : studies) {
-      out += CsvLine({study.spec().name(), StudyStateName(study.state()),
-                      absl::StrCat(study.succeeded_trials()),
-                      absl::StrCat(study.stopped_trials()), absl::StrCat(study.failed_trials()),
-                      absl::StrCat(study.active_trials()), absl::StrCat(study.pending_trials()),
-                      absl::StrCat(study.spec().budget().max_trials()),
-                      study.spec().algorithm().name(), TimestampText(study.create_time())});
+      out += CsvLine(
+          {study.spec().name(), StudyStateName(study.state()),
+           absl::StrCat(study.succeeded_trials()), absl::StrCat(study.stopped_trials()),
+           absl::StrCat(study.failed_trials()), absl::StrCat(study.active_trials()),
+           absl::StrCat(study.pending_trials()),
+           absl::StrCat(study.spec().budget().max_trials()),
+           study.spec().algorithm().name(), TimestampText(study.create_time())});
     }
     return out;
   }
   TextTable table({"NAME", "STATE", "DONE", "ACTIVE", "FAILED", "ALGORITHM", "CREATED"});
   for (const Study& study : studies) {
-    table.AddRow({study.spec().name(), StudyStateName(study.state()),
-                  absl::StrCat(study.succeeded_trials() + study.stopped_trials(), "/",
-                               study.spec().budget().max_trials()),
-                  absl::StrCat(study.active_trials()), absl::StrCat(study.failed_trials()),
-                  study.spec().algorithm().name().empty() ? "random"
-                                                          : study.spec().algorithm().name(),
-                  TimestampText(study.create_time())});
+    table.AddRow(
+        {study.spec().name(), StudyStateName(study.state()),
+         absl::StrCat(study.succeeded_trials() + study.stopped_trials(), "/",
+                      study.spec().budget().max_trials()),
+         absl::StrCat(study.active_trials()), absl::StrCat(study.failed_trials()),
+         study.spec().algorithm().name().empty() ? "random"
+                                                 : study.spec().algorithm().name(),
+         TimestampText(study.create_time())});
   }
   return table.Render();
 }
@@ -385,13 +399,16 @@ std::string FormatStudySummary(const Study& study) {
   const caviar::v1::StudySpec& spec = study.spec();
   std::string out;
   absl::StrAppend(&out, "study:      ", spec.name(), "\n");
-  if (!spec.description().empty()) absl::StrAppend(&out, "about:      ", spec.description(), "\n");
+  if (!spec.description().empty())
+    absl::StrAppend(&out, "about:      ", spec.description(), "\n");
   absl::StrAppend(&out, "state:      ", StudyStateName(study.state()));
-  if (!study.state_reason().empty()) absl::StrAppend(&out, " (", study.state_reason(), ")");
+  if (!study.state_reason().empty())
+    absl::StrAppend(&out, " (", study.state_reason(), ")");
   out += "\n";
-  absl::StrAppend(&out, "objective:  ",
-                  spec.objective().goal() == caviar::v1::MINIMIZE ? "minimize " : "maximize ",
-                  spec.objective().metric(), "\n");
+  absl::StrAppend(
+      &out, "objective:  ",
+      spec.objective().goal() == caviar::v1::MINIMIZE ? "minimize " : "maximize ",
+      spec.objective().metric(), "\n");
   absl::StrAppend(&out, "algorithm:  ",
                   spec.algorithm().name().empty() ? "random" : spec.algorithm().name());
   if (spec.has_pruner() && !spec.pruner().name().empty()) {
@@ -404,14 +421,16 @@ std::string FormatStudySummary(const Study& study) {
                       : absl::StrCat(spec.budget().max_parallel_trials()),
                   " in parallel\n");
   absl::StrAppend(&out, "trials:     ", study.succeeded_trials(), " succeeded, ",
-                  study.stopped_trials(), " stopped, ", study.failed_trials(), " failed, ",
-                  study.active_trials(), " active, ", study.pending_trials(), " pending\n");
+                  study.stopped_trials(), " stopped, ", study.failed_trials(),
+                  " failed, ", study.active_trials(), " active, ", study.pending_trials(),
+                  " pending\n");
   absl::StrAppend(&out, "created:    ", TimestampText(study.create_time()), "\n");
   if (!TimestampText(study.end_time()).empty()) {
     absl::StrAppend(&out, "ended:      ", TimestampText(study.end_time()), "\n");
   }
   if (spec.has_command()) {
-    absl::StrAppend(&out, "runs:       ", absl::StrJoin(spec.command().argv(), " "), "\n");
+    absl::StrAppend(&out, "runs:       ", absl::StrJoin(spec.command().argv(), " "),
+                    "\n");
     if (!spec.command().working_dir().empty()) {
       absl::StrAppend(&out, "in:         ", spec.command().working_dir(), "\n");
     }
@@ -440,7 +459,8 @@ std::string FormatStudySummary(const Study& study) {
     for (const std::string& name : names) {
       auto hi = region.hi().find(name);
       absl::StrAppend(&out, " ", name, " [", Short(region.lo().at(name)), ", ",
-                      hi == region.hi().end() ? std::string("?") : Short(hi->second), "]");
+                      hi == region.hi().end() ? std::string("?") : Short(hi->second),
+                      "]");
     }
     out += "\n";
   }

@@ -66,7 +66,8 @@ std::string FormatTrialDetail(const caviar::v1::Trial& trial,
                               const std::string& objective_metric, OutputFormat format);
 
 // Table: NAME STATE DONE/MAX ACTIVE FAILED ALGORITHM CREATED.
-std::string FormatStudies(absl::Span<const caviar::v1::Study> studies, OutputFormat format);
+std::string FormatStudies(absl::Span<const caviar::v1::Study> studies,
+                          OutputFormat format);
 
 // A study's summary: state, objective, algorithm, budget, counts, and its
 // parameters with their domains and scales.

@@ -10,10 +10,9 @@ namespace {
 
 std::string Counts(const caviar::v1::Study& study, std::optional<double> best,
                    const char* separator) {
-  std::string text = absl::StrCat(FinishedTrials(study), "/",
-                                  study.spec().budget().max_trials(), " done", separator,
-                                  study.active_trials(), " active", separator,
-                                  study.failed_trials(), " failed");
+  std::string text = absl::StrCat(
+      FinishedTrials(study), "/", study.spec().budget().max_trials(), " done", separator,
+      study.active_trials(), " active", separator, study.failed_trials(), " failed");
   if (best) {
     absl::StrAppend(&text, separator, "best ", study.spec().objective().metric(), " ",
                     absl::StrFormat("%.6g", *best));
@@ -39,8 +38,8 @@ std::string ProgressBar(const caviar::v1::Study& study, std::optional<double> be
   if (StudyEnded(study)) fraction = 1.0;
   fraction = std::clamp(fraction, 0.0, 1.0);
   const int filled = static_cast<int>(fraction * width + 0.5);
-  return absl::StrCat("[", std::string(filled, '#'), std::string(width - filled, '-'), "]  ",
-                      Counts(study, best, "  "));
+  return absl::StrCat("[", std::string(filled, '#'), std::string(width - filled, '-'),
+                      "]  ", Counts(study, best, "  "));
 }
 
 std::string ProgressLine(const caviar::v1::Study& study, std::optional<double> best) {

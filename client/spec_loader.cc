@@ -44,8 +44,8 @@ int EditDistance(std::string_view a, std::string_view b) {
     row[0] = static_cast<int>(i);
     for (size_t j = 1; j <= b.size(); ++j) {
       int above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row[j] = std::min(
+          {row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
       diagonal = above;
     }
   }
@@ -81,8 +81,9 @@ class YamlToJsonConverter {
     if (const auto special = WellKnown(node, type, path)) return *special;
     json object = json::object();
     if (!node.IsMap()) {
-      Error(node, path, absl::StrCat("expected a mapping (", type->name(), "), got ",
-                                     Describe(node)));
+      Error(
+          node, path,
+          absl::StrCat("expected a mapping (", type->name(), "), got ", Describe(node)));
       return object;
     }
     std::set<std::string> seen;
@@ -111,8 +112,8 @@ class YamlToJsonConverter {
         if (member != nullptr) {
           Error(key, field_path,
                 absl::StrCat("'", member->name(), "' is already set; '", name, "' and '",
-                             member->name(), "' are alternatives (one of: ",
-                             OneofMembers(oneof), ")"));
+                             member->name(),
+                             "' are alternatives (one of: ", OneofMembers(oneof), ")"));
           continue;
         }
         member = field;
@@ -127,14 +128,17 @@ class YamlToJsonConverter {
     if (errors_.size() >= kMaxErrors) return;
     std::string where = source_;
     YAML::Mark mark = at.Mark();
-    if (!mark.is_null()) absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
-    errors_.push_back(absl::StrCat(where, ": ", path.empty() ? "spec" : path, ": ", what));
+    if (!mark.is_null())
+      absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
+    errors_.push_back(
+        absl::StrCat(where, ": ", path.empty() ? "spec" : path, ": ", what));
   }
 
  private:
   static std::string OneofMembers(const OneofDescriptor* oneof) {
     std::vector<std::string> names;
-    for (int i = 0; i < oneof->field_count(); ++i) names.push_back(oneof->field(i)->name());
+    for (int i = 0; i < oneof->field_count(); ++i)
+      names.push_back(oneof->field(i)->name());
     return absl::StrJoin(names, ", ");
   }
 
@@ -151,9 +155,10 @@ class YamlToJsonConverter {
         closest = candidate;
       }
     }
-    if (!closest.empty()) return absl::StrCat("unknown field (did you mean '", closest, "'?)");
-    return absl::StrCat("unknown field (", type->name(), " has: ", absl::StrJoin(names, ", "),
-                        ")");
+    if (!closest.empty())
+      return absl::StrCat("unknown field (did you mean '", closest, "'?)");
+    return absl::StrCat("unknown field (", type->name(),
+                        " has: ", absl::StrJoin(names, ", "), ")");
   }
 
   std::optional<json> FieldValue(const YAML::Node& value, const FieldDescriptor* field,
@@ -206,7 +211,8 @@ class YamlToJsonConverter {
       return Message(value, field->message_type(), path);
     }
     if (!value.IsScalar()) {
-      Error(value, path, absl::StrCat("expected ", Expected(field), ", got ", Describe(value)));
+      Error(value, path,
+            absl::StrCat("expected ", Expected(field), ", got ", Describe(value)));
       return std::nullopt;
     }
     const std::string& text = value.Scalar();
@@ -224,14 +230,16 @@ class YamlToJsonConverter {
       case FieldDescriptor::CPPTYPE_FLOAT:
         if (!IsPlain(value) || !yaml_scalars::IsFloat(text)) break;
         if (yaml_scalars::IsInfOrNan(text)) {
-          if (absl::AsciiStrToLower(text).find("nan") != std::string::npos) return json("NaN");
+          if (absl::AsciiStrToLower(text).find("nan") != std::string::npos)
+            return json("NaN");
           return json(text[0] == '-' ? "-Infinity" : "Infinity");
         }
         return json(std::strtod(text.c_str(), nullptr));
       default:
         return IntegerValue(value, field, path);
     }
-    Error(value, path, absl::StrCat("expected ", Expected(field), ", got ", Describe(value)));
+    Error(value, path,
+          absl::StrCat("expected ", Expected(field), ", got ", Describe(value)));
     return std::nullopt;
   }
 
@@ -249,7 +257,8 @@ class YamlToJsonConverter {
       parsed = std::floor(number) == number;  // 1e3 is an integer; 2.5 is not.
     }
     if (!parsed) {
-      Error(value, path, absl::StrCat("expected ", Expected(field), ", got ", Describe(value)));
+      Error(value, path,
+            absl::StrCat("expected ", Expected(field), ", got ", Describe(value)));
       return std::nullopt;
     }
     long double min = 0, max = 0;
@@ -270,9 +279,10 @@ class YamlToJsonConverter {
         break;
     }
     if (number < min || number > max) {
-      Error(value, path,
-            absl::StrCat(text, " is out of range for ", Expected(field), " (",
-                         static_cast<double>(min), " to ", static_cast<double>(max), ")"));
+      Error(
+          value, path,
+          absl::StrCat(text, " is out of range for ", Expected(field), " (",
+                       static_cast<double>(min), " to ", static_cast<double>(max), ")"));
       return std::nullopt;
     }
     // Integers are written exactly (int64 seeds keep all their digits).
@@ -352,7 +362,8 @@ class YamlToJsonConverter {
       return json(node.Scalar());
     }
     if (type->file()->name() == "google/protobuf/wrappers.proto") {
-      std::optional<json> wrapped = SingleValue(node, type->FindFieldByName("value"), path);
+      std::optional<json> wrapped =
+          SingleValue(node, type->FindFieldByName("value"), path);
       return wrapped ? *wrapped : json(nullptr);
     }
     return std::nullopt;
@@ -449,8 +460,9 @@ absl::Status YamlToMessage(std::string_view yaml, std::string_view source_name,
     return absl::InvalidArgumentError(absl::StrCat(source, ": the document is empty"));
   }
   if (documents.size() > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        source, ": expected one YAML document, found ", documents.size(), " (--- separators)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": expected one YAML document, found ", documents.size(),
+                     " (--- separators)"));
   }
   YamlToJsonConverter converter(source);
   json object = converter.Message(documents[0], message->GetDescriptor(), "");
@@ -459,7 +471,8 @@ absl::Status YamlToMessage(std::string_view yaml, std::string_view source_name,
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  auto status = google::protobuf::util::JsonStringToMessage(object.dump(), message, options);
+  auto status =
+      google::protobuf::util::JsonStringToMessage(object.dump(), message, options);
   if (!status.ok()) {
     // The walk above checks what this parser checks; reaching here is a gap
     // in the walk, still reported as the user's input error.
@@ -484,9 +497,9 @@ absl::StatusOr<caviar::v1::StudySpec> LoadSpecFile(const std::string& path) {
   absl::StatusOr<caviar::v1::StudySpec> spec =
       ParseSpecYaml(contents, path == "-" ? "<stdin>" : path);
   if (!spec.ok()) return spec;
-  std::filesystem::path base =
-      path == "-" ? std::filesystem::current_path()
-                  : std::filesystem::absolute(path).parent_path();
+  std::filesystem::path base = path == "-"
+                                   ? std::filesystem::current_path()
+                                   : std::filesystem::absolute(path).parent_path();
   ResolveRelativePaths(base.string(), &*spec);
   return spec;
 }

@@ -95,12 +95,14 @@ void EmitScalar(YAML::Emitter& out, const Message& message, const FieldDescripto
                                      : r->GetUInt64(message, field));
       break;
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      out << yaml_scalars::FormatDouble(repeated ? r->GetRepeatedDouble(message, field, index)
-                                                 : r->GetDouble(message, field));
+      out << yaml_scalars::FormatDouble(repeated
+                                            ? r->GetRepeatedDouble(message, field, index)
+                                            : r->GetDouble(message, field));
       break;
     case FieldDescriptor::CPPTYPE_FLOAT:
-      out << yaml_scalars::FormatDouble(repeated ? r->GetRepeatedFloat(message, field, index)
-                                                 : r->GetFloat(message, field));
+      out << yaml_scalars::FormatDouble(repeated
+                                            ? r->GetRepeatedFloat(message, field, index)
+                                            : r->GetFloat(message, field));
       break;
     case FieldDescriptor::CPPTYPE_BOOL:
       out << ((repeated ? r->GetRepeatedBool(message, field, index)
@@ -133,12 +135,14 @@ bool FitsOnOneLine(const Message& message) {
   if (fields.empty() || fields.size() > 3) return false;
   size_t width = 0;
   for (const FieldDescriptor* field : fields) {
-    if (field->is_map() || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) return false;
+    if (field->is_map() || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE)
+      return false;
     if (!field->is_repeated()) continue;
     const int size = r->FieldSize(message, field);
     if (size > 8) return false;
     if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      for (int i = 0; i < size; ++i) width += r->GetRepeatedString(message, field, i).size() + 2;
+      for (int i = 0; i < size; ++i)
+        width += r->GetRepeatedString(message, field, i).size() + 2;
     } else {
       width += 10 * size;
     }
@@ -204,7 +208,8 @@ void EmitField(YAML::Emitter& out, const Message& message, const FieldDescriptor
   const bool scalars = field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE;
   size_t width = 0;
   if (scalars && field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-    for (int i = 0; i < size; ++i) width += r->GetRepeatedString(message, field, i).size() + 2;
+    for (int i = 0; i < size; ++i)
+      width += r->GetRepeatedString(message, field, i).size() + 2;
   }
   if (scalars && width < 70) out << YAML::Flow;
   out << YAML::BeginSeq;

@@ -1,6 +1,5 @@
-#include "client/commands/command.h"
-
 #include "absl/time/time.h"
+#include "client/commands/command.h"
 
 namespace caviar::cli {
 

@@ -13,9 +13,11 @@ void RegisterStudies(CLI::App& app, Context& context) {
   AddFormatOption(command, format.get());
   command->callback([&context, format] {
     context.action = [&context, format]() -> absl::Status {
-      CAVIAR_ASSIGN_OR_RETURN(client::OutputFormat output, client::ParseOutputFormat(*format));
+      CAVIAR_ASSIGN_OR_RETURN(client::OutputFormat output,
+                              client::ParseOutputFormat(*format));
       CAVIAR_ASSIGN_OR_RETURN(client::CaviarClient * client, context.Client());
-      CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::Study> studies, client->ListStudies());
+      CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::Study> studies,
+                              client->ListStudies());
       std::cout << client::FormatStudies(studies, output);
       return absl::OkStatus();
     };

@@ -34,8 +34,9 @@ void RegisterStudy(CLI::App& app, Context& context) {
   CLI::App* command = app.add_subcommand(
       "study", "Show a study: state, counts, parameters (--format yaml: its spec)");
   command->add_option("name", options->name, "Study name")->required();
-  command->add_option("--format", options->format,
-                      "text (summary), yaml (the spec, re-submittable) or json (everything)")
+  command
+      ->add_option("--format", options->format,
+                   "text (summary), yaml (the spec, re-submittable) or json (everything)")
       ->check(CLI::IsMember({"text", "yaml", "json"}))
       ->capture_default_str();
   command->callback([&context, options] {

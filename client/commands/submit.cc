@@ -41,11 +41,13 @@ void RegisterSubmit(CLI::App& app, Context& context) {
   CLI::App* command = app.add_subcommand(
       "submit", "Create a study from a YAML spec ('-' = stdin); prints the study's name");
   command->add_option("spec", options->spec_path, "Study spec (YAML)")->required();
-  command->add_option("--name", options->name, "Use this study name instead of the spec's");
+  command->add_option("--name", options->name,
+                      "Use this study name instead of the spec's");
   command->add_flag("--dry-run", options->dry_run,
                     "Only read and check the spec locally; submit nothing");
-  command->add_flag("--show", options->show,
-                    "Print the spec as understood (YAML, paths resolved) before the result");
+  command->add_flag(
+      "--show", options->show,
+      "Print the spec as understood (YAML, paths resolved) before the result");
   command->callback([&context, options] {
     context.action = [&context, options] { return RunSubmit(context, *options); };
   });

@@ -35,7 +35,9 @@ void RegisterTrial(CLI::App& app, Context& context) {
   auto options = std::make_shared<TrialOptions>();
   CLI::App* command = app.add_subcommand(
       "trial", "Show one trial and its learning curve (--format csv: the curve only)");
-  command->add_option("id", options->id, "Trial id")->required()->check(CLI::PositiveNumber);
+  command->add_option("id", options->id, "Trial id")
+      ->required()
+      ->check(CLI::PositiveNumber);
   AddFormatOption(command, &options->format);
   command->callback([&context, options] {
     context.action = [&context, options] { return RunTrial(context, *options); };

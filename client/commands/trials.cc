@@ -25,9 +25,9 @@ absl::StatusOr<caviar::v1::TrialState> ParseTrialState(const std::string& text) 
       state != caviar::v1::TRIAL_STATE_UNSPECIFIED) {
     return state;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "--state: unknown trial state '", text,
-      "' (expected pending, active, succeeded, failed or stopped)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--state: unknown trial state '", text,
+                   "' (expected pending, active, succeeded, failed or stopped)"));
 }
 
 absl::Status RunTrials(Context& context, const TrialsOptions& options) {

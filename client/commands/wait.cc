@@ -56,8 +56,9 @@ absl::Status RunWait(Context& context, const WaitOptions& options) {
         return study.status();
       }
       if (!options.quiet) {
-        std::cerr << (terminal ? "\r\033[K" : "") << "waiting for the coordinator: "
-                  << study.status().message() << (terminal ? "" : "\n") << std::flush;
+        std::cerr << (terminal ? "\r\033[K" : "")
+                  << "waiting for the coordinator: " << study.status().message()
+                  << (terminal ? "" : "\n") << std::flush;
       }
     } else {
       unavailable_since.reset();
@@ -81,9 +82,9 @@ absl::Status RunWait(Context& context, const WaitOptions& options) {
     if (options.max_wait_seconds > 0 &&
         absl::Now() - start > absl::Seconds(options.max_wait_seconds)) {
       if (terminal && !options.quiet) std::cerr << "\n";
-      return absl::DeadlineExceededError(absl::StrCat(
-          "study '", options.study, "' still running after ", options.max_wait_seconds,
-          " s (--max-wait)"));
+      return absl::DeadlineExceededError(
+          absl::StrCat("study '", options.study, "' still running after ",
+                       options.max_wait_seconds, " s (--max-wait)"));
     }
     absl::SleepFor(absl::Seconds(options.interval_seconds));
   }
@@ -99,12 +100,14 @@ void RegisterWait(CLI::App& app, Context& context) {
   command->add_option("--interval", options->interval_seconds, "Seconds between polls")
       ->check(CLI::Range(0.05, 3600.0))
       ->capture_default_str();
-  command->add_option("--max-wait", options->max_wait_seconds,
-                      "Give up (exit 1) after this many seconds; 0 = never")
+  command
+      ->add_option("--max-wait", options->max_wait_seconds,
+                   "Give up (exit 1) after this many seconds; 0 = never")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
-  command->add_option("--unavailable-grace", options->unavailable_grace_seconds,
-                      "Fail if the coordinator is unreachable this long")
+  command
+      ->add_option("--unavailable-grace", options->unavailable_grace_seconds,
+                   "Fail if the coordinator is unreachable this long")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   command->add_flag("--quiet", options->quiet, "No progress output");

@@ -100,8 +100,8 @@ TEST(Cli, DryRunChecksTheSpecLocally) {
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("cannot read spec file '/nonexistent/spec.yaml'"));
 
-  const std::string bad = ::testing::TempDir() + "/cli_bad_" + std::to_string(getpid()) +
-                          ".yaml";
+  const std::string bad =
+      ::testing::TempDir() + "/cli_bad_" + std::to_string(getpid()) + ".yaml";
   std::ofstream(bad) << "name: s\nparameters:\n  - name: a\n    scael: LOG\n";
   Result invalid = RunCaviar("submit --dry-run " + bad);
   EXPECT_EQ(invalid.exit_code, 1);
@@ -160,8 +160,8 @@ TEST_F(CliWithCoordinator, SubmitPrintsTheNameAndPassesServerErrorsThrough) {
   EXPECT_EQ(renamed.exit_code, 0) << renamed.err;
   EXPECT_EQ(renamed.out, "other\n");
 
-  const std::string zero = ::testing::TempDir() + "/cli_zero_" + std::to_string(getpid()) +
-                           ".yaml";
+  const std::string zero =
+      ::testing::TempDir() + "/cli_zero_" + std::to_string(getpid()) + ".yaml";
   std::ofstream(zero) << "name: zero\nbudget: {max_trials: 0}\n";
   Result invalid = Caviar("submit " + zero);
   EXPECT_EQ(invalid.exit_code, 1);
@@ -189,25 +189,29 @@ TEST_F(CliWithCoordinator, TrialsBestAndTrial) {
 
   Result table = Caviar("trials quadratic --sort objective --state succeeded");
   EXPECT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_EQ(table.out,
-            "ID  STATE      learning_rate  beta1  hidden_units  optimizer  dev_accuracy  "
-            "STEP  NOTE\n"
-            " 2  SUCCEEDED          0.002                       sgd                 0.7     2\n"
-            " 1  SUCCEEDED          0.001                       adam                0.6     2\n"
-            " 4  SUCCEEDED          0.004                       sgd                 0.6     2\n");
+  EXPECT_EQ(
+      table.out,
+      "ID  STATE      learning_rate  beta1  hidden_units  optimizer  dev_accuracy  "
+      "STEP  NOTE\n"
+      " 2  SUCCEEDED          0.002                       sgd                 0.7     2\n"
+      " 1  SUCCEEDED          0.001                       adam                0.6     2\n"
+      " 4  SUCCEEDED          0.004                       sgd                 0.6     "
+      "2\n");
 
   Result csv = Caviar("trials quadratic --format csv --limit 2");
   EXPECT_EQ(csv.exit_code, 0);
-  EXPECT_EQ(csv.out,
-            "id,state,learning_rate,beta1,hidden_units,optimizer,dev_accuracy,step,attempt,"
-            "worker_id,note\n"
-            "1,SUCCEEDED,0.001,,,adam,0.6,2,0,,\n"
-            "2,SUCCEEDED,0.002,,,sgd,0.7,2,0,,\n");
+  EXPECT_EQ(
+      csv.out,
+      "id,state,learning_rate,beta1,hidden_units,optimizer,dev_accuracy,step,attempt,"
+      "worker_id,note\n"
+      "1,SUCCEEDED,0.001,,,adam,0.6,2,0,,\n"
+      "2,SUCCEEDED,0.002,,,sgd,0.7,2,0,,\n");
 
   Result json = Caviar("best quadratic --top 2 --format json");
   EXPECT_EQ(json.exit_code, 0);
-  EXPECT_THAT(json.out, AllOf(StartsWith("["), HasSubstr("\"id\": \"2\""),
-                              HasSubstr("\"id\": \"1\""), Not(HasSubstr("\"id\": \"4\""))));
+  EXPECT_THAT(json.out,
+              AllOf(StartsWith("["), HasSubstr("\"id\": \"2\""),
+                    HasSubstr("\"id\": \"1\""), Not(HasSubstr("\"id\": \"4\""))));
 
   Result bad_state = Caviar("trials quadratic --state running");
   EXPECT_EQ(bad_state.exit_code, 1);
@@ -265,9 +269,11 @@ TEST(Cli, WaitRidesOutACoordinatorRestart) {
   EXPECT_THAT(wait.err, HasSubstr("waiting for the coordinator"));
   EXPECT_THAT(wait.out, HasSubstr("quadratic: COMPLETED 3/3 done"));
 
-  Result impatient = RunCaviar("--coordinator 127.0.0.1:1 wait quadratic --unavailable-grace 0");
+  Result impatient =
+      RunCaviar("--coordinator 127.0.0.1:1 wait quadratic --unavailable-grace 0");
   EXPECT_EQ(impatient.exit_code, 1);
-  EXPECT_THAT(impatient.err, HasSubstr("error: coordinator at 127.0.0.1:1 is unavailable"));
+  EXPECT_THAT(impatient.err,
+              HasSubstr("error: coordinator at 127.0.0.1:1 is unavailable"));
 }
 
 TEST_F(CliWithCoordinator, WaitGivesUpAfterMaxWait) {

@@ -94,7 +94,8 @@ TEST_F(ClientTest, ListAllTrialsFollowsPages) {
 
   request.clear_states();
   request.set_order_by("objective");
-  absl::StatusOr<std::vector<caviar::v1::Trial>> top = client_->ListAllTrials(request, 1500);
+  absl::StatusOr<std::vector<caviar::v1::Trial>> top =
+      client_->ListAllTrials(request, 1500);
   ASSERT_TRUE(top.ok());
   ASSERT_EQ(top->size(), 1500u);
   EXPECT_EQ(top->front().id(), 2500);  // The largest value.
@@ -155,7 +156,8 @@ TEST(Client, UnreachableCoordinatorIsUnavailableAndNamed) {
 }
 
 TEST(Client, ConnectRejectsBadSettings) {
-  EXPECT_EQ(CaviarClient::Connect("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CaviarClient::Connect("").status().code(),
+            absl::StatusCode::kInvalidArgument);
   ClientOptions options;
   options.tls_root_certificates_file = "/nonexistent/ca.pem";
   EXPECT_EQ(CaviarClient::Connect("localhost:1", options).status().code(),

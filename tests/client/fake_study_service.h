@@ -197,13 +197,14 @@ class FakeStudyService final : public caviar::v1::StudyService::Service {
     if (request.order_by() == "objective") {
       const bool minimize =
           studies_[request.study()].spec().objective().goal() == caviar::v1::MINIMIZE;
-      std::stable_sort(matching.begin(), matching.end(), [&](const auto& a, const auto& b) {
-        if (a.has_objective_value() != b.has_objective_value()) {
-          return a.has_objective_value();
-        }
-        return minimize ? a.objective_value() < b.objective_value()
-                        : a.objective_value() > b.objective_value();
-      });
+      std::stable_sort(matching.begin(), matching.end(),
+                       [&](const auto& a, const auto& b) {
+                         if (a.has_objective_value() != b.has_objective_value()) {
+                           return a.has_objective_value();
+                         }
+                         return minimize ? a.objective_value() < b.objective_value()
+                                         : a.objective_value() > b.objective_value();
+                       });
     }
     return matching;
   }

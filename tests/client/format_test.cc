@@ -20,27 +20,80 @@ caviar::v1::Trial TrialFromText(const std::string& text) {
 std::vector<caviar::v1::Trial> SomeTrials() {
   return {
       TrialFromText(R"pb(
-        id: 1 study: "q" state: SUCCEEDED attempt: 1 worker_id: "w1"
-        parameters { key: "learning_rate" value { double_value: 0.00123456789 } }
-        parameters { key: "hidden_units" value { int_value: 64 } }
-        parameters { key: "optimizer" value { string_value: "adam" } }
-        final_measurement { step: 5 metrics { key: "dev_accuracy" value: 0.9123456 } }
+        id: 1
+        study: "q"
+        state: SUCCEEDED
+        attempt: 1
+        worker_id: "w1"
+        parameters {
+          key: "learning_rate"
+          value { double_value: 0.00123456789 }
+        }
+        parameters {
+          key: "hidden_units"
+          value { int_value: 64 }
+        }
+        parameters {
+          key: "optimizer"
+          value { string_value: "adam" }
+        }
+        final_measurement {
+          step: 5
+          metrics { key: "dev_accuracy" value: 0.9123456 }
+        }
         objective_value: 0.9123456
       )pb"),
       TrialFromText(R"pb(
-        id: 12 study: "q" state: FAILED attempt: 2 worker_id: "w2"
-        parameters { key: "learning_rate" value { double_value: 0.5 } }
-        parameters { key: "hidden_units" value { int_value: 100 } }
-        parameters { key: "optimizer" value { string_value: "momentum" } }
-        failure_kind: CRASHED failure_reason: "exit 1: bad \"thing\", really\nline 2"
+        id: 12
+        study: "q"
+        state: FAILED
+        attempt: 2
+        worker_id: "w2"
+        parameters {
+          key: "learning_rate"
+          value { double_value: 0.5 }
+        }
+        parameters {
+          key: "hidden_units"
+          value { int_value: 100 }
+        }
+        parameters {
+          key: "optimizer"
+          value { string_value: "momentum" }
+        }
+        failure_kind: CRASHED
+        failure_reason: "exit 1: bad \"thing\", really\nline 2"
       )pb"),
       TrialFromText(R"pb(
-        id: 13 study: "q" state: ACTIVE attempt: 1 worker_id: "w1"
-        parameters { key: "learning_rate" value { double_value: 0.01 } }
-        parameters { key: "hidden_units" value { int_value: 7 } }
-        parameters { key: "optimizer" value { string_value: "rmsprop" } }
-        measurements { step: 1 elapsed_seconds: 0.051 metrics { key: "dev_accuracy" value: 0.5 } metrics { key: "loss" value: 0.69 } }
-        measurements { step: 2 elapsed_seconds: 0.102 metrics { key: "dev_accuracy" value: 0.75 } metrics { key: "loss" value: 0.28 } }
+        id: 13
+        study: "q"
+        state: ACTIVE
+        attempt: 1
+        worker_id: "w1"
+        parameters {
+          key: "learning_rate"
+          value { double_value: 0.01 }
+        }
+        parameters {
+          key: "hidden_units"
+          value { int_value: 7 }
+        }
+        parameters {
+          key: "optimizer"
+          value { string_value: "rmsprop" }
+        }
+        measurements {
+          step: 1
+          elapsed_seconds: 0.051
+          metrics { key: "dev_accuracy" value: 0.5 }
+          metrics { key: "loss" value: 0.69 }
+        }
+        measurements {
+          step: 2
+          elapsed_seconds: 0.102
+          metrics { key: "dev_accuracy" value: 0.75 }
+          metrics { key: "loss" value: 0.28 }
+        }
       )pb"),
   };
 }
@@ -67,13 +120,14 @@ TEST(Format, TrialsTableHasAlignedColumnsInSpecOrder) {
 
 TEST(Format, TrialsCsvQuotesAndKeepsFullPrecision) {
   const std::string csv = FormatTrials(SomeTrials(), Columns(), OutputFormat::kCsv);
-  EXPECT_EQ(csv,
-            "id,state,learning_rate,hidden_units,optimizer,dev_accuracy,step,attempt,"
-            "worker_id,note\n"
-            "1,SUCCEEDED,0.00123456789,64,adam,0.9123456,5,1,w1,\n"
-            "12,FAILED,0.5,100,momentum,,,2,w2,\"CRASHED: exit 1: bad \"\"thing\"\", really "
-            "line 2\"\n"
-            "13,ACTIVE,0.01,7,rmsprop,,2,1,w1,\n");
+  EXPECT_EQ(
+      csv,
+      "id,state,learning_rate,hidden_units,optimizer,dev_accuracy,step,attempt,"
+      "worker_id,note\n"
+      "1,SUCCEEDED,0.00123456789,64,adam,0.9123456,5,1,w1,\n"
+      "12,FAILED,0.5,100,momentum,,,2,w2,\"CRASHED: exit 1: bad \"\"thing\"\", really "
+      "line 2\"\n"
+      "13,ACTIVE,0.01,7,rmsprop,,2,1,w1,\n");
 }
 
 TEST(Format, TrialsJsonIsAnArrayOfTrials) {
@@ -91,8 +145,11 @@ TEST(Format, TrialsJsonIsAnArrayOfTrials) {
 }
 
 TEST(Format, ColumnsDefaultToSortedParameterNames) {
-  const std::string table = FormatTrials(SomeTrials(), TrialColumns(), OutputFormat::kTable);
-  EXPECT_THAT(table, HasSubstr("ID  STATE      hidden_units  learning_rate  optimizer  objective"));
+  const std::string table =
+      FormatTrials(SomeTrials(), TrialColumns(), OutputFormat::kTable);
+  EXPECT_THAT(
+      table,
+      HasSubstr("ID  STATE      hidden_units  learning_rate  optimizer  objective"));
 }
 
 TEST(Format, ColumnsForSpecFollowTheSpec) {
@@ -106,8 +163,8 @@ TEST(Format, ColumnsForSpecFollowTheSpec) {
 }
 
 TEST(Format, TrialDetailShowsTheLearningCurve) {
-  const std::string detail = FormatTrialDetail(SomeTrials()[2], "dev_accuracy",
-                                               OutputFormat::kTable);
+  const std::string detail =
+      FormatTrialDetail(SomeTrials()[2], "dev_accuracy", OutputFormat::kTable);
   EXPECT_THAT(detail, HasSubstr("trial:         13\n"));
   EXPECT_THAT(detail, HasSubstr("state:         ACTIVE\n"));
   EXPECT_THAT(detail, HasSubstr("  learning_rate  0.01\n"));
@@ -127,18 +184,34 @@ TEST(Format, TrialDetailShowsTheLearningCurve) {
 
 TEST(Format, StudiesTableAndSummary) {
   caviar::v1::Study study;
-  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(R"pb(
-    spec {
-      name: "quadratic"
-      objective { metric: "dev_accuracy" goal: MAXIMIZE }
-      parameters { name: "learning_rate" double { min: 0.0001 max: 1 } scale: LOG }
-      parameters { name: "optimizer" categorical { values: [ "adam", "sgd" ] } }
-      budget { max_trials: 20 max_parallel_trials: 2 }
-      command { argv: [ "python3", "quadratic.py" ] working_dir: "/x" }
-    }
-    state: STUDY_ACTIVE succeeded_trials: 7 stopped_trials: 1 failed_trials: 2 active_trials: 2
-    create_time { seconds: 1700000000 nanos: 5 }
-  )pb", &study));
+  ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        spec {
+          name: "quadratic"
+          objective { metric: "dev_accuracy" goal: MAXIMIZE }
+          parameters {
+            name: "learning_rate"
+            double { min: 0.0001 max: 1 }
+            scale: LOG
+          }
+          parameters {
+            name: "optimizer"
+            categorical { values: [ "adam", "sgd" ] }
+          }
+          budget { max_trials: 20 max_parallel_trials: 2 }
+          command {
+            argv: [ "python3", "quadratic.py" ]
+            working_dir: "/x"
+          }
+        }
+        state: STUDY_ACTIVE
+        succeeded_trials: 7
+        stopped_trials: 1
+        failed_trials: 2
+        active_trials: 2
+        create_time { seconds: 1700000000 nanos: 5 }
+      )pb",
+      &study));
   EXPECT_EQ(FormatStudies({study}, OutputFormat::kTable),
             "NAME       STATE   DONE  ACTIVE  FAILED  ALGORITHM  CREATED\n"
             "quadratic  ACTIVE  8/20       2       2  random     2023-11-14T22:13:20Z\n");
@@ -153,8 +226,9 @@ TEST(Format, StudiesTableAndSummary) {
   EXPECT_THAT(summary, HasSubstr("  optimizer      categorical {adam, sgd}\n"));
   EXPECT_THAT(summary, HasSubstr("runs:       python3 quadratic.py\n"));
 
-  EXPECT_EQ(ProgressBar(study, 0.93, 10), "[####------]  8/20 done  2 active  2 failed  "
-                                          "best dev_accuracy 0.93");
+  EXPECT_EQ(ProgressBar(study, 0.93, 10),
+            "[####------]  8/20 done  2 active  2 failed  "
+            "best dev_accuracy 0.93");
   EXPECT_EQ(ProgressLine(study, std::nullopt),
             "quadratic: ACTIVE 8/20 done, 2 active, 2 failed");
   EXPECT_FALSE(StudyEnded(study));

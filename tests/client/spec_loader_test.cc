@@ -122,21 +122,24 @@ TEST(SpecLoader, WrongTypesAreNamed) {
               HasSubstr("parameters: expected a list, got a mapping"));
   EXPECT_THAT(ErrorOf("objective: maximize\n"),
               HasSubstr("objective: expected a mapping (Objective), got 'maximize'"));
-  EXPECT_THAT(ErrorOf("name: [a, b]\n"), HasSubstr("name: expected a string, got a list"));
-  EXPECT_THAT(ErrorOf("trainer: {settings: {batch_norm: yes}}\n"),
-              HasSubstr("trainer.settings.batch_norm: expected true or false, got 'yes'"));
+  EXPECT_THAT(ErrorOf("name: [a, b]\n"),
+              HasSubstr("name: expected a string, got a list"));
+  EXPECT_THAT(
+      ErrorOf("trainer: {settings: {batch_norm: yes}}\n"),
+      HasSubstr("trainer.settings.batch_norm: expected true or false, got 'yes'"));
   EXPECT_THAT(ErrorOf("algorithm: {name: tpe, options: [1, 2]}\n"),
               HasSubstr("algorithm.options: expected a mapping, got a list"));
 }
 
 TEST(SpecLoader, EnumsByNameCaseInsensitive) {
-  EXPECT_THAT(ErrorOf("parameters:\n  - name: a\n    scale: LOGG\n"),
-              AllOf(HasSubstr("spec.yaml:3:12: parameters[0].scale: unknown value 'LOGG'"),
-                    HasSubstr("LINEAR, LOG, LOG1M"), Not(HasSubstr("UNSPECIFIED"))));
+  EXPECT_THAT(
+      ErrorOf("parameters:\n  - name: a\n    scale: LOGG\n"),
+      AllOf(HasSubstr("spec.yaml:3:12: parameters[0].scale: unknown value 'LOGG'"),
+            HasSubstr("LINEAR, LOG, LOG1M"), Not(HasSubstr("UNSPECIFIED"))));
   EXPECT_THAT(ErrorOf("objective: {goal: BIGGER}\n"),
               HasSubstr("objective.goal: unknown value 'BIGGER'"));
-  absl::StatusOr<caviar::v1::StudySpec> spec =
-      ParseSpecYaml("objective: {goal: minimize}\nparameters: [{name: a, scale: log1m}]\n");
+  absl::StatusOr<caviar::v1::StudySpec> spec = ParseSpecYaml(
+      "objective: {goal: minimize}\nparameters: [{name: a, scale: log1m}]\n");
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->objective().goal(), caviar::v1::MINIMIZE);
   EXPECT_EQ(spec->parameters(0).scale(), caviar::v1::LOG1M);
@@ -152,10 +155,13 @@ TEST(SpecLoader, YamlSyntaxErrorHasLineAndColumn) {
 TEST(SpecLoader, StructureErrors) {
   EXPECT_THAT(ErrorOf(""), HasSubstr("spec.yaml: the document is empty"));
   EXPECT_THAT(ErrorOf("- a\n- b\n"), HasSubstr("spec: expected a mapping (StudySpec)"));
-  EXPECT_THAT(ErrorOf("name: a\n---\nname: b\n"), HasSubstr("expected one YAML document"));
-  EXPECT_THAT(ErrorOf("name: a\nname: b\n"), HasSubstr("spec.yaml:2:1: name: duplicate key"));
+  EXPECT_THAT(ErrorOf("name: a\n---\nname: b\n"),
+              HasSubstr("expected one YAML document"));
+  EXPECT_THAT(ErrorOf("name: a\nname: b\n"),
+              HasSubstr("spec.yaml:2:1: name: duplicate key"));
   EXPECT_THAT(
-      ErrorOf("parameters:\n  - name: a\n    double: {min: 0, max: 1}\n    integer: {}\n"),
+      ErrorOf(
+          "parameters:\n  - name: a\n    double: {min: 0, max: 1}\n    integer: {}\n"),
       AllOf(HasSubstr("spec.yaml:4:5: parameters[0].integer: 'double' is already set"),
             HasSubstr("one of: double, integer, discrete, categorical")));
   EXPECT_THAT(ErrorOf("command: {argv: [x]}\ntrainer: {epochs: 1}\n"),
@@ -274,37 +280,92 @@ TEST(SpecLoader, ResolveRelativePathsLeavesAbsoluteAndEmptyAlone) {
 
 caviar::v1::StudySpec FullSpec() {
   caviar::v1::StudySpec spec;
-  const bool parsed = google::protobuf::TextFormat::ParseFromString(R"pb(
-    name: "full"
-    description: "every kind of field: a: b, #not a comment"
-    objective { metric: "dev_accuracy" goal: MINIMIZE }
-    parameters { name: "lr" double { min: 0.0001 max: 0.1 } scale: LOG grid_points: 7 }
-    parameters { name: "beta" double { min: 0.9 max: 0.999 } scale: LOG1M }
-    parameters { name: "units" integer { min: -5 max: 9007199254740993 } }
-    parameters { name: "size" discrete { values: [ 1, 2.5, 1e-300, 3.141592653589793 ] } }
-    parameters { name: "opt" categorical { values: [ "adam", "true", "0.5", "", "null", "{x}" ] } }
-    algorithm {
-      name: "coarse_to_fine"
-      options {
-        fields { key: "rounds" value { number_value: 3 } }
-        fields { key: "mode" value { string_value: "12" } }
-        fields { key: "on" value { bool_value: true } }
-        fields { key: "l" value { list_value { values { number_value: 0.5 } values { string_value: "x" } } } }
-        fields { key: "s" value { struct_value { fields { key: "k" value { number_value: -1 } } } } }
-      }
-    }
-    pruner { name: "median" options { fields { key: "warmup" value { number_value: 2 } } } }
-    budget { max_trials: 100 max_parallel_trials: 4 }
-    trial_policy { lease_seconds: 60 max_retries: 3 }
-    seed: 18446744073709551615
-    command {
-      argv: [ "python3", "train.py", "--lr", "{lr}", "--flag", "yes", "1e-4" ]
-      env { key: "OMP_NUM_THREADS" value: "1" }
-      env { key: "MODE" value: "fast: really" }
-      working_dir: "/srv/work dir"
-      grace_seconds: 9
-    }
-  )pb", &spec);
+  const bool parsed = google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        name: "full"
+        description: "every kind of field: a: b, #not a comment"
+        objective { metric: "dev_accuracy" goal: MINIMIZE }
+        parameters {
+          name: "lr"
+          double { min: 0.0001 max: 0.1 }
+          scale: LOG
+          grid_points: 7
+        }
+        parameters {
+          name: "beta"
+          double { min: 0.9 max: 0.999 }
+          scale: LOG1M
+        }
+        parameters {
+          name: "units"
+          integer { min: -5 max: 9007199254740993 }
+        }
+        parameters {
+          name: "size"
+          discrete { values: [ 1, 2.5, 1e-300, 3.141592653589793 ] }
+        }
+        parameters {
+          name: "opt"
+          categorical { values: [ "adam", "true", "0.5", "", "null", "{x}" ] }
+        }
+        algorithm {
+          name: "coarse_to_fine"
+          options {
+            fields {
+              key: "rounds"
+              value { number_value: 3 }
+            }
+            fields {
+              key: "mode"
+              value { string_value: "12" }
+            }
+            fields {
+              key: "on"
+              value { bool_value: true }
+            }
+            fields {
+              key: "l"
+              value {
+                list_value {
+                  values { number_value: 0.5 }
+                  values { string_value: "x" }
+                }
+              }
+            }
+            fields {
+              key: "s"
+              value {
+                struct_value {
+                  fields {
+                    key: "k"
+                    value { number_value: -1 }
+                  }
+                }
+              }
+            }
+          }
+        }
+        pruner {
+          name: "median"
+          options {
+            fields {
+              key: "warmup"
+              value { number_value: 2 }
+            }
+          }
+        }
+        budget { max_trials: 100 max_parallel_trials: 4 }
+        trial_policy { lease_seconds: 60 max_retries: 3 }
+        seed: 18446744073709551615
+        command {
+          argv: [ "python3", "train.py", "--lr", "{lr}", "--flag", "yes", "1e-4" ]
+          env { key: "OMP_NUM_THREADS" value: "1" }
+          env { key: "MODE" value: "fast: really" }
+          working_dir: "/srv/work dir"
+          grace_seconds: 9
+        }
+      )pb",
+      &spec);
   EXPECT_TRUE(parsed);
   return spec;
 }
