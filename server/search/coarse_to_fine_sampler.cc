@@ -15,7 +15,9 @@
 // Parameters a region does not name keep the previous region's bounds.
 //
 // While a round's quota is handed out and some of its trials still run:
-// UNAVAILABLE. After the last round: OUT_OF_RANGE.
+// UNAVAILABLE. After the last round: OUT_OF_RANGE. In a finite space, a
+// point whose configuration is taken is replaced by a free one that may lie
+// outside the region (finite.h).
 //
 // Options: rounds (int in [1, 1000], default 6), trials_per_round (int,
 // default 16), top_fraction (double in [0.001, 1], default 0.1; at least

@@ -45,6 +45,15 @@ class Pruner {
 
 // INVALID_ARGUMENT "pruner.name: ..." / "pruner.options.<key>: ..." on bad
 // input. An empty name or "none" never stops a trial.
+//
+// Built-in pruners and their options (each file's header says more):
+//   none        none
+//   median      warmup_steps (0), min_trials (5)
+//   asha        reduction_factor (3), min_resource (1 step)
+//   divergence  metric ("loss"), factor (10)
+// The built-in ones take in the study's finished trials from
+// PruneContext.trials on their first OnReport, so a new pruner needs no
+// replay; OnTrialFinished after that is idempotent per trial id.
 absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& pruner);
 
 std::vector<std::string> PrunerNames();

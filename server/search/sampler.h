@@ -82,6 +82,19 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
     const SearchSpace& space, const google::protobuf::Struct& options)>;
 
 // INVALID_ARGUMENT "algorithm.name: unknown algorithm ..." for unknown names.
+// In a finite (all-discrete) space the sampler comes wrapped so that it never
+// proposes a configuration any trial of the study already has, and returns
+// OUT_OF_RANGE once all are taken (finite.h).
+//
+// Built-in algorithms and their options (each file's header says more):
+//   random          none
+//   quasi_random    none
+//   grid            points (5)
+//   coarse_to_fine  rounds (6), trials_per_round (16), top_fraction (0.1),
+//                   margin (0.25)
+//   tpe             n_startup (10), n_ei_candidates (24), gamma (0.25),
+//                   prior_weight (1), liar ("worst"), multivariate (true),
+//                   bandwidth (0.1)
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
     const caviar::v1::Algorithm& algorithm, const SearchSpace& space);
 

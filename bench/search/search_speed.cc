@@ -1,0 +1,83 @@
+// Cost of the search layer's calls as a study's history grows: a sampler's
+// Suggest (called under the study lock on every SuggestTrial) and
+// ComputeImportance (on `caviar importance`). Histories are synthetic:
+// points from a scrambled Halton sequence, a smooth loss, all finished
+// except the last 4 (running).
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+
+#include "server/search/halton.h"
+#include "server/search/importance.h"
+#include "server/search/sampler.h"
+#include "server/search/space.h"
+
+namespace caviar::search {
+namespace {
+
+SearchSpace Space(int d) {
+  google::protobuf::RepeatedPtrField<caviar::v1::ParameterSpec> params;
+  for (int i = 0; i < d; ++i) {
+    caviar::v1::ParameterSpec* p = params.Add();
+    p->set_name("x" + std::to_string(i));
+    p->mutable_double_()->set_min(0);
+    p->mutable_double_()->set_max(1);
+  }
+  return *SearchSpace::Create(params);
+}
+
+std::vector<TrialPoint> History(int d, int n) {
+  ScrambledHalton halton(d, 3);
+  std::vector<TrialPoint> trials(n);
+  for (int k = 0; k < n; ++k) {
+    trials[k].id = k + 1;
+    trials[k].unit.resize(d);
+    halton.Point(k, absl::MakeSpan(trials[k].unit));
+    double loss = 0;
+    for (double u : trials[k].unit) loss += (u - 0.3) * (u - 0.3);
+    trials[k].loss = loss;
+    trials[k].state = k + 4 >= n ? caviar::v1::ACTIVE : caviar::v1::SUCCEEDED;
+    if (k + 4 >= n) trials[k].loss.reset();
+  }
+  return trials;
+}
+
+void BM_Suggest(benchmark::State& state, const std::string& name) {
+  const int d = 6, n = static_cast<int>(state.range(0));
+  const SearchSpace space = Space(d);
+  caviar::v1::Algorithm algorithm;
+  algorithm.set_name(name);
+  auto sampler = *CreateSampler(algorithm, space);
+  const std::vector<TrialPoint> trials = History(d, n);
+  caviar::v1::StudySpec spec;
+  google::protobuf::RepeatedPtrField<caviar::v1::Region> regions;
+  SampleContext c;
+  c.space = &space;
+  c.spec = &spec;
+  c.trials = trials;
+  c.regions = &regions;
+  c.trial_index = n;
+  uint64_t k = 0;
+  for (auto _ : state) {
+    c.seed = MixSeed(1, ++k);
+    benchmark::DoNotOptimize(sampler->Suggest(c));
+  }
+}
+BENCHMARK_CAPTURE(BM_Suggest, random, std::string("random"))->Arg(100)->Arg(10000);
+BENCHMARK_CAPTURE(BM_Suggest, quasi_random, std::string("quasi_random"))->Arg(100)->Arg(10000);
+BENCHMARK_CAPTURE(BM_Suggest, coarse_to_fine, std::string("coarse_to_fine"))
+    ->Arg(100)->Arg(10000);
+BENCHMARK_CAPTURE(BM_Suggest, tpe, std::string("tpe"))->Arg(100)->Arg(1000)->Arg(10000);
+
+void BM_Importance(benchmark::State& state) {
+  const int d = 6, n = static_cast<int>(state.range(0));
+  const SearchSpace space = Space(d);
+  const std::vector<TrialPoint> trials = History(d, n);
+  for (auto _ : state) benchmark::DoNotOptimize(ComputeImportance(space, trials));
+}
+BENCHMARK(BM_Importance)->Arg(100)->Arg(1000)->Arg(4096)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace caviar::search
+
+BENCHMARK_MAIN();
