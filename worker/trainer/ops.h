@@ -7,6 +7,12 @@
 //
 // Outputs are written into caller-owned buffers (Eigen::Ref), so nothing here
 // allocates: the network keeps one buffer per cache for the largest batch.
+// Each op's comment names its cache: what the forward pass leaves for the
+// backward pass. Network<T>::Layer (network.h) is the struct holding them:
+//   dense:               A_prev (the layer below's `a`, or the input)
+//   batch norm + act.:   z_norm (in place of z), inv_std, a
+//   activation alone:    a
+//   softmax + CE:        probabilities (the output layer's `a`)
 //
 // Thread-safety: pure functions of their arguments.
 #ifndef CAVIAR_WORKER_TRAINER_OPS_H_
@@ -73,7 +79,7 @@ void Product(Out out, const Lhs& lhs, const Rhs& rhs, int threads) {
 
 // ---------------------------------------------------------------------------
 // Dense: Z = W * A_prev (+ b). No bias when batch norm follows: its beta
-// plays that role.
+// plays that role. Cache: A_prev.
 
 template <typename T>
 void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRef<T>& a_prev,
@@ -145,6 +151,7 @@ void ActivationBackward(Activation kind, const A& a, const DA& da, DZ&& dz) {
 
 // Training forward, fused with the activation that follows:
 //   z (in) is overwritten with z_norm; a = g(gamma * z_norm + beta).
+// Cache: z_norm, inv_std, a.
 template <typename T>
 void BatchNormActivationForwardTrain(Activation kind, MatrixRef<T> z,
                                      const ConstVectorRef<T>& gamma,
