@@ -91,7 +91,8 @@ std::vector<TestFunction> Functions() {
                  Param("epsilon", 1e-10, 1e-6, caviar::v1::LOG)},
                 AlphaEpsilon,
                 0.0});
-  fs.push_back({"branin", {Param("x1", -5, 10), Param("x2", 0, 15)}, Branin, 0.397887357729739});
+  fs.push_back(
+      {"branin", {Param("x1", -5, 10), Param("x2", 0, 15)}, Branin, 0.397887357729739});
   std::vector<caviar::v1::ParameterSpec> six;
   for (int i = 0; i < 6; ++i) six.push_back(Param("x" + std::to_string(i + 1), 0, 1));
   fs.push_back({"hartmann6", six, Hartmann6, -3.32236801141551});
@@ -106,8 +107,8 @@ struct RunResult {
 
 // One study: up to `parallel` trials run at once; when that many run, or
 // the sampler asks to wait, the oldest finishes.
-RunResult Run(const TestFunction& fn, const SearchSpace& space, Sampler& sampler, uint64_t seed,
-              int max_trials, int parallel) {
+RunResult Run(const TestFunction& fn, const SearchSpace& space, Sampler& sampler,
+              uint64_t seed, int max_trials, int parallel) {
   caviar::v1::StudySpec spec;
   spec.set_seed(seed);
   std::vector<TrialPoint> trials;
@@ -119,7 +120,8 @@ RunResult Run(const TestFunction& fn, const SearchSpace& space, Sampler& sampler
     running.pop_front();
     ParameterMap values = space.FromUnitPoint(t.unit);
     std::vector<double> x;
-    for (int i = 0; i < space.size(); ++i) x.push_back(values[space.parameter(i).name()].double_value());
+    for (int i = 0; i < space.size(); ++i)
+      x.push_back(values[space.parameter(i).name()].double_value());
     t.loss = fn.f(x);
     t.state = caviar::v1::SUCCEEDED;
   };
@@ -215,8 +217,10 @@ google::protobuf::Struct PlannedOptions(const std::string& name, int budget, int
   if (extra_options != nullptr && !extra_options->empty()) {
     std::map<std::string, std::string> fields = *extra_options;
     if (name == "coarse_to_fine" && !fields.count("trials_per_round")) {
-      const double rounds = fields.count("rounds") ? std::atof(fields["rounds"].c_str()) : 4;
-      fields["trials_per_round"] = std::to_string(static_cast<int>(std::ceil(budget / rounds)));
+      const double rounds =
+          fields.count("rounds") ? std::atof(fields["rounds"].c_str()) : 4;
+      fields["trials_per_round"] =
+          std::to_string(static_cast<int>(std::ceil(budget / rounds)));
     }
     return Options(fields);
   }
@@ -247,7 +251,8 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--parallel")) parallel_override = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--option")) {
       const char* eq = std::strchr(argv[i + 1], '=');
-      if (eq != nullptr) extra[std::string(static_cast<const char*>(argv[i + 1]), eq)] = eq + 1;
+      if (eq != nullptr)
+        extra[std::string(static_cast<const char*>(argv[i + 1]), eq)] = eq + 1;
     }
   }
   extra_options = &extra;
@@ -256,8 +261,9 @@ int main(int argc, char** argv) {
     std::string sampler;
     int parallel;
   };
-  std::vector<Config> configs = {{"grid", 1},           {"random", 1}, {"quasi_random", 1},
-                                       {"coarse_to_fine", 4}, {"tpe", 1},    {"tpe", 4}};
+  std::vector<Config> configs = {{"grid", 1},         {"random", 1},
+                                 {"quasi_random", 1}, {"coarse_to_fine", 4},
+                                 {"tpe", 1},          {"tpe", 4}};
   for (const TestFunction& fn : Functions()) {
     google::protobuf::RepeatedPtrField<caviar::v1::ParameterSpec> field(fn.params.begin(),
                                                                         fn.params.end());
@@ -276,7 +282,8 @@ int main(int argc, char** argv) {
       for (int seed = first_seed; seed < first_seed + seeds; ++seed) {
         caviar::v1::Algorithm algorithm;
         algorithm.set_name(config.sampler);
-        *algorithm.mutable_options() = PlannedOptions(config.sampler, max_trials, space.size());
+        *algorithm.mutable_options() =
+            PlannedOptions(config.sampler, max_trials, space.size());
         auto sampler = CreateSampler(algorithm, space);
         if (!sampler.ok()) {
           std::fprintf(stderr, "%s\n", sampler.status().ToString().c_str());
@@ -286,7 +293,8 @@ int main(int argc, char** argv) {
         seconds += run.suggest_seconds;
         suggestions += run.suggestions;
         std::vector<double> curve;
-        for (int n = 1; n <= max_trials; ++n) curve.push_back(RegretAt(run.losses, n, fn.minimum));
+        for (int n = 1; n <= max_trials; ++n)
+          curve.push_back(RegretAt(run.losses, n, fn.minimum));
         curves.push_back(curve);
         for (int b : budgets) {
           if (b > max_trials) continue;

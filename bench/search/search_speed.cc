@@ -64,9 +64,12 @@ void BM_Suggest(benchmark::State& state, const std::string& name) {
   }
 }
 BENCHMARK_CAPTURE(BM_Suggest, random, std::string("random"))->Arg(100)->Arg(10000);
-BENCHMARK_CAPTURE(BM_Suggest, quasi_random, std::string("quasi_random"))->Arg(100)->Arg(10000);
+BENCHMARK_CAPTURE(BM_Suggest, quasi_random, std::string("quasi_random"))
+    ->Arg(100)
+    ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Suggest, coarse_to_fine, std::string("coarse_to_fine"))
-    ->Arg(100)->Arg(10000);
+    ->Arg(100)
+    ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Suggest, tpe, std::string("tpe"))->Arg(100)->Arg(1000)->Arg(10000);
 
 void BM_Importance(benchmark::State& state) {

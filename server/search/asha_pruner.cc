@@ -50,11 +50,12 @@ class AshaPruner : public Pruner {
       const int64_t n = static_cast<int64_t>(values.size());
       const int64_t keep = std::max<int64_t>(n / eta_, 1);
       if (value > values[keep - 1]) {
-        return {true, absl::StrFormat(
-                          "asha: at rung %d (step %d) %s %g is not in the best %d of the %d "
-                          "trials that reached it",
-                          rung, RungStep(rung), objective_->metric(),
-                          UserValue(*objective_, value), keep, n)};
+        return {true,
+                absl::StrFormat(
+                    "asha: at rung %d (step %d) %s %g is not in the best %d of the %d "
+                    "trials that reached it",
+                    rung, RungStep(rung), objective_->metric(),
+                    UserValue(*objective_, value), keep, n)};
       }
     }
     return {};
@@ -65,7 +66,8 @@ class AshaPruner : public Pruner {
   int64_t RungStep(int rung) const {
     int64_t step = min_resource_;
     for (int k = 0; k < rung; ++k) {
-      if (step > std::numeric_limits<int64_t>::max() / eta_) return std::numeric_limits<int64_t>::max();
+      if (step > std::numeric_limits<int64_t>::max() / eta_)
+        return std::numeric_limits<int64_t>::max();
       step *= eta_;
     }
     return step;
@@ -107,7 +109,8 @@ class AshaPruner : public Pruner {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Pruner>> NewAshaPruner(const google::protobuf::Struct& options) {
+absl::StatusOr<std::unique_ptr<Pruner>> NewAshaPruner(
+    const google::protobuf::Struct& options) {
   Options o(options, "pruner.options");
   CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys({"reduction_factor", "min_resource"}));
   CAVIAR_ASSIGN_OR_RETURN(int64_t eta, o.Int("reduction_factor", 3, 2, 1000));

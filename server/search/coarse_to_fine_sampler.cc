@@ -54,12 +54,15 @@ bool Finished(TrialState state) {
          state == caviar::v1::STOPPED;
 }
 
-Box FullBox(int d) { return Box{std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)}; }
+Box FullBox(int d) {
+  return Box{std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)};
+}
 
 // The latest region, each parameter it does not name inherited from the one
 // before it.
-Box ResolveRegions(const SearchSpace& space,
-                   const google::protobuf::RepeatedPtrField<caviar::v1::Region>& regions) {
+Box ResolveRegions(
+    const SearchSpace& space,
+    const google::protobuf::RepeatedPtrField<caviar::v1::Region>& regions) {
   Box box = FullBox(space.size());
   for (const caviar::v1::Region& region : regions) {
     for (int i = 0; i < space.size(); ++i) {
@@ -122,13 +125,13 @@ class CoarseToFineSampler : public Sampler {
       if (t.round == round && !Finished(t.state)) ++running;
     }
     if (running > 0) {
-      return absl::UnavailableError(absl::StrCat(
-          "coarse_to_fine: round ", round, " has handed out its ", in_round,
-          " trials; waiting for ", running, " of them to finish"));
+      return absl::UnavailableError(
+          absl::StrCat("coarse_to_fine: round ", round, " has handed out its ", in_round,
+                       " trials; waiting for ", running, " of them to finish"));
     }
     if (round + 1 >= rounds_) {
-      return absl::OutOfRangeError(
-          absl::StrCat("coarse_to_fine: round ", round, " was the last (rounds = ", rounds_, ")"));
+      return absl::OutOfRangeError(absl::StrCat(
+          "coarse_to_fine: round ", round, " was the last (rounds = ", rounds_, ")"));
     }
     const Box next = NextBox(space, box, context.trials);
     Suggestion s = Sample(context, next, round + 1, 0);
@@ -152,7 +155,8 @@ class CoarseToFineSampler : public Sampler {
     s.round = round;
     s.unit.resize(d);
     halton.Point(static_cast<uint64_t>(index), absl::MakeSpan(s.unit));
-    for (int i = 0; i < d; ++i) s.unit[i] = box.lo[i] + s.unit[i] * (box.hi[i] - box.lo[i]);
+    for (int i = 0; i < d; ++i)
+      s.unit[i] = box.lo[i] + s.unit[i] * (box.hi[i] - box.lo[i]);
     return s;
   }
 
@@ -166,8 +170,9 @@ class CoarseToFineSampler : public Sampler {
       }
     }
     if (finished.empty()) return box;  // Nothing to zoom on: sample it again.
-    std::stable_sort(finished.begin(), finished.end(),
-                     [](const TrialPoint* a, const TrialPoint* b) { return *a->loss < *b->loss; });
+    std::stable_sort(
+        finished.begin(), finished.end(),
+        [](const TrialPoint* a, const TrialPoint* b) { return *a->loss < *b->loss; });
     const size_t n = finished.size();
     size_t top = static_cast<size_t>(std::ceil(top_fraction_ * static_cast<double>(n)));
     top = std::min(n, std::max<size_t>(top, 2));

@@ -34,7 +34,8 @@ class DivergencePruner : public Pruner {
       const bool watched = name == objective || name == metric_ ||
                            absl::StrContains(absl::AsciiStrToLower(name), "loss");
       if (watched && !std::isfinite(value)) {
-        return {true, absl::StrFormat("diverged: %s is %g at step %d", name, value, last.step())};
+        return {true, absl::StrFormat("diverged: %s is %g at step %d", name, value,
+                                      last.step())};
       }
     }
     auto now = last.metrics().find(metric_);
@@ -44,8 +45,9 @@ class DivergencePruner : public Pruner {
       if (first == m.metrics().end()) continue;
       if (std::isfinite(first->second) && first->second > 0 &&
           now->second > factor_ * first->second) {
-        return {true, absl::StrFormat("diverged: %s %g at step %d is above %g x its first value %g",
-                                      metric_, now->second, last.step(), factor_, first->second)};
+        return {true, absl::StrFormat(
+                          "diverged: %s %g at step %d is above %g x its first value %g",
+                          metric_, now->second, last.step(), factor_, first->second)};
       }
       break;
     }

@@ -56,8 +56,9 @@ class FiniteSpaceGuard : public Sampler {
   absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
     taken_.Update(context.trials);
     if (taken_.size() >= total_) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "every one of the ", total_, " configurations of the search space has been tried"));
+      return absl::OutOfRangeError(
+          absl::StrCat("every one of the ", total_,
+                       " configurations of the search space has been tried"));
     }
     absl::StatusOr<Suggestion> s = inner_->Suggest(context);
     if (!s.ok()) return s;

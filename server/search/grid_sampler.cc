@@ -35,7 +35,7 @@ constexpr int64_t kMaxValuesPerParameter = 1000000;
 constexpr double kUnitTolerance = 1e-7;
 
 struct Axis {
-  std::vector<double> unit;   // Grid values in unit coordinates, ascending.
+  std::vector<double> unit;  // Grid values in unit coordinates, ascending.
   std::map<int64_t, int64_t> integer_index;  // Integer value -> index.
 };
 
@@ -88,9 +88,8 @@ class GridSampler : public Sampler {
       } else {
         auto it = std::lower_bound(axis.unit.begin(), axis.unit.end(), unit[i]);
         index = it - axis.unit.begin();
-        if (index > 0 &&
-            (index == static_cast<int64_t>(axis.unit.size()) ||
-             unit[i] - axis.unit[index - 1] < axis.unit[index] - unit[i])) {
+        if (index > 0 && (index == static_cast<int64_t>(axis.unit.size()) ||
+                          unit[i] - axis.unit[index - 1] < axis.unit[index] - unit[i])) {
           --index;
         }
         if (std::abs(axis.unit[index] - unit[i]) > kUnitTolerance) return std::nullopt;
@@ -111,7 +110,8 @@ class GridSampler : public Sampler {
 std::vector<double> EvenlySpaced(int64_t k) {
   if (k == 1) return {0.5};
   std::vector<double> unit(k);
-  for (int64_t j = 0; j < k; ++j) unit[j] = static_cast<double>(j) / static_cast<double>(k - 1);
+  for (int64_t j = 0; j < k; ++j)
+    unit[j] = static_cast<double>(j) / static_cast<double>(k - 1);
   return unit;
 }
 
@@ -120,7 +120,8 @@ absl::StatusOr<Axis> MakeAxis(const SearchSpace& space, int i, int64_t default_p
   const std::string field = absl::StrCat("parameters[", i, "] (", p.name(), ")");
   Axis axis;
   if (p.has_discrete() || p.has_categorical()) {
-    for (int64_t k = 0; k < space.Cardinality(i); ++k) axis.unit.push_back(space.BinCenter(i, k));
+    for (int64_t k = 0; k < space.Cardinality(i); ++k)
+      axis.unit.push_back(space.BinCenter(i, k));
   } else if (p.has_integer()) {
     const int64_t all = space.Cardinality(i);
     if (p.grid_points() == 0 && all > kMaxValuesPerParameter) {
@@ -150,7 +151,8 @@ absl::StatusOr<Axis> MakeAxis(const SearchSpace& space, int i, int64_t default_p
     }
     std::sort(axis.unit.begin(), axis.unit.end());
     for (size_t k = 0; k < axis.unit.size(); ++k) {
-      axis.integer_index[space.FromUnit(i, axis.unit[k]).int_value()] = static_cast<int64_t>(k);
+      axis.integer_index[space.FromUnit(i, axis.unit[k]).int_value()] =
+          static_cast<int64_t>(k);
     }
   } else {
     const int64_t k = p.grid_points() > 0 ? p.grid_points() : default_points;

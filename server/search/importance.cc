@@ -36,7 +36,8 @@ class TreeBuilder {
   }
 
  private:
-  void Grow(std::vector<int>& rows, std::vector<double> lo, std::vector<double> hi, int depth) {
+  void Grow(std::vector<int>& rows, std::vector<double> lo, std::vector<double> hi,
+            int depth) {
     double mean = 0;
     for (int r : rows) mean += y_[r];
     mean /= static_cast<double>(rows.size());
@@ -150,9 +151,9 @@ absl::StatusOr<std::vector<ParameterImportance>> ComputeImportance(
     y.push_back(*t.loss);
   }
   if (static_cast<int>(y.size()) < kMinTrials) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("importance needs at least ", kMinTrials,
-                     " finished trials with an objective value, the study has ", y.size()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "importance needs at least ", kMinTrials,
+        " finished trials with an objective value, the study has ", y.size()));
   }
   Rng rng(MixSeed(options.seed, 0x696d70ULL));
   if (options.max_trials > 0 && static_cast<int>(y.size()) > options.max_trials) {
@@ -177,7 +178,8 @@ absl::StatusOr<std::vector<ParameterImportance>> ComputeImportance(
   for (int t = 0; t < std::max(1, options.trees); ++t) {
     std::vector<int> rows(n);
     for (int& r : rows) r = static_cast<int>(UniformIndex(rng, static_cast<uint64_t>(n)));
-    std::vector<double> fractions = MainEffectFractions(builder.Build(std::move(rows)), d);
+    std::vector<double> fractions =
+        MainEffectFractions(builder.Build(std::move(rows)), d);
     if (fractions.empty()) continue;
     ++used;
     for (size_t i = 0; i < d; ++i) {

@@ -50,16 +50,18 @@ class MedianPruner : public Pruner {
     }
     if (std::isinf(best) && best > 0) return {};  // Nothing measured yet.
     auto it = by_step_.find(step);
-    if (it == by_step_.end() || static_cast<int64_t>(it->second.size()) < min_trials_) return {};
+    if (it == by_step_.end() || static_cast<int64_t>(it->second.size()) < min_trials_)
+      return {};
     const std::vector<double>& v = it->second;
     const size_t n = v.size();
     const double median = n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
     if (!(best > median)) return {};
-    return {true, absl::StrFormat(
-                      "median rule at step %d: best %s so far %g is worse than the median "
-                      "%g of %d succeeded trials",
-                      step, objective_->metric(), UserValue(*objective_, best),
-                      UserValue(*objective_, median), n)};
+    return {true,
+            absl::StrFormat(
+                "median rule at step %d: best %s so far %g is worse than the median "
+                "%g of %d succeeded trials",
+                step, objective_->metric(), UserValue(*objective_, best),
+                UserValue(*objective_, median), n)};
   }
 
   void OnTrialFinished(const caviar::v1::Trial& trial) override {
@@ -73,7 +75,8 @@ class MedianPruner : public Pruner {
 
  private:
   void Ingest(const caviar::v1::Trial& trial) {
-    if (trial.state() != caviar::v1::SUCCEEDED || !ingested_.insert(trial.id()).second) return;
+    if (trial.state() != caviar::v1::SUCCEEDED || !ingested_.insert(trial.id()).second)
+      return;
     for (const caviar::v1::Measurement& m : trial.measurements()) {
       std::optional<double> loss = MeasuredLoss(*objective_, m);
       if (!loss || std::isnan(*loss)) continue;
@@ -92,7 +95,8 @@ class MedianPruner : public Pruner {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Pruner>> NewMedianPruner(const google::protobuf::Struct& options) {
+absl::StatusOr<std::unique_ptr<Pruner>> NewMedianPruner(
+    const google::protobuf::Struct& options) {
   Options o(options, "pruner.options");
   CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys({"warmup_steps", "min_trials"}));
   CAVIAR_ASSIGN_OR_RETURN(int64_t warmup, o.Int("warmup_steps", 0, 0, int64_t{1} << 40));

@@ -14,8 +14,10 @@
 
 namespace caviar::search {
 
-absl::StatusOr<std::unique_ptr<Pruner>> NewMedianPruner(const google::protobuf::Struct& options);
-absl::StatusOr<std::unique_ptr<Pruner>> NewAshaPruner(const google::protobuf::Struct& options);
+absl::StatusOr<std::unique_ptr<Pruner>> NewMedianPruner(
+    const google::protobuf::Struct& options);
+absl::StatusOr<std::unique_ptr<Pruner>> NewAshaPruner(
+    const google::protobuf::Struct& options);
 absl::StatusOr<std::unique_ptr<Pruner>> NewDivergencePruner(
     const google::protobuf::Struct& options);
 

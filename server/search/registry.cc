@@ -34,7 +34,8 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
         absl::StrCat("algorithm.name: unknown algorithm \"", name,
                      "\" (known: ", absl::StrJoin(SamplerNames(), ", "), ")"));
   }
-  absl::StatusOr<std::unique_ptr<Sampler>> sampler = it->second(space, algorithm.options());
+  absl::StatusOr<std::unique_ptr<Sampler>> sampler =
+      it->second(space, algorithm.options());
   if (!sampler.ok() || space.TotalCardinality() == 0) return sampler;
   // Finite space: no sampler proposes a configuration the study already has.
   return GuardFiniteSpace(space, *std::move(sampler));

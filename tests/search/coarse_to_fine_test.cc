@@ -22,7 +22,8 @@ constexpr double kBestLr = 3e-3;
 constexpr double kBestShift = 1.3;
 
 SearchSpace Space() {
-  return MakeSpace({DoubleParam("lr", 1e-6, 1, caviar::v1::LOG), DoubleParam("shift", -5, 5)});
+  return MakeSpace(
+      {DoubleParam("lr", 1e-6, 1, caviar::v1::LOG), DoubleParam("shift", -5, 5)});
 }
 
 double Loss(const SearchSpace& space, const std::vector<double>& unit) {
@@ -41,7 +42,8 @@ google::protobuf::Struct FourRounds() {
 
 TEST(CoarseToFineTest, RegionsShrinkAroundTheOptimum) {
   const SearchSpace space = Space();
-  const std::vector<double> optimum = {(std::log10(kBestLr) + 6) / 6, (kBestShift + 5) / 10};
+  const std::vector<double> optimum = {(std::log10(kBestLr) + 6) / 6,
+                                       (kBestShift + 5) / 10};
   for (uint64_t seed : {1, 2, 3, 4, 5}) {
     auto sampler = MakeSampler("coarse_to_fine", space, FourRounds());
     SimStudy study(space, seed);
@@ -68,7 +70,8 @@ TEST(CoarseToFineTest, RegionsShrinkAroundTheOptimum) {
         }
         area *= hi - lo;
       }
-      EXPECT_LT(area, previous_area * (r == 0 ? 1 : 0.5)) << "seed " << seed << " round " << r;
+      EXPECT_LT(area, previous_area * (r == 0 ? 1 : 0.5))
+          << "seed " << seed << " round " << r;
       previous_area = area;
     }
     for (const TrialPoint& t : study.trials()) {
@@ -84,8 +87,9 @@ TEST(CoarseToFineTest, RegionsShrinkAroundTheOptimum) {
 
 TEST(CoarseToFineTest, WaitsForTheRoundThenStartsTheNextRegion) {
   const SearchSpace space = Space();
-  auto sampler = MakeSampler("coarse_to_fine", space,
-                             Struct({{"rounds", Number(2)}, {"trials_per_round", Number(3)}}));
+  auto sampler =
+      MakeSampler("coarse_to_fine", space,
+                  Struct({{"rounds", Number(2)}, {"trials_per_round", Number(3)}}));
   SimStudy study(space, 9);
   for (int k = 0; k < 3; ++k) ASSERT_TRUE(study.Ask(*sampler).ok());
   ASSERT_EQ(study.regions().size(), 1);
@@ -110,7 +114,10 @@ TEST(CoarseToFineTest, HonoursARegionTheUserRefined) {
   const SearchSpace space = Space();
   auto sampler = MakeSampler("coarse_to_fine", space, FourRounds());
   SimStudy study(space, 4);
-  ASSERT_TRUE(study.Run(*sampler, [&](auto& u) { return Loss(space, u); }, 30, 2).ok());
+  ASSERT_TRUE(study
+                  .Run(
+                      *sampler, [&](auto& u) { return Loss(space, u); }, 30, 2)
+                  .ok());
   const int sampler_round = study.regions().rbegin()->round();
   // `caviar refine --param lr=1e-5:1e-4` names one parameter: the other keeps
   // the current region's bounds.

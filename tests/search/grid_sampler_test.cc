@@ -56,11 +56,13 @@ TEST(GridSamplerTest, HandsOutEveryCellExactlyOnceThenEnds) {
 }
 
 TEST(GridSamplerTest, PointsFollowTheScale) {
-  const SearchSpace space = MakeSpace({DoubleParam("lr", 1e-4, 1, caviar::v1::LOG),
-                                       DoubleParam("beta", 0.9, 0.999, caviar::v1::LOG1M)});
+  const SearchSpace space =
+      MakeSpace({DoubleParam("lr", 1e-4, 1, caviar::v1::LOG),
+                 DoubleParam("beta", 0.9, 0.999, caviar::v1::LOG1M)});
   auto grid = MakeSampler("grid", space, Struct({{"points", Number(3)}}));
   SimStudy study(space, 1);
-  EXPECT_TRUE(absl::IsOutOfRange(study.Run(*grid, [](auto&) { return 0.0; }, 100, 1)));
+  EXPECT_TRUE(absl::IsOutOfRange(study.Run(
+      *grid, [](auto&) { return 0.0; }, 100, 1)));
   ASSERT_EQ(study.trials().size(), 9u);
   std::set<double> lrs, betas;
   for (const TrialPoint& t : study.trials()) {
@@ -96,7 +98,8 @@ TEST(GridSamplerTest, IntegerGridPointsSubsampleTheRange) {
   const SearchSpace space = MakeSpace({units});
   auto grid = MakeSampler("grid", space);
   SimStudy study(space, 1);
-  EXPECT_TRUE(absl::IsOutOfRange(study.Run(*grid, [](auto&) { return 0.0; }, 100, 1)));
+  EXPECT_TRUE(absl::IsOutOfRange(study.Run(
+      *grid, [](auto&) { return 0.0; }, 100, 1)));
   std::vector<int64_t> values;
   for (const TrialPoint& t : study.trials()) {
     values.push_back(space.FromUnitPoint(t.unit)["units"].int_value());

@@ -15,7 +15,8 @@ using ::caviar::search::testing::DoubleParam;
 using ::caviar::search::testing::MakeSpace;
 using ::testing::HasSubstr;
 
-std::vector<TrialPoint> Trials(int d, int n, const std::function<double(const std::vector<double>&)>& f) {
+std::vector<TrialPoint> Trials(
+    int d, int n, const std::function<double(const std::vector<double>&)>& f) {
   ScrambledHalton halton(d, 5);
   std::vector<TrialPoint> trials(n);
   for (int k = 0; k < n; ++k) {
@@ -37,7 +38,8 @@ TEST(ImportanceTest, TheOnlyParameterThatMattersExplainsMostOfTheVariance) {
   auto trials = Trials(3, 60, [](const std::vector<double>& u) {
     return std::pow(u[1] - 0.6, 2) + 0.001 * u[0];
   });
-  absl::StatusOr<std::vector<ParameterImportance>> result = ComputeImportance(space, trials);
+  absl::StatusOr<std::vector<ParameterImportance>> result =
+      ComputeImportance(space, trials);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->size(), 3u);
   EXPECT_EQ((*result)[0].name, "learning_rate");
@@ -45,14 +47,16 @@ TEST(ImportanceTest, TheOnlyParameterThatMattersExplainsMostOfTheVariance) {
   EXPECT_LT((*result)[1].importance, 0.05);
   EXPECT_LT((*result)[2].importance, 0.05);
   // Deterministic.
-  absl::StatusOr<std::vector<ParameterImportance>> again = ComputeImportance(space, trials);
+  absl::StatusOr<std::vector<ParameterImportance>> again =
+      ComputeImportance(space, trials);
   EXPECT_EQ((*again)[0].importance, (*result)[0].importance);
 }
 
 TEST(ImportanceTest, SplitsVarianceBetweenAdditiveParameters) {
   // f = 2 a + b: main-effect variances 4/12 and 1/12, no interaction.
   const SearchSpace space = MakeSpace({DoubleParam("a", 0, 1), DoubleParam("b", 0, 1)});
-  auto trials = Trials(2, 200, [](const std::vector<double>& u) { return 2 * u[0] + u[1]; });
+  auto trials =
+      Trials(2, 200, [](const std::vector<double>& u) { return 2 * u[0] + u[1]; });
   auto result = ComputeImportance(space, trials);
   ASSERT_TRUE(result.ok());
   EXPECT_EQ((*result)[0].name, "a");
@@ -63,9 +67,8 @@ TEST(ImportanceTest, SplitsVarianceBetweenAdditiveParameters) {
 TEST(ImportanceTest, PureInteractionHasNoMainEffect) {
   // f = (a - 0.5)(b - 0.5): all variance is interaction.
   const SearchSpace space = MakeSpace({DoubleParam("a", 0, 1), DoubleParam("b", 0, 1)});
-  auto trials = Trials(2, 200, [](const std::vector<double>& u) {
-    return (u[0] - 0.5) * (u[1] - 0.5);
-  });
+  auto trials = Trials(
+      2, 200, [](const std::vector<double>& u) { return (u[0] - 0.5) * (u[1] - 0.5); });
   auto result = ComputeImportance(space, trials);
   ASSERT_TRUE(result.ok());
   EXPECT_LT((*result)[0].importance + (*result)[1].importance, 0.25);

@@ -1,3 +1,5 @@
+#include "server/search/pruner.h"
+
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -5,7 +7,6 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/search/pruner.h"
 #include "tests/search/study_loop.h"
 
 namespace caviar::search {
@@ -40,7 +41,8 @@ class Study {
     caviar::v1::Trial& t = *trials_.back();
     t.set_id(static_cast<int64_t>(trials_.size()));
     t.set_state(state);
-    for (size_t k = 0; k < curve.size(); ++k) Append(t, static_cast<int64_t>(k + 1), curve[k]);
+    for (size_t k = 0; k < curve.size(); ++k)
+      Append(t, static_cast<int64_t>(k + 1), curve[k]);
     return t;
   }
 
@@ -77,7 +79,8 @@ class Study {
 
 TEST(MedianPrunerTest, StopsATrialBelowTheMedianOfSucceededTrials) {
   Study study(caviar::v1::MAXIMIZE);
-  for (double top : {0.80, 0.82, 0.85, 0.86, 0.90}) study.Add({top - 0.2, top - 0.1, top});
+  for (double top : {0.80, 0.82, 0.85, 0.86, 0.90})
+    study.Add({top - 0.2, top - 0.1, top});
   study.Add({0.1, 0.1, 0.1}, caviar::v1::STOPPED);  // Stopped trials do not count.
   auto pruner = MakePruner("median", Struct({{"warmup_steps", Number(2)}}));
   caviar::v1::Trial& good = study.Add({}, caviar::v1::ACTIVE);
@@ -87,8 +90,9 @@ TEST(MedianPrunerTest, StopsATrialBelowTheMedianOfSucceededTrials) {
   EXPECT_FALSE(study.Report(*pruner, good, 2, 0.76).stop);  // Median at step 2: 0.75.
   PruneDecision d = study.Report(*pruner, bad, 2, 0.5);
   EXPECT_TRUE(d.stop);
-  EXPECT_THAT(d.reason, HasSubstr("median rule at step 2: best dev_accuracy so far 0.5 is worse "
-                                  "than the median 0.75 of 5 succeeded trials"));
+  EXPECT_THAT(d.reason,
+              HasSubstr("median rule at step 2: best dev_accuracy so far 0.5 is worse "
+                        "than the median 0.75 of 5 succeeded trials"));
 }
 
 TEST(MedianPrunerTest, ComparesTheBestValueSoFar) {
@@ -135,8 +139,8 @@ TEST(MedianPrunerTest, RebuildsFromHistoryAndTakesInFinishedTrials) {
 
 TEST(AshaPrunerTest, KeepsTheTopThirdAtEachRung) {
   Study study(caviar::v1::MINIMIZE, "loss");
-  auto pruner = MakePruner("asha", Struct({{"reduction_factor", Number(3)},
-                                           {"min_resource", Number(2)}}));
+  auto pruner = MakePruner(
+      "asha", Struct({{"reduction_factor", Number(3)}, {"min_resource", Number(2)}}));
   // Rungs at steps 2, 6, 18. The first trial at a rung always goes on.
   caviar::v1::Trial& first = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_FALSE(study.Report(*pruner, first, 1, 5.0).stop);
@@ -145,8 +149,9 @@ TEST(AshaPrunerTest, KeepsTheTopThirdAtEachRung) {
   caviar::v1::Trial& worse = study.Add({}, caviar::v1::ACTIVE);
   PruneDecision d = study.Report(*pruner, worse, 2, 4.5);
   EXPECT_TRUE(d.stop);
-  EXPECT_THAT(d.reason, HasSubstr("asha: at rung 0 (step 2) loss 4.5 is not in the best 1 of "
-                                  "the 2 trials"));
+  EXPECT_THAT(d.reason,
+              HasSubstr("asha: at rung 0 (step 2) loss 4.5 is not in the best 1 of "
+                        "the 2 trials"));
   for (double v : {3.0, 3.5, 6.0, 7.0}) {
     caviar::v1::Trial& t = study.Add({}, caviar::v1::ACTIVE);
     study.Report(*pruner, t, 2, v);
@@ -161,7 +166,8 @@ TEST(AshaPrunerTest, KeepsTheTopThirdAtEachRung) {
   EXPECT_FALSE(study.Report(*pruner, good, 5, 100.0).stop);
   // First at rung 1 (step 6), with its value at step 2, the latest by step 6.
   EXPECT_FALSE(study.Report(*pruner, first, 7, 1.0).stop);
-  EXPECT_TRUE(study.Report(*pruner, good, 6, 4.1).stop);  // Second at rung 1, worse than 4.
+  EXPECT_TRUE(
+      study.Report(*pruner, good, 6, 4.1).stop);  // Second at rung 1, worse than 4.
 }
 
 TEST(AshaPrunerTest, RebuiltPrunerMatchesTheIncrementalOne) {
@@ -200,7 +206,8 @@ TEST(DivergencePrunerTest, StopsOnNanInfAndBlowUp) {
 
   caviar::v1::Trial& inf = study.Add({}, caviar::v1::ACTIVE);
   study.Append(inf, 1, std::numeric_limits<double>::infinity(), "train_loss");
-  EXPECT_THAT(pruner->OnReport(study.Context(inf)).reason, HasSubstr("train_loss is inf"));
+  EXPECT_THAT(pruner->OnReport(study.Context(inf)).reason,
+              HasSubstr("train_loss is inf"));
 
   caviar::v1::Trial& blow = study.Add({}, caviar::v1::ACTIVE);
   study.Append(blow, 1, 2.0, "loss");
@@ -218,7 +225,8 @@ TEST(DivergencePrunerTest, StopsOnNanInfAndBlowUp) {
 }
 
 TEST(PrunerRegistryTest, NamesAndOptionErrors) {
-  EXPECT_THAT(PrunerNames(), ::testing::ElementsAre("asha", "divergence", "median", "none"));
+  EXPECT_THAT(PrunerNames(),
+              ::testing::ElementsAre("asha", "divergence", "median", "none"));
   caviar::v1::Pruner p;
   p.set_name("hyperband");
   EXPECT_THAT(CreatePruner(p).status().message(),
@@ -229,8 +237,10 @@ TEST(PrunerRegistryTest, NamesAndOptionErrors) {
               HasSubstr("pruner.options.reduction_factor: must be in [2, 1000], got 1"));
   p.set_name("median");
   *p.mutable_options() = Struct({{"warmup", Number(1)}});
-  EXPECT_THAT(CreatePruner(p).status().message(),
-              HasSubstr("pruner.options.warmup: unknown option (known: warmup_steps, min_trials)"));
+  EXPECT_THAT(
+      CreatePruner(p).status().message(),
+      HasSubstr(
+          "pruner.options.warmup: unknown option (known: warmup_steps, min_trials)"));
   p.set_name("divergence");
   *p.mutable_options() = Struct({{"metric", Text("")}});
   EXPECT_THAT(CreatePruner(p).status().message(),

@@ -32,17 +32,22 @@ double L2StarDiscrepancy(const std::vector<std::vector<double>>& x) {
       sum2 += q;
     }
   }
-  return std::sqrt(std::pow(3.0, -static_cast<double>(d)) - 2 * sum1 / n + sum2 / (n * n));
+  return std::sqrt(std::pow(3.0, -static_cast<double>(d)) - 2 * sum1 / n +
+                   sum2 / (n * n));
 }
 
 std::vector<std::vector<double>> Points(const std::string& sampler_name, int d, int n,
                                         uint64_t seed) {
   std::vector<caviar::v1::ParameterSpec> params;
-  for (int k = 0; k < d; ++k) params.push_back(DoubleParam("p" + std::to_string(k), 0, 1));
+  for (int k = 0; k < d; ++k)
+    params.push_back(DoubleParam("p" + std::to_string(k), 0, 1));
   const SearchSpace space = MakeSpace(params);
   auto sampler = MakeSampler(sampler_name, space);
   SimStudy study(space, seed);
-  EXPECT_TRUE(study.Run(*sampler, [](auto&) { return 0.0; }, n, 1).ok());
+  EXPECT_TRUE(study
+                  .Run(
+                      *sampler, [](auto&) { return 0.0; }, n, 1)
+                  .ok());
   std::vector<std::vector<double>> points;
   for (const TrialPoint& t : study.trials()) points.push_back(t.unit);
   return points;
@@ -61,13 +66,15 @@ TEST(QuasiRandomTest, HasLowerDiscrepancyThanRandom) {
       double quasi_mean = 0, random_mean = 0;
       for (size_t k = 0; k < quasi.size(); ++k) {
         // Every scrambled sequence beats the typical random set.
-        EXPECT_LT(quasi[k], random_median) << "d=" << d << " n=" << n << " seed " << k + 1;
+        EXPECT_LT(quasi[k], random_median)
+            << "d=" << d << " n=" << n << " seed " << k + 1;
         quasi_mean += quasi[k] / quasi.size();
         random_mean += random[k] / random.size();
       }
       // Measured ratios (seeds 1-15): d=2 0.37 (n=32), 0.22 (n=128); d=4
       // 0.62, 0.44; d=6 0.77, 0.69: Halton's edge narrows with dimension.
-      EXPECT_LT(quasi_mean, (d == 2 ? 0.5 : 0.85) * random_mean) << "d=" << d << " n=" << n;
+      EXPECT_LT(quasi_mean, (d == 2 ? 0.5 : 0.85) * random_mean)
+          << "d=" << d << " n=" << n;
     }
   }
 }

@@ -36,7 +36,8 @@ SearchSpace MixedSpace() {
 // A smooth function of the unit point with its optimum inside the cube.
 double Bowl(const std::vector<double>& u) {
   double s = 0;
-  for (size_t i = 0; i < u.size(); ++i) s += (u[i] - 0.3 - 0.05 * i) * (u[i] - 0.3 - 0.05 * i);
+  for (size_t i = 0; i < u.size(); ++i)
+    s += (u[i] - 0.3 - 0.05 * i) * (u[i] - 0.3 - 0.05 * i);
   return s;
 }
 
@@ -116,7 +117,8 @@ TEST_P(SamplerConformanceTest, NeverRepeatsAConfigurationOfAFiniteSpace) {
     std::set<int64_t> keys;
     for (const TrialPoint& t : study.trials()) {
       EXPECT_TRUE(keys.insert(ConfigurationKey(space, t.unit)).second)
-          << "repeated configuration at trial " << t.id << " (parallel " << parallel << ")";
+          << "repeated configuration at trial " << t.id << " (parallel " << parallel
+          << ")";
     }
     EXPECT_EQ(keys.size(), 24u);
   }
@@ -155,7 +157,8 @@ TEST_P(SamplerConformanceTest, RejectsUnknownOptions) {
   auto sampler = CreateSampler(algorithm, MixedSpace());
   ASSERT_FALSE(sampler.ok());
   EXPECT_TRUE(absl::IsInvalidArgument(sampler.status()));
-  EXPECT_THAT(sampler.status().message(), HasSubstr("algorithm.options.bogus: unknown option"));
+  EXPECT_THAT(sampler.status().message(),
+              HasSubstr("algorithm.options.bogus: unknown option"));
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSamplers, SamplerConformanceTest,
@@ -163,8 +166,8 @@ INSTANTIATE_TEST_SUITE_P(AllSamplers, SamplerConformanceTest,
                          [](const auto& info) { return info.param; });
 
 TEST(SamplerRegistryTest, ListsTheBuiltInSamplers) {
-  EXPECT_THAT(SamplerNames(), ::testing::IsSupersetOf({"coarse_to_fine", "grid", "quasi_random",
-                                                       "random", "tpe"}));
+  EXPECT_THAT(SamplerNames(), ::testing::IsSupersetOf({"coarse_to_fine", "grid",
+                                                       "quasi_random", "random", "tpe"}));
   caviar::v1::Algorithm algorithm;
   algorithm.set_name("annealing");
   EXPECT_THAT(CreateSampler(algorithm, MixedSpace()).status().message(),

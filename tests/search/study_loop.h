@@ -19,8 +19,9 @@
 
 namespace caviar::search::testing {
 
-inline caviar::v1::ParameterSpec DoubleParam(const std::string& name, double min, double max,
-                                             caviar::v1::Scale scale = caviar::v1::LINEAR) {
+inline caviar::v1::ParameterSpec DoubleParam(
+    const std::string& name, double min, double max,
+    caviar::v1::Scale scale = caviar::v1::LINEAR) {
   caviar::v1::ParameterSpec p;
   p.set_name(name);
   p.mutable_double_()->set_min(min);
@@ -29,7 +30,8 @@ inline caviar::v1::ParameterSpec DoubleParam(const std::string& name, double min
   return p;
 }
 
-inline caviar::v1::ParameterSpec IntParam(const std::string& name, int64_t min, int64_t max) {
+inline caviar::v1::ParameterSpec IntParam(const std::string& name, int64_t min,
+                                          int64_t max) {
   caviar::v1::ParameterSpec p;
   p.set_name(name);
   p.mutable_integer()->set_min(min);
@@ -37,8 +39,8 @@ inline caviar::v1::ParameterSpec IntParam(const std::string& name, int64_t min, 
   return p;
 }
 
-inline caviar::v1::ParameterSpec CategoricalParam(const std::string& name,
-                                                  const std::vector<std::string>& values) {
+inline caviar::v1::ParameterSpec CategoricalParam(
+    const std::string& name, const std::vector<std::string>& values) {
   caviar::v1::ParameterSpec p;
   p.set_name(name);
   for (const auto& v : values) p.mutable_categorical()->add_values(v);
@@ -63,7 +65,9 @@ inline SearchSpace MakeSpace(const std::vector<caviar::v1::ParameterSpec>& param
 
 class SimStudy {
  public:
-  SimStudy(const SearchSpace& space, uint64_t seed) : space_(space) { spec_.set_seed(seed); }
+  SimStudy(const SearchSpace& space, uint64_t seed) : space_(space) {
+    spec_.set_seed(seed);
+  }
 
   SampleContext Context() const {
     SampleContext c;
@@ -89,7 +93,8 @@ class SimStudy {
   int64_t Add(const std::vector<double>& unit, int round = 0) {
     TrialPoint t;
     t.id = static_cast<int64_t>(trials_.size()) + 1;
-    absl::StatusOr<std::vector<double>> canonical = space_.ToUnitPoint(space_.FromUnitPoint(unit));
+    absl::StatusOr<std::vector<double>> canonical =
+        space_.ToUnitPoint(space_.FromUnitPoint(unit));
     EXPECT_TRUE(canonical.ok()) << canonical.status();
     t.unit = *canonical;
     t.state = caviar::v1::ACTIVE;
@@ -109,7 +114,8 @@ class SimStudy {
   // oldest one (with loss f(unit)) when that many run or the sampler asks to
   // wait. Stops after `max_trials` trials or when the sampler has nothing
   // left (OUT_OF_RANGE), returning that status; other errors fail the test.
-  absl::Status Run(Sampler& sampler, const std::function<double(const std::vector<double>&)>& f,
+  absl::Status Run(Sampler& sampler,
+                   const std::function<double(const std::vector<double>&)>& f,
                    int max_trials, int parallel) {
     std::deque<int64_t> running;
     while (static_cast<int>(trials_.size()) < max_trials) {
@@ -159,8 +165,9 @@ class SimStudy {
   Suggestion last_;
 };
 
-inline std::unique_ptr<Sampler> MakeSampler(const std::string& name, const SearchSpace& space,
-                                            const google::protobuf::Struct& options = {}) {
+inline std::unique_ptr<Sampler> MakeSampler(
+    const std::string& name, const SearchSpace& space,
+    const google::protobuf::Struct& options = {}) {
   caviar::v1::Algorithm algorithm;
   algorithm.set_name(name);
   *algorithm.mutable_options() = options;

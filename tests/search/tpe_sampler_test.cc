@@ -23,8 +23,8 @@ double Bowl(const std::vector<double>& u) {
   return (u[0] - 0.71) * (u[0] - 0.71) + (u[1] - 0.23) * (u[1] - 0.23);
 }
 
-double MedianBest(const std::string& name, const google::protobuf::Struct& options, int trials,
-                  int parallel) {
+double MedianBest(const std::string& name, const google::protobuf::Struct& options,
+                  int trials, int parallel) {
   const SearchSpace space = MakeSpace({DoubleParam("x", 0, 1), DoubleParam("y", 0, 1)});
   std::vector<double> best;
   for (uint64_t seed = 1; seed <= 9; ++seed) {
@@ -43,11 +43,13 @@ TEST(TpeSamplerTest, FindsABowlFasterThanRandom) {
   EXPECT_LT(tpe, random / 3) << "tpe " << tpe << " random " << random;
   // With four trials running at once it still closes in.
   EXPECT_LT(MedianBest("tpe", {}, 60, 4), random / 2);
-  EXPECT_LT(MedianBest("tpe", Struct({{"multivariate", [] {
-                                         google::protobuf::Value v;
-                                         v.set_bool_value(false);
-                                         return v;
-                                       }()}}),
+  EXPECT_LT(MedianBest("tpe",
+                       Struct({{"multivariate",
+                                [] {
+                                  google::protobuf::Value v;
+                                  v.set_bool_value(false);
+                                  return v;
+                                }()}}),
                        60, 1),
             random / 2);
 }
@@ -62,12 +64,15 @@ TEST(TpeSamplerTest, LearnsWhichCategoryIsBest) {
     SimStudy study(space, seed);
     auto loss = [&](const std::vector<double>& u) {
       ParameterMap v = space.FromUnitPoint(u);
-      return (v["optimizer"].string_value() == "adam" ? 0.0 : 1.0) + (u[1] - 0.4) * (u[1] - 0.4);
+      return (v["optimizer"].string_value() == "adam" ? 0.0 : 1.0) +
+             (u[1] - 0.4) * (u[1] - 0.4);
     };
     ASSERT_TRUE(study.Run(*sampler, loss, 50, 1).ok());
     for (size_t k = 30; k < study.trials().size(); ++k) {
       ++late;
-      adam_late += space.FromUnitPoint(study.trials()[k].unit)["optimizer"].string_value() == "adam";
+      adam_late +=
+          space.FromUnitPoint(study.trials()[k].unit)["optimizer"].string_value() ==
+          "adam";
     }
   }
   // Random picks adam a quarter of the time.
@@ -92,7 +97,8 @@ double SpreadOfEightAtOnce(const std::string& liar, uint64_t seed) {
     double nearest = 2;
     for (size_t b = 0; b < asked.size(); ++b) {
       if (a != b) {
-        nearest = std::min(nearest, std::hypot(asked[a][0] - asked[b][0], asked[a][1] - asked[b][1]));
+        nearest = std::min(
+            nearest, std::hypot(asked[a][0] - asked[b][0], asked[a][1] - asked[b][1]));
       }
     }
     total += nearest / asked.size();
