@@ -52,11 +52,11 @@ def parse(text, records):
 def svg_plot(records, functions, path):
     w, h, pad = 330, 260, 45
     panels = len(functions)
-    width, height = panels * w + 20, h + 190
+    labels = [l for l in LABELS.values() if any(k[1] == l for k in records["curve"])]
+    width, height = panels * w + 20, h + 30 + 18 * ((len(labels) + 1) // 2)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="11">',
            f'<rect width="{width}" height="{height}" fill="white"/>']
-    labels = [l for l in LABELS.values() if any(k[1] == l for k in records["curve"])]
     for p, fn in enumerate(functions):
         x0, y0 = p * w + pad, 20
         pw, ph = w - pad - 10, h - 60

@@ -21,8 +21,8 @@
 // the same trials give the same answer. Studies with more than
 // `max_trials` finished trials are subsampled (deterministically) to keep
 // the cost bounded: about 0.1 s of CPU at 1,000 trials of 6 parameters,
-// 0.75 s at 4,096 (bench/search/search_speed); call it outside the study's
-// lock, on a copy of the trials.
+// 0.3 s at the 2,000 cap (bench/search/search_speed); call it outside the
+// study's lock, on a copy of the trials.
 //
 // Thread-safe (pure function).
 #ifndef CAVIAR_SERVER_SEARCH_IMPORTANCE_H_
