@@ -13,15 +13,19 @@ from collections import defaultdict
 FLOPS_PER_SAMPLE = 2.0 * 2 * (784 * 256 + 256 * 256 + 256 * 10) + 2.0 * (256 * 256 + 256 * 10)
 
 rates = defaultdict(list)
+cpu_rates = defaultdict(list)
 peak = {}
+cpu_peak = {}
 pairs = defaultdict(float)
 for line in open(sys.argv[1]):
     fields = dict(re.findall(r"(\w+)=(\S+)", line))
     kind = line.split(" ", 1)[0]
     if kind == "gemm" and fields.get("m") == "1024":
         peak[int(fields["threads"])] = float(fields["gflops"])
+        cpu_peak[int(fields["threads"])] = float(fields["gflops_per_cpu_s"])
     elif kind in ("torch", "train"):
         rates[(kind, int(fields["threads"]))].append(float(fields["samples_per_s"]))
+        cpu_rates[(kind, int(fields["threads"]))].append(float(fields["samples_per_cpu_s"]))
     elif kind.startswith("worker"):
         # Each pair of concurrent workers appears once per repeat, in order.
         pairs[kind] = pairs.get(kind, 0)
@@ -35,6 +39,16 @@ for t in (1, 2):
     gflops = ours * FLOPS_PER_SAMPLE / 1e9
     print(f"| {t} | {torch:,.0f} | {ours:,.0f} | {ours / torch:.2f}x | {gflops:.1f} | "
           f"{peak.get(t, float('nan')):.1f} | {gflops / peak.get(t, float('nan')):.0%} |")
+print("\nPer CPU-second (process CPU time; robust to other load at 1 thread, "
+      "includes OpenMP/OpenBLAS spinning at 2):")
+print("| threads | PyTorch samples/CPU-s | caviar samples/CPU-s | caviar / PyTorch | caviar GFLOP/CPU-s | GEMM peak GFLOP/CPU-s | of peak |")
+print("|---|---|---|---|---|---|---|")
+for t in (1, 2):
+    torch = statistics.median(cpu_rates[("torch", t)])
+    ours = statistics.median(cpu_rates[("train", t)])
+    gflops = ours * FLOPS_PER_SAMPLE / 1e9
+    p = cpu_peak.get(t, float("nan"))
+    print(f"| {t} | {torch:,.0f} | {ours:,.0f} | {ours / torch:.2f}x | {gflops:.1f} | {p:.1f} | {gflops / p:.0%} |")
 w1 = rates[("pair", "worker1of2")]
 w2 = rates[("pair", "worker2of2")]
 if w1 and w2:
