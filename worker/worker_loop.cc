@@ -442,10 +442,16 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
     return absl::OkStatus();
   }
   if (outcome.stopped && !session.coordinator_stop()) {
+    // Not a result: give the trial back so another worker runs it now
+    // rather than after the lease expires.
     CAVIAR_LOG(WARNING) << "trial " << trial.id()
-                        << ": stopped by the worker's shutdown; not completed, so the "
-                           "coordinator re-runs it when its lease expires";
-    return absl::OkStatus();
+                        << ": stopped by the worker's shutdown; released to the coordinator";
+    CompleteTrialRequest release;
+    release.set_trial_id(trial.id());
+    release.set_worker_id(options_.worker_id);
+    release.set_attempt(trial.attempt());
+    release.set_release(true);
+    return Complete(release);
   }
   *request.mutable_final_measurement() = std::move(outcome.final_measurement);
   request.set_failure_kind(outcome.failure_kind);

@@ -49,8 +49,10 @@
 // told to stop (a command gets SIGTERM, then SIGKILL after its grace) and
 // its partial result is NOT completed: completing it as failed would fail
 // the trial for good, and as stopped would count a cut-short run as
-// finished. The trial's lease simply expires and the coordinator hands the
-// trial to another worker (attempt + 1). A result that was already finished
+// finished. The worker releases the trial instead (CompleteTrial with
+// release set; retried like any completion): the coordinator makes it
+// PENDING at once and hands it to another worker (attempt + 1); a worker
+// that cannot reach the coordinator leaves it to lease expiry. A result that was already finished
 // when the signal came is still completed, retrying for at most
 // shutdown_complete_timeout.
 //

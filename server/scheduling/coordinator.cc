@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "common/status_macros.h"
 #include "server/scheduling/proto_util.h"
 #include "server/scheduling/study_runtime.h"
@@ -457,6 +458,17 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     }
     return response;
   }
+  if (trial->measurements_size() > 0 &&
+      google::protobuf::util::MessageDifferencer::Equals(*trial->measurements().rbegin(),
+                                                         request.measurement())) {
+    // A retried report whose first copy arrived: already stored.
+    *trial->mutable_lease_deadline() = ToProto(now + LeaseOf(study));
+    if (!stop_reason.empty()) {
+      response.set_decision(caviar::v1::STOP);
+      response.set_reason(stop_reason);
+    }
+    return response;
+  }
   study.AddMeasurement(slot.index, request.measurement());
   if (stop_reason.empty()) {
     search::PruneContext context;
@@ -504,6 +516,8 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(const caviar::v1::CompleteTrial
   const StudySpec& spec = study.spec();
   const absl::Time now = clock_->Now();
 
+  if (request.release()) return ReleaseLocked(study, slot.index);
+
   Trial updated = WithoutMeasurements(*trial);
   *updated.mutable_end_time() = ToProto(now);
   updated.clear_lease_deadline();
@@ -549,6 +563,35 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(const caviar::v1::CompleteTrial
   study.pruner().OnTrialFinished(study.trial(slot.index));
   CAVIAR_RETURN_IF_ERROR(MaybeCompleteStudy(study));
   return study.trial(slot.index);
+}
+
+absl::StatusOr<Trial> Coordinator::ReleaseLocked(StudyRuntime& study, size_t index) {
+  const Trial& current = study.trial(index);
+  Trial updated = WithoutMeasurements(current);
+  updated.clear_lease_deadline();
+  updated.set_state(caviar::v1::PENDING);
+  if (!current.stop_reason().empty()) {
+    // It was told to stop anyway: it ends here, with its last measurement.
+    updated.set_state(caviar::v1::STOPPED);
+    *updated.mutable_end_time() = ToProto(clock_->Now());
+    if (current.measurements_size() > 0) {
+      *updated.mutable_final_measurement() = *current.measurements().rbegin();
+      std::optional<double> v = ObjectiveIn(study.spec(), updated.final_measurement());
+      if (v && std::isfinite(*v)) updated.set_objective_value(*v);
+    }
+  }
+  storage::WriteBatch batch;
+  batch.PutTrial(updated);
+  CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
+  trial_of_worker_.erase(current.worker_id());
+  CAVIAR_LOG(INFO) << "trial " << current.id() << " of study " << study.name()
+                   << " released by worker " << current.worker_id();
+  study.Replace(index, std::move(updated));
+  if (IsFinal(study.trial(index).state())) {
+    study.pruner().OnTrialFinished(study.trial(index));
+    CAVIAR_RETURN_IF_ERROR(MaybeCompleteStudy(study));
+  }
+  return study.trial(index);
 }
 
 absl::Status Coordinator::MaybeCompleteStudy(StudyRuntime& study) {

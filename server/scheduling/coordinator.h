@@ -126,6 +126,9 @@ class Coordinator {
   absl::StatusOr<caviar::v1::Trial*> LeaseFrom(StudyRuntime& study,
                                                const std::string& worker)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A worker gave its trial back (CompleteTrialRequest.release).
+  absl::StatusOr<caviar::v1::Trial> ReleaseLocked(StudyRuntime& study, size_t index)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the study when its budget is spent or its sampler is exhausted.
   absl::Status MaybeCompleteStudy(StudyRuntime& study) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   caviar::v1::Study StudyView(const StudyRuntime& study) const

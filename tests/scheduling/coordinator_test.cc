@@ -86,6 +86,35 @@ TEST_F(CoordinatorTest, ReportsExtendTheLeaseAndExpiryRequeuesWithSameParameters
   EXPECT_EQ(failed->failure_kind(), caviar::v1::LEASE_EXPIRED);
 }
 
+TEST_F(CoordinatorTest, AReleasedTrialGoesBackToTheQueueAtOnce) {
+  ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 5)).ok());
+  Trial t = Suggest("w1");
+  ASSERT_TRUE(Report(t, 1, 0.5).ok());
+  caviar::v1::CompleteTrialRequest release;
+  release.set_trial_id(t.id());
+  release.set_worker_id("w1");
+  release.set_attempt(1);
+  release.set_release(true);
+  auto released = coordinator_->CompleteTrial(release);
+  ASSERT_TRUE(released.ok()) << released.status();
+  EXPECT_EQ(released->state(), caviar::v1::PENDING);
+  Trial again = Suggest("w2");  // No waiting for the lease.
+  EXPECT_EQ(again.id(), t.id());
+  EXPECT_EQ(again.attempt(), 2);
+  EXPECT_EQ(Report(t, 2, 0.6).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CoordinatorTest, ARetriedReportIsStoredOnce) {
+  ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 5)).ok());
+  Trial t = Suggest("w1");
+  ASSERT_TRUE(Report(t, 1, 0.5).ok());
+  ASSERT_TRUE(Report(t, 1, 0.5).ok());  // The reply to the first was lost.
+  ASSERT_TRUE(Report(t, 2, 0.6).ok());
+  EXPECT_EQ(coordinator_->GetTrial(t.id())->measurements_size(), 2);
+  Reopen();
+  EXPECT_EQ(coordinator_->GetTrial(t.id())->measurements_size(), 2);
+}
+
 TEST_F(CoordinatorTest, CompletingTwiceWithTheSameLeaseReturnsTheStoredResult) {
   ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 5)).ok());
   Trial t = Suggest("w1");

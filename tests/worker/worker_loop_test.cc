@@ -385,7 +385,7 @@ TEST_F(WorkerLoopTest, FinishedResultSurvivesACoordinatorRestart) {
   EXPECT_DOUBLE_EQ(script_.completions[0].final_measurement().metrics().at("acc"), 0.2);
 }
 
-TEST_F(WorkerLoopTest, ShutdownAbandonsTheRunningTrialToItsLease) {
+TEST_F(WorkerLoopTest, ShutdownReleasesTheRunningTrial) {
   script_.trials = {MakeTrial(1)};
   SteppingObjective objective(100000, std::chrono::milliseconds(5));
   auto loop = MakeLoop(Share(&objective));
@@ -406,7 +406,11 @@ TEST_F(WorkerLoopTest, ShutdownAbandonsTheRunningTrialToItsLease) {
   EXPECT_EQ(*result, ExitReason::kShutdown);
   EXPECT_EQ(objective.stops.load(), 1);
   std::lock_guard<std::mutex> lock(script_.mu);
-  EXPECT_EQ(script_.complete_calls, 0);
+  // The partial run is not a result: the trial is handed back, not completed.
+  ASSERT_EQ(script_.completions.size(), 1);
+  EXPECT_TRUE(script_.completions[0].release());
+  EXPECT_EQ(script_.completions[0].trial_id(), 1);
+  EXPECT_EQ(script_.completions[0].final_measurement().metrics_size(), 0);
 }
 
 TEST_F(WorkerLoopTest, HeartbeatsWhileTheObjectiveIsQuiet) {
