@@ -36,6 +36,7 @@
 #include "common/status_macros.h"
 #include "server/search/halton.h"
 #include "server/search/options.h"
+#include "server/search/region.h"
 #include "server/search/sampler.h"
 #include "server/search/samplers.h"
 
@@ -44,58 +45,9 @@ namespace {
 
 using caviar::v1::TrialState;
 
-struct Box {
-  std::vector<double> lo;
-  std::vector<double> hi;
-};
-
 bool Finished(TrialState state) {
   return state == caviar::v1::SUCCEEDED || state == caviar::v1::FAILED ||
          state == caviar::v1::STOPPED;
-}
-
-Box FullBox(int d) {
-  return Box{std::vector<double>(d, 0.0), std::vector<double>(d, 1.0)};
-}
-
-// The latest region, each parameter it does not name inherited from the one
-// before it.
-Box ResolveRegions(
-    const SearchSpace& space,
-    const google::protobuf::RepeatedPtrField<caviar::v1::Region>& regions) {
-  Box box = FullBox(space.size());
-  for (const caviar::v1::Region& region : regions) {
-    for (int i = 0; i < space.size(); ++i) {
-      const std::string& name = space.parameter(i).name();
-      auto lo = region.lo().find(name);
-      auto hi = region.hi().find(name);
-      if (lo == region.lo().end() || hi == region.hi().end()) continue;
-      double l = std::clamp(lo->second, 0.0, 1.0), h = std::clamp(hi->second, 0.0, 1.0);
-      if (l > h) std::swap(l, h);
-      box.lo[i] = l;
-      box.hi[i] = h;
-    }
-  }
-  return box;
-}
-
-bool Inside(const Box& box, absl::Span<const double> unit) {
-  constexpr double kSlack = 1e-9;
-  for (size_t i = 0; i < box.lo.size(); ++i) {
-    if (unit[i] < box.lo[i] - kSlack || unit[i] > box.hi[i] + kSlack) return false;
-  }
-  return true;
-}
-
-caviar::v1::Region ToRegion(const SearchSpace& space, const Box& box, int round) {
-  caviar::v1::Region region;
-  region.set_round(round);
-  region.set_origin("sampler");
-  for (int i = 0; i < space.size(); ++i) {
-    (*region.mutable_lo())[space.parameter(i).name()] = box.lo[i];
-    (*region.mutable_hi())[space.parameter(i).name()] = box.hi[i];
-  }
-  return region;
 }
 
 class CoarseToFineSampler : public Sampler {
@@ -107,15 +59,17 @@ class CoarseToFineSampler : public Sampler {
         top_fraction_(top_fraction),
         margin_(margin) {}
 
+  bool SamplesRegions() const override { return true; }
+
   absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
     const SearchSpace& space = *context.space;
     if (context.regions == nullptr || context.regions->empty()) {
       Box box = FullBox(space.size());
       Suggestion s = Sample(context, box, 0, CountInRound(context, 0));
-      s.new_region = ToRegion(space, box, 0);
+      s.new_region = ToRegion(space, box, 0, "sampler");
       return s;
     }
-    const Box box = ResolveRegions(space, *context.regions);
+    const Box box = LatestRegion(space, context.regions);
     const int round = context.regions->rbegin()->round();
     const int64_t in_round = CountInRound(context, round);
     if (in_round < trials_per_round_) return Sample(context, box, round, in_round);
@@ -135,7 +89,7 @@ class CoarseToFineSampler : public Sampler {
     }
     const Box next = NextBox(space, box, context.trials);
     Suggestion s = Sample(context, next, round + 1, 0);
-    s.new_region = ToRegion(space, next, round + 1);
+    s.new_region = ToRegion(space, next, round + 1, "sampler");
     return s;
   }
 

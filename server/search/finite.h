@@ -14,7 +14,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <unordered_set>
 #include <vector>
@@ -54,14 +53,6 @@ class TakenKeys {
   std::unordered_set<int64_t> keys_;
   int64_t generation_ = 0;
 };
-
-// Wraps a sampler for a finite space so that it never proposes a
-// configuration that any trial of the study already has (in any state): a
-// taken proposal is replaced by a free configuration drawn at random (from
-// the suggestion's seed), and OUT_OF_RANGE is returned once every
-// configuration is taken. The inner suggestion's round and region are kept.
-std::unique_ptr<Sampler> GuardFiniteSpace(const SearchSpace& space,
-                                          std::unique_ptr<Sampler> inner);
 
 }  // namespace caviar::search
 

@@ -8,7 +8,8 @@
 // Cells are handed out in a fixed order (the last parameter varies fastest).
 // A cell that any trial of the study already has, in any state, is never
 // handed out again, so concurrent workers each get a different cell and a
-// retried trial keeps its own. OUT_OF_RANGE once every cell is out.
+// retried trial keeps its own. OUT_OF_RANGE once every cell is out. Regions
+// (`caviar refine`) do not apply to a grid.
 //
 // Options: points (int, default 5): grid points of double parameters that
 // do not set grid_points.
@@ -46,6 +47,10 @@ class GridSampler : public Sampler {
         axes_(std::move(axes)),
         cells_(cells),
         taken_([this](absl::Span<const double> unit) { return CellOf(unit); }) {}
+
+  // A grid is a fixed set of cells: it ignores regions (the scheduler
+  // refuses to refine a grid study).
+  bool SamplesRegions() const override { return true; }
 
   absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
     taken_.Update(context.trials);

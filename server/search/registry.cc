@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/search/finite.h"
+#include "server/search/guard.h"
 #include "server/search/sampler.h"
 #include "server/search/samplers.h"
 
@@ -36,9 +36,8 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
   }
   absl::StatusOr<std::unique_ptr<Sampler>> sampler =
       it->second(space, algorithm.options());
-  if (!sampler.ok() || space.TotalCardinality() == 0) return sampler;
-  // Finite space: no sampler proposes a configuration the study already has.
-  return GuardFiniteSpace(space, *std::move(sampler));
+  if (!sampler.ok()) return sampler;
+  return GuardSampler(space, *std::move(sampler));
 }
 
 std::vector<std::string> SamplerNames() {

@@ -82,9 +82,11 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
     const SearchSpace& space, const google::protobuf::Struct& options)>;
 
 // INVALID_ARGUMENT "algorithm.name: unknown algorithm ..." for unknown names.
-// In a finite (all-discrete) space the sampler comes wrapped so that it never
-// proposes a configuration any trial of the study already has, and returns
-// OUT_OF_RANGE once all are taken (finite.h).
+// The sampler comes wrapped (guard.h): its point is mapped into the latest
+// region when it does not sample regions itself, so the wrapped sampler
+// reports SamplesRegions() true; and in a finite (all-discrete) space it
+// never proposes a configuration any trial of the study already has,
+// returning OUT_OF_RANGE once all are taken.
 //
 // Built-in algorithms and their options (each file's header says more):
 //   random          none

@@ -17,6 +17,9 @@
 // kernels (captures interactions, e.g. Branin's valley); false multiplies
 // per-parameter mixtures, as Optuna's default does.
 //
+// After `caviar refine`, candidates are drawn inside the latest region (the
+// model still learns from every trial) and the trial takes its round.
+//
 // Trials still running (PENDING or ACTIVE) get a constant liar: the worst
 // (default) or mean observed loss, so they count as bad and parallel workers
 // are pushed away from points already being evaluated. Their kernels are a
@@ -43,6 +46,7 @@
 #include "server/search/finite.h"
 #include "server/search/options.h"
 #include "server/search/random.h"
+#include "server/search/region.h"
 #include "server/search/sampler.h"
 #include "server/search/samplers.h"
 
@@ -263,9 +267,15 @@ class TpeSampler : public Sampler {
     }
   }
 
+  bool SamplesRegions() const override { return true; }
+
   absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
     const int d = space_.size();
     Rng rng(context.seed);
+    // After `caviar refine`, candidates come from the latest region, where
+    // the model of the whole history still ranks them.
+    const bool has_region = context.regions != nullptr && !context.regions->empty();
+    const Box box = LatestRegion(space_, context.regions);
     struct Scored {
       const std::vector<double>* unit;
       double loss;
@@ -282,9 +292,11 @@ class TpeSampler : public Sampler {
       worst = std::max(worst, *t.loss);
     }
     Suggestion s;
+    if (has_region) s.round = context.regions->rbegin()->round();
     if (static_cast<int64_t>(observed.size()) < options_.n_startup || observed.empty()) {
       s.unit.resize(d);
       for (double& u : s.unit) u = UnitDouble(rng);
+      MapIntoBox(box, absl::MakeSpan(s.unit));
       return s;
     }
     auto better = [](const Scored& a, const Scored& b) {
@@ -358,6 +370,14 @@ class TpeSampler : public Sampler {
     bool best_free = false;
     for (int64_t c = 0; c < options_.n_ei_candidates; ++c) {
       std::vector<double> x = l.Sample(rng);
+      for (int attempt = 0; has_region && attempt < 8 && !Inside(box, x); ++attempt) {
+        x = l.Sample(rng);
+      }
+      if (!Inside(box, x)) {  // The good trials lie elsewhere: explore the region.
+        for (double& u : x) u = UnitDouble(rng);
+        MapIntoBox(box, absl::MakeSpan(x));
+        SnapToBins(x);
+      }
       const double score = l.LogDensity(x) - g.LogDensity(x);
       const bool free = !finite_ || !taken_.Contains(ConfigurationKey(space_, x));
       // A free configuration beats any taken one.
@@ -372,6 +392,14 @@ class TpeSampler : public Sampler {
   }
 
  private:
+  // Ordinal and categorical coordinates at their bin centres.
+  void SnapToBins(std::vector<double>& x) const {
+    for (int i = 0; i < space_.size(); ++i) {
+      if (kinds_[i] != Kind::kContinuous)
+        x[i] = space_.BinCenter(i, space_.BinIndex(i, x[i]));
+    }
+  }
+
   const SearchSpace space_;
   const TpeOptions options_;
   const bool finite_;

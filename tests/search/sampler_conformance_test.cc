@@ -148,6 +148,65 @@ TEST_P(SamplerConformanceTest, SpreadsOutWhileTrialsAreRunning) {
   }
 }
 
+TEST_P(SamplerConformanceTest, SamplesInsideARefinedRegion) {
+  if (GetParam() == "grid")
+    GTEST_SKIP() << "a grid is fixed; refine refuses grid studies";
+  const SearchSpace space = MakeSpace({DoubleParam("x", 0, 1), DoubleParam("y", -1, 1)});
+  auto sampler = MakeSampler(GetParam(), space);
+  EXPECT_TRUE(sampler->SamplesRegions());  // The scheduler must not map it again.
+  SimStudy study(space, 8);
+  ASSERT_TRUE(study.Run(*sampler, Bowl, 24, 2).ok());
+  caviar::v1::Region refine;  // As `caviar refine` records it.
+  refine.set_round(9);
+  refine.set_origin("refine");
+  (*refine.mutable_lo())["x"] = 0.6;
+  (*refine.mutable_hi())["x"] = 0.7;
+  (*refine.mutable_lo())["y"] = 0.1;
+  (*refine.mutable_hi())["y"] = 0.3;
+  *study.regions().Add() = refine;
+  for (int k = 0; k < 12; ++k) {
+    absl::StatusOr<int64_t> id = study.Ask(*sampler);
+    ASSERT_TRUE(id.ok()) << id.status();
+    const TrialPoint& t = study.trials()[*id - 1];
+    EXPECT_EQ(t.round, 9);
+    EXPECT_GE(t.unit[0], 0.6 - 1e-9);
+    EXPECT_LE(t.unit[0], 0.7 + 1e-9);
+    EXPECT_GE(t.unit[1], 0.1 - 1e-9);
+    EXPECT_LE(t.unit[1], 0.3 + 1e-9);
+    study.Finish(*id, Bowl(t.unit));
+  }
+}
+
+TEST_P(SamplerConformanceTest, FillsARefinedRegionOfAFiniteSpaceFirst) {
+  if (GetParam() == "grid")
+    GTEST_SKIP() << "a grid is fixed; refine refuses grid studies";
+  const SearchSpace space =
+      MakeSpace({CategoricalParam("optimizer", {"adam", "momentum", "rmsprop"}),
+                 IntParam("layers", 1, 4)});
+  auto sampler = MakeSampler(GetParam(), space);
+  SimStudy study(space, 2);
+  caviar::v1::Region refine;  // adam or momentum, 3 or 4 layers: 4 configurations.
+  refine.set_round(1);
+  refine.set_origin("refine");
+  (*refine.mutable_lo())["optimizer"] = 0;
+  (*refine.mutable_hi())["optimizer"] = 2.0 / 3;
+  (*refine.mutable_lo())["layers"] = 0.5;
+  (*refine.mutable_hi())["layers"] = 1;
+  *study.regions().Add() = refine;
+  std::set<int64_t> keys;
+  for (int k = 0; k < 12; ++k) {
+    absl::StatusOr<int64_t> id = study.Ask(*sampler);
+    ASSERT_TRUE(id.ok()) << id.status();
+    const TrialPoint& t = study.trials()[*id - 1];
+    EXPECT_TRUE(keys.insert(ConfigurationKey(space, t.unit)).second) << "trial " << t.id;
+    const bool inside = t.unit[0] < 2.0 / 3 && t.unit[1] > 0.5;
+    if (k < 4) EXPECT_TRUE(inside) << "trial " << t.id << " left the region early";
+    if (k >= 4) EXPECT_FALSE(inside) << "trial " << t.id;
+    study.Finish(*id, 1.0 + k);
+  }
+  EXPECT_TRUE(absl::IsOutOfRange(study.Ask(*sampler).status()));
+}
+
 TEST_P(SamplerConformanceTest, RejectsUnknownOptions) {
   caviar::v1::Algorithm algorithm;
   algorithm.set_name(GetParam());
