@@ -196,4 +196,29 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> CaviarClient::BestTrials(
                                         response.trials().end());
 }
 
+absl::StatusOr<caviar::v1::Study> CaviarClient::RefineStudy(
+    const caviar::v1::RefineStudyRequest& request) {
+  return Unary<caviar::v1::Study>(&caviar::v1::StudyService::Stub::RefineStudy, request);
+}
+
+absl::StatusOr<caviar::v1::EnqueueTrialsResponse> CaviarClient::EnqueueTrials(
+    const caviar::v1::EnqueueTrialsRequest& request) {
+  return Unary<caviar::v1::EnqueueTrialsResponse>(
+      &caviar::v1::StudyService::Stub::EnqueueTrials, request);
+}
+
+absl::StatusOr<caviar::v1::EnqueueTrialsResponse> CaviarClient::RetestTrials(
+    const caviar::v1::RetestTrialsRequest& request) {
+  return Unary<caviar::v1::EnqueueTrialsResponse>(
+      &caviar::v1::StudyService::Stub::RetestTrials, request);
+}
+
+absl::StatusOr<caviar::v1::GetImportanceResponse> CaviarClient::GetImportance(
+    const std::string& study) {
+  caviar::v1::GetImportanceRequest request;
+  request.set_study(study);
+  return Unary<caviar::v1::GetImportanceResponse>(
+      &caviar::v1::StudyService::Stub::GetImportance, request);
+}
+
 }  // namespace caviar::client

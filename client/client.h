@@ -77,6 +77,13 @@ class CaviarClient {
   absl::StatusOr<std::vector<caviar::v1::Trial>> BestTrials(const std::string& study,
                                                             int top = 1);
 
+  absl::StatusOr<caviar::v1::Study> RefineStudy(const caviar::v1::RefineStudyRequest& request);
+  absl::StatusOr<caviar::v1::EnqueueTrialsResponse> EnqueueTrials(
+      const caviar::v1::EnqueueTrialsRequest& request);
+  absl::StatusOr<caviar::v1::EnqueueTrialsResponse> RetestTrials(
+      const caviar::v1::RetestTrialsRequest& request);
+  absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(const std::string& study);
+
   // The channel, for services this class does not wrap (e.g. WorkerService).
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
 
@@ -85,6 +92,17 @@ class CaviarClient {
                std::shared_ptr<grpc::Channel> channel);
   // A context with this call's deadline and credentials.
   std::unique_ptr<grpc::ClientContext> NewContext() const;
+  // One StudyService call with this client's deadline, credentials and
+  // status conversion.
+  template <typename Response, typename Request, typename Method>
+  absl::StatusOr<Response> Unary(Method method, const Request& request) const {
+    Response response;
+    auto context = NewContext();
+    absl::Status status =
+        FromGrpcStatus((studies_.get()->*method)(context.get(), request, &response), address_);
+    if (!status.ok()) return status;
+    return response;
+  }
 
   std::string address_;
   ClientOptions options_;

@@ -54,6 +54,12 @@ void RegisterTrial(CLI::App& app, Context& context);
 void RegisterBest(CLI::App& app, Context& context);
 void RegisterStop(CLI::App& app, Context& context);
 void RegisterWait(CLI::App& app, Context& context);
+void RegisterRegions(CLI::App& app, Context& context);
+void RegisterRefine(CLI::App& app, Context& context);
+void RegisterImportance(CLI::App& app, Context& context);
+void RegisterEnqueue(CLI::App& app, Context& context);
+void RegisterRetest(CLI::App& app, Context& context);
+void RegisterDrift(CLI::App& app, Context& context);
 
 // Adds --format table|json|csv (default table) to `command`.
 void AddFormatOption(CLI::App* command, std::string* format);

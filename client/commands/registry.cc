@@ -7,6 +7,8 @@ const std::vector<Registrar>& AllCommands() {
   static const std::vector<Registrar> commands = {
       RegisterSubmit, RegisterStudies, RegisterStudy, RegisterTrials,
       RegisterTrial,  RegisterBest,    RegisterStop,  RegisterWait,
+      RegisterRegions, RegisterRefine, RegisterImportance, RegisterEnqueue,
+      RegisterRetest, RegisterDrift,
   };
   return commands;
 }

@@ -190,6 +190,55 @@ TEST_F(EndToEndTest, CoordinatorKilledAndRestartedLosesNothing) {
   EXPECT_EQ(Trials("restart", "succeeded").size(), 12u);
 }
 
+TEST_F(EndToEndTest, SteeringFromTheCommandLine) {
+  StartCoordinator();
+  auto w1 = StartWorker("w1");
+  auto w2 = StartWorker("w2");
+  ASSERT_EQ(Cli({"submit", WriteSpec("steer", 12, 1, 0.01)}).exit_code, 0);
+  WaitFor("steer");
+
+  CommandResult importance = Cli({"importance", "steer"});
+  ASSERT_EQ(importance.exit_code, 0) << importance.err;
+  EXPECT_THAT(importance.out, HasSubstr("learning_rate"));
+
+  // Zoom into one decade for 6 more trials.
+  CommandResult refine =
+      Cli({"refine", "steer", "--param", "learning_rate=1e-3:1e-2", "--trials", "6"});
+  ASSERT_EQ(refine.exit_code, 0) << refine.err;
+  WaitFor("steer");
+  int in_round_1 = 0;
+  for (const Json& t : Trials("steer", "succeeded")) {
+    if (t.value("round", 0) != 1) continue;
+    ++in_round_1;
+    const double lr = t["parameters"]["learning_rate"]["double_value"].get<double>();
+    EXPECT_GE(lr, 1e-3 * (1 - 1e-9));
+    EXPECT_LE(lr, 1e-2 * (1 + 1e-9));
+  }
+  EXPECT_EQ(in_round_1, 6);
+  CommandResult regions = Cli({"regions", "steer"});
+  ASSERT_EQ(regions.exit_code, 0) << regions.err;
+  EXPECT_THAT(regions.out, HasSubstr("refine"));
+  EXPECT_THAT(regions.out, HasSubstr("0.001 .. 0.01"));
+
+  // Re-test the best two configurations twice each, then compare.
+  CommandResult retest = Cli({"retest", "steer", "--top", "2", "--repeats", "2"});
+  ASSERT_EQ(retest.exit_code, 0) << retest.err;
+  EXPECT_THAT(retest.out, HasSubstr("re-test of trial"));
+  WaitFor("steer");
+  CommandResult drift = Cli({"drift", "steer"});
+  ASSERT_EQ(drift.exit_code, 0) << drift.err;
+  EXPECT_THAT(drift.out, HasSubstr("NEW MEAN"));
+
+  // An explicit configuration, and a wrong one that names its problem.
+  CommandResult enqueue = Cli({"enqueue", "steer", "--param", "learning_rate=0.05"});
+  ASSERT_EQ(enqueue.exit_code, 0) << enqueue.err;
+  CommandResult bad = Cli({"enqueue", "steer", "--param", "learning_rate=7"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.err, HasSubstr("learning_rate"));
+  WaitFor("steer");
+  EXPECT_EQ(Trials("steer", "succeeded").size(), 12u + 6u + 4u + 1u);
+}
+
 TEST_F(EndToEndTest, InvalidSpecsAreRefusedAndCreateNothing) {
   StartCoordinator();
   std::string spec = WriteSpec("bad", 5, 1, 0.01);
