@@ -35,8 +35,6 @@ class MedianPruner : public Pruner {
     if (!objective_) {
       objective_ = context.spec->objective();
       for (const caviar::v1::Trial* t : context.trials) Ingest(*t);
-      for (const caviar::v1::Trial& t : early_) Ingest(t);
-      early_.clear();
     }
     const caviar::v1::Trial& trial = *context.trial;
     if (trial.measurements().empty()) return {};
@@ -65,12 +63,9 @@ class MedianPruner : public Pruner {
   }
 
   void OnTrialFinished(const caviar::v1::Trial& trial) override {
-    if (trial.state() != caviar::v1::SUCCEEDED) return;
-    if (!objective_) {
-      early_.push_back(trial);  // Objective unknown until the first report.
-      return;
-    }
-    Ingest(trial);
+    // Before the first report the objective is unknown; that report takes
+    // in every finished trial of the study from its context instead.
+    if (objective_) Ingest(trial);
   }
 
  private:
@@ -88,7 +83,6 @@ class MedianPruner : public Pruner {
   const int64_t warmup_steps_;
   const int64_t min_trials_;
   std::optional<caviar::v1::Objective> objective_;
-  std::vector<caviar::v1::Trial> early_;
   std::unordered_set<int64_t> ingested_;
   std::map<int64_t, std::vector<double>> by_step_;
 };
