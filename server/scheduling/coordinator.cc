@@ -331,24 +331,10 @@ absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study, const std::st
       new_region = *std::move(suggestion->new_region);
       *new_region->mutable_create_time() = ToProto(now);
     }
-    int round = suggestion->round;
-    if (!study.sampler().SamplesRegions() && !study.study().regions().empty()) {
-      // A user zoomed in (caviar refine): squeeze the sampler's cube into
-      // the latest region.
-      const caviar::v1::Region& region = *study.study().regions().rbegin();
-      for (int i = 0; i < study.space().size(); ++i) {
-        const std::string& name = study.space().parameter(i).name();
-        auto lo = region.lo().find(name);
-        auto hi = region.hi().find(name);
-        if (lo == region.lo().end() || hi == region.hi().end()) continue;
-        suggestion->unit[i] = lo->second + suggestion->unit[i] * (hi->second - lo->second);
-      }
-      round = region.round();
-    }
     leased.set_id(last_trial_id_ + 1);
     leased.set_study(study.name());
     *leased.mutable_parameters() = study.space().FromUnitPoint(suggestion->unit);
-    leased.set_round(round);
+    leased.set_round(suggestion->round);
     leased.set_origin(caviar::v1::SAMPLED);
     leased.set_seed(search::MixSeed(spec.seed() ^ 0x5eed, leased.id()));
     *leased.mutable_create_time() = ToProto(now);

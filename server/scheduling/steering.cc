@@ -2,6 +2,7 @@
 // explicit configurations, re-test winners, and parameter importance.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -247,14 +248,23 @@ absl::StatusOr<std::vector<Trial>> Coordinator::RetestTrials(
 
 absl::StatusOr<caviar::v1::GetImportanceResponse> Coordinator::GetImportance(
     const std::string& name) {
-  absl::MutexLock lock(&mu_);
-  StudyRuntime* study = FindStudy(name);
-  if (study == nullptr) return NotFound(name);
+  // The forest takes a while to grow: copy what it needs and let go of the
+  // lock, so workers are not held up.
+  std::optional<search::SearchSpace> space;
+  std::vector<search::TrialPoint> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    StudyRuntime* study = FindStudy(name);
+    if (study == nullptr) return NotFound(name);
+    space = study->space();
+    for (const search::TrialPoint& p : study->points()) {
+      if (p.loss.has_value()) finished.push_back(p);
+    }
+  }
   CAVIAR_ASSIGN_OR_RETURN(std::vector<search::ParameterImportance> importance,
-                          search::ComputeImportance(study->space(), study->points()));
+                          search::ComputeImportance(*space, finished));
   caviar::v1::GetImportanceResponse response;
-  int used = 0;
-  for (const search::TrialPoint& p : study->points()) used += p.loss.has_value();
+  const int used = static_cast<int>(finished.size());
   response.set_trials_used(used);
   response.set_method("fANOVA on a random forest over the unit cube (scaled parameters)");
   for (const auto& p : importance) {

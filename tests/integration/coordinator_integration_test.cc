@@ -162,5 +162,40 @@ TEST_F(IntegrationTest, GridCellsAreHandedOutExactlyOnceTo16Workers) {
   EXPECT_EQ(cells.size(), 48u);
 }
 
+TEST_F(IntegrationTest, TheMedianRuleStopsBadTrialsThroughTheReportReply) {
+  ASSERT_TRUE(coordinator_
+                  ->CreateStudy(Spec(R"pb(
+                    name: "pruned"
+                    objective { metric: "score" goal: MAXIMIZE }
+                    parameters { name: "learning_rate" double { min: 1e-4 max: 1 } scale: LOG }
+                    pruner {
+                      name: "median"
+                      options {
+                        fields { key: "warmup_steps" value { number_value: 1 } }
+                        fields { key: "min_trials" value { number_value: 3 } }
+                      }
+                    }
+                    budget { max_trials: 30 max_parallel_trials: 2 }
+                    seed: 5
+                    command { argv: "unused" }
+                  )pb"))
+                  .ok());
+  RunWorkers(2, "pruned");
+  auto study = coordinator_->GetStudy("pruned");
+  EXPECT_EQ(study->state(), v1::STUDY_COMPLETED);
+  EXPECT_EQ(study->succeeded_trials() + study->stopped_trials(), 30);
+  EXPECT_GT(study->stopped_trials(), 0);
+  v1::ListTrialsRequest request;
+  request.set_study("pruned");
+  request.add_states(v1::STOPPED);
+  request.set_include_measurements(true);
+  auto stopped = coordinator_->ListTrials(request);
+  for (const auto& t : stopped->trials()) {
+    EXPECT_THAT(t.stop_reason(), ::testing::HasSubstr("median"));
+    EXPECT_LT(t.measurements_size(), 3);  // Cut short...
+    EXPECT_TRUE(t.has_objective_value());  // ...with its last measurement kept.
+  }
+}
+
 }  // namespace
 }  // namespace caviar
