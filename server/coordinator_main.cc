@@ -8,6 +8,8 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -15,6 +17,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "server/rpc/auth.h"
 #include "server/rpc/server.h"
 #include "server/scheduling/coordinator.h"
 #include "storage/sqlite_store.h"
@@ -30,6 +33,7 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   bool durable_power_loss = false;
   std::string port_file;
+  std::string worker_token_file, admin_token_file, tls_cert, tls_key;
 
   CLI::App app{"caviar-coordinator: the caviar hyperparameter tuning service"};
   app.add_option("--listen", listen, "HOST:PORT to serve gRPC on (port 0 = any free port)")
@@ -50,7 +54,21 @@ int main(int argc, char** argv) {
                "fsync every commit (survive power loss, not only process kills)");
   app.add_option("--port-file", port_file,
                  "Write the bound port to this file once serving (for --listen ...:0)");
+  app.add_option("--worker-token-file", worker_token_file,
+                 "Workers must send this file's token (CAVIAR_TOKEN); unset = open")
+      ->check(CLI::ExistingFile);
+  app.add_option("--admin-token-file", admin_token_file,
+                 "Users (the StudyService) must send this file's token; unset = open")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
+  if (tls_cert.empty() != tls_key.empty()) {
+    std::fprintf(stderr, "--tls-cert and --tls-key go together\n");
+    return 2;
+  }
 
   caviar::LogLevel level;
   if (!caviar::ParseLogLevel(log_level, &level)) {
@@ -94,6 +112,25 @@ int main(int argc, char** argv) {
   }
   caviar::rpc::ServerOptions server_options;
   server_options.listen = listen;
+  for (auto [path, out] : {std::pair{&worker_token_file, &server_options.worker_token},
+                           std::pair{&admin_token_file, &server_options.admin_token}}) {
+    if (path->empty()) continue;
+    auto token = caviar::rpc::ReadTokenFile(*path);
+    if (!token.ok()) {
+      std::fprintf(stderr, "caviar-coordinator: %s\n",
+                   std::string(token.status().message()).c_str());
+      return 2;
+    }
+    *out = *token;
+  }
+  for (auto [path, out] : {std::pair{&tls_cert, &server_options.tls_certificate_chain},
+                           std::pair{&tls_key, &server_options.tls_private_key}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    *out = pem.str();
+  }
   auto server = caviar::rpc::CoordinatorServer::Start(coordinator->get(), server_options);
   if (!server.ok()) {
     std::fprintf(stderr, "caviar-coordinator: %s\n",

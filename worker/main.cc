@@ -2,7 +2,11 @@
 //
 //   caviar-worker --coordinator HOST:PORT [--id NAME] [--study NAME]
 //                 [--max-trials N] [--exit-when-idle SECONDS]
-//                 [--rpc-timeout SECONDS] [--log-level debug|info|warning|error]
+//                 [--rpc-timeout SECONDS] [--tls-ca FILE]
+//                 [--log-level debug|info|warning|error]
+//
+// The bearer token, when the coordinator requires one, is read from
+// CAVIAR_TOKEN.
 //
 // Exit status: 0 when the loop ends normally (max trials, the named study
 // has no more work, idle, SIGTERM/SIGINT); 1 on a fatal coordinator error;
@@ -10,7 +14,10 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -39,6 +46,7 @@ int main(int argc, char** argv) {
   double exit_when_idle = 0;
   double rpc_timeout = 10;
   std::string log_level = "info";
+  std::string tls_ca;
   app.add_option("--coordinator", coordinator, "Coordinator address HOST:PORT")
       ->required();
   app.add_option("--id", options.worker_id, "Worker id (default: hostname-pid)");
@@ -52,6 +60,8 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--rpc-timeout", rpc_timeout, "Deadline of each RPC in seconds")
       ->check(CLI::PositiveNumber);
+  app.add_option("--tls-ca", tls_ca, "PEM root certificates: connect with TLS")
+      ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
   try {
@@ -77,9 +87,22 @@ int main(int argc, char** argv) {
   // A command that closes its end early must not kill the worker.
   signal(SIGPIPE, SIG_IGN);
 
-  caviar::worker::WorkerLoop loop(
-      grpc::CreateChannel(coordinator, grpc::InsecureChannelCredentials()),
-      caviar::worker::MakeObjective, options);
+  if (const char* token = std::getenv("CAVIAR_TOKEN")) options.token = token;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!tls_ca.empty()) {
+    std::ifstream in(tls_ca);
+    std::stringstream pem;
+    pem << in.rdbuf();
+    if (!in || pem.str().empty()) {
+      std::fprintf(stderr, "--tls-ca: cannot read %s\n", tls_ca.c_str());
+      return 2;
+    }
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = pem.str();
+    credentials = grpc::SslCredentials(ssl);
+  }
+  caviar::worker::WorkerLoop loop(grpc::CreateChannel(coordinator, credentials),
+                                  caviar::worker::MakeObjective, options);
   std::thread([&loop, stop_signals] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

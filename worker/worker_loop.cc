@@ -101,10 +101,11 @@ const char* ExitReasonName(ExitReason reason) {
 namespace {
 
 // One RPC with the loop's deadline.
-absl::Status Call(absl::Duration timeout,
+absl::Status Call(const WorkerOptions& options,
                   const std::function<grpc::Status(grpc::ClientContext*)>& rpc) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
+  if (!options.token.empty()) context.AddMetadata("authorization", "Bearer " + options.token);
   return FromGrpc(rpc(&context));
 }
 
@@ -198,7 +199,7 @@ class WorkerLoop::TrialSession : public ProgressReporter {
   absl::Status Send(const ReportProgressRequest& request,
                     ReportProgressResponse* response) {
     const absl::Status status =
-        Call(loop_->options_.rpc_timeout, [&](grpc::ClientContext* context) {
+        Call(loop_->options_, [&](grpc::ClientContext* context) {
           return loop_->stub_->ReportProgress(context, request, response);
         });
     absl::MutexLock lock(&mu_);
@@ -371,7 +372,7 @@ absl::StatusOr<ExitReason> WorkerLoop::Run() {
     request.set_worker_id(options_.worker_id);
     request.set_study(options_.study);
     SuggestTrialResponse response;
-    const absl::Status status = Call(options_.rpc_timeout, [&](grpc::ClientContext* c) {
+    const absl::Status status = Call(options_, [&](grpc::ClientContext* c) {
       return stub_->SuggestTrial(c, request, &response);
     });
     if (!status.ok()) {
@@ -465,7 +466,7 @@ absl::Status WorkerLoop::Complete(const CompleteTrialRequest& original) {
   Backoff backoff(options_.min_backoff, options_.max_backoff);
   for (int attempt = 1;; ++attempt) {
     caviar::v1::Trial response;
-    const absl::Status status = Call(options_.rpc_timeout, [&](grpc::ClientContext* c) {
+    const absl::Status status = Call(options_, [&](grpc::ClientContext* c) {
       return stub_->CompleteTrial(c, request, &response);
     });
     if (status.ok()) {

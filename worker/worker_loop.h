@@ -87,6 +87,9 @@ struct WorkerOptions {
   // zero = never.
   absl::Duration exit_when_idle = absl::ZeroDuration();
   absl::Duration rpc_timeout = absl::Seconds(10);
+  // Bearer token sent with every call (the coordinator's worker or admin
+  // token); empty for an open coordinator.
+  std::string token;
   absl::Duration min_backoff = absl::Milliseconds(100);
   absl::Duration max_backoff = absl::Seconds(10);
   absl::Duration default_retry_after = absl::Seconds(1);

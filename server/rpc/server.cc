@@ -8,15 +8,25 @@
 
 namespace caviar::rpc {
 
-CoordinatorServer::CoordinatorServer(scheduling::Coordinator* coordinator)
-    : coordinator_(coordinator), study_service_(coordinator), worker_service_(coordinator) {}
+CoordinatorServer::CoordinatorServer(scheduling::Coordinator* coordinator,
+                                     const ServerOptions& options)
+    : coordinator_(coordinator),
+      auth_(options.worker_token, options.admin_token),
+      study_service_(coordinator, &auth_),
+      worker_service_(coordinator, &auth_) {}
 
 absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
     scheduling::Coordinator* coordinator, const ServerOptions& options) {
-  std::unique_ptr<CoordinatorServer> server(new CoordinatorServer(coordinator));
+  std::unique_ptr<CoordinatorServer> server(new CoordinatorServer(coordinator, options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &server->port_);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!options.tls_certificate_chain.empty() || !options.tls_private_key.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({options.tls_private_key, options.tls_certificate_chain});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(options.listen, credentials, &server->port_);
   builder.RegisterService(&server->study_service_);
   builder.RegisterService(&server->worker_service_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);

@@ -27,6 +27,12 @@ struct ServerOptions {
   // Largest request a client may send.
   int max_message_bytes = 16 << 20;
   absl::Duration reap_interval = absl::Seconds(1);
+  // Bearer tokens (empty: that role is open). See auth.h.
+  std::string worker_token;
+  std::string admin_token;
+  // TLS when both are set (PEM files' contents).
+  std::string tls_certificate_chain;
+  std::string tls_private_key;
 };
 
 class CoordinatorServer {
@@ -47,10 +53,11 @@ class CoordinatorServer {
   void Wait();
 
  private:
-  explicit CoordinatorServer(scheduling::Coordinator* coordinator);
+  CoordinatorServer(scheduling::Coordinator* coordinator, const ServerOptions& options);
   void ReapLoop(absl::Duration interval);
 
   scheduling::Coordinator* const coordinator_;
+  const Authorizer auth_;
   StudyServiceImpl study_service_;
   WorkerServiceImpl worker_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,9 +1,13 @@
 #include "server/rpc/services.h"
 
+#include <vector>
+
 #include "server/rpc/status.h"
 
 namespace caviar::rpc {
 namespace {
+
+using caviar::v1::Trial;
 
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
                                  const grpc::Status& status) {
@@ -12,110 +16,79 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// Copies a successful result into the response, or answers with the error.
-template <typename T>
-grpc::ServerUnaryReactor* Reply(grpc::CallbackServerContext* context,
-                                absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return Finish(context, ToGrpcStatus(result.status()));
-  *response = *std::move(result);
-  return Finish(context, grpc::Status::OK);
+template <typename Response>
+void Fill(Response&& result, Response* response) {
+  *response = std::move(result);
+}
+template <typename Response>
+void Fill(std::vector<Trial>&& trials, Response* response) {
+  for (Trial& trial : trials) *response->add_trials() = std::move(trial);
+}
+void Fill(std::vector<caviar::v1::Study>&& studies, caviar::v1::ListStudiesResponse* response) {
+  for (auto& study : studies) *response->add_studies() = std::move(study);
 }
 
-template <typename Response>
-grpc::ServerUnaryReactor* ReplyTrials(grpc::CallbackServerContext* context,
-                                      absl::StatusOr<std::vector<caviar::v1::Trial>> result,
-                                      Response* response) {
-  if (!result.ok()) return Finish(context, ToGrpcStatus(result.status()));
-  for (auto& trial : *result) *response->add_trials() = std::move(trial);
+// Every call: authorize, run `call` on the Coordinator, answer with its
+// result or its status.
+template <typename Call, typename Response>
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Authorizer& auth,
+                                Role role, Call call, Response* response) {
+  if (grpc::Status denied = auth.Check(*context, role); !denied.ok()) {
+    return Finish(context, denied);
+  }
+  auto result = call();
+  if constexpr (std::is_same_v<decltype(result), std::vector<caviar::v1::Study>>) {
+    Fill(std::move(result), response);
+  } else {
+    if (!result.ok()) return Finish(context, ToGrpcStatus(result.status()));
+    Fill(*std::move(result), response);
+  }
   return Finish(context, grpc::Status::OK);
 }
 
 }  // namespace
 
-grpc::ServerUnaryReactor* StudyServiceImpl::CreateStudy(grpc::CallbackServerContext* context,
-                                           const caviar::v1::CreateStudyRequest* request,
-                                           caviar::v1::Study* response) {
-  return Reply(context, coordinator_->CreateStudy(request->spec()), response);
-}
+#define CAVIAR_STUDY_CALL(Method, Request, Response, expr)                       \
+  grpc::ServerUnaryReactor* StudyServiceImpl::Method(                            \
+      grpc::CallbackServerContext* context, const caviar::v1::Request* request,  \
+      caviar::v1::Response* response) {                                          \
+    return Serve(context, *auth_, Role::kAdmin, [&] { return expr; }, response); \
+  }
+#define CAVIAR_WORKER_CALL(Method, Request, Response, expr)                       \
+  grpc::ServerUnaryReactor* WorkerServiceImpl::Method(                            \
+      grpc::CallbackServerContext* context, const caviar::v1::Request* request,   \
+      caviar::v1::Response* response) {                                           \
+    return Serve(context, *auth_, Role::kWorker, [&] { return expr; }, response); \
+  }
 
-grpc::ServerUnaryReactor* StudyServiceImpl::GetStudy(grpc::CallbackServerContext* context,
-                                        const caviar::v1::GetStudyRequest* request,
-                                        caviar::v1::Study* response) {
-  return Reply(context, coordinator_->GetStudy(request->name()), response);
-}
+CAVIAR_STUDY_CALL(CreateStudy, CreateStudyRequest, Study,
+                  coordinator_->CreateStudy(request->spec()))
+CAVIAR_STUDY_CALL(GetStudy, GetStudyRequest, Study, coordinator_->GetStudy(request->name()))
+CAVIAR_STUDY_CALL(ListStudies, ListStudiesRequest, ListStudiesResponse,
+                  ((void)request, coordinator_->ListStudies()))
+CAVIAR_STUDY_CALL(StopStudy, StopStudyRequest, Study,
+                  coordinator_->StopStudy(request->name(), request->reason()))
+CAVIAR_STUDY_CALL(ListTrials, ListTrialsRequest, ListTrialsResponse,
+                  coordinator_->ListTrials(*request))
+CAVIAR_STUDY_CALL(GetTrial, GetTrialRequest, Trial, coordinator_->GetTrial(request->id()))
+CAVIAR_STUDY_CALL(BestTrials, BestTrialsRequest, BestTrialsResponse,
+                  coordinator_->BestTrials(request->study(), request->top()))
+CAVIAR_STUDY_CALL(RefineStudy, RefineStudyRequest, Study, coordinator_->RefineStudy(*request))
+CAVIAR_STUDY_CALL(EnqueueTrials, EnqueueTrialsRequest, EnqueueTrialsResponse,
+                  coordinator_->EnqueueTrials(*request))
+CAVIAR_STUDY_CALL(RetestTrials, RetestTrialsRequest, EnqueueTrialsResponse,
+                  coordinator_->RetestTrials(*request))
+CAVIAR_STUDY_CALL(GetImportance, GetImportanceRequest, GetImportanceResponse,
+                  coordinator_->GetImportance(request->study()))
 
-grpc::ServerUnaryReactor* StudyServiceImpl::ListStudies(grpc::CallbackServerContext* context,
-                                           const caviar::v1::ListStudiesRequest*,
-                                           caviar::v1::ListStudiesResponse* response) {
-  for (auto& study : coordinator_->ListStudies()) *response->add_studies() = std::move(study);
-  return Finish(context, grpc::Status::OK);
-}
+CAVIAR_WORKER_CALL(SuggestTrial, SuggestTrialRequest, SuggestTrialResponse,
+                   coordinator_->SuggestTrial(*request))
+CAVIAR_WORKER_CALL(ReportProgress, ReportProgressRequest, ReportProgressResponse,
+                   coordinator_->ReportProgress(*request))
+CAVIAR_WORKER_CALL(CompleteTrial, CompleteTrialRequest, Trial,
+                   coordinator_->CompleteTrial(*request))
 
-grpc::ServerUnaryReactor* StudyServiceImpl::StopStudy(grpc::CallbackServerContext* context,
-                                         const caviar::v1::StopStudyRequest* request,
-                                         caviar::v1::Study* response) {
-  return Reply(context, coordinator_->StopStudy(request->name(), request->reason()), response);
-}
-
-grpc::ServerUnaryReactor* StudyServiceImpl::ListTrials(grpc::CallbackServerContext* context,
-                                          const caviar::v1::ListTrialsRequest* request,
-                                          caviar::v1::ListTrialsResponse* response) {
-  return Reply(context, coordinator_->ListTrials(*request), response);
-}
-
-grpc::ServerUnaryReactor* StudyServiceImpl::GetTrial(grpc::CallbackServerContext* context,
-                                        const caviar::v1::GetTrialRequest* request,
-                                        caviar::v1::Trial* response) {
-  return Reply(context, coordinator_->GetTrial(request->id()), response);
-}
-
-grpc::ServerUnaryReactor* StudyServiceImpl::BestTrials(grpc::CallbackServerContext* context,
-                                          const caviar::v1::BestTrialsRequest* request,
-                                          caviar::v1::BestTrialsResponse* response) {
-  return ReplyTrials(context, coordinator_->BestTrials(request->study(), request->top()),
-                     response);
-}
-
-grpc::ServerUnaryReactor* StudyServiceImpl::RefineStudy(
-    grpc::CallbackServerContext* context, const caviar::v1::RefineStudyRequest* request,
-    caviar::v1::Study* response) {
-  return Reply(context, coordinator_->RefineStudy(*request), response);
-}
-
-grpc::ServerUnaryReactor* StudyServiceImpl::EnqueueTrials(
-    grpc::CallbackServerContext* context, const caviar::v1::EnqueueTrialsRequest* request,
-    caviar::v1::EnqueueTrialsResponse* response) {
-  return ReplyTrials(context, coordinator_->EnqueueTrials(*request), response);
-}
-
-grpc::ServerUnaryReactor* StudyServiceImpl::RetestTrials(
-    grpc::CallbackServerContext* context, const caviar::v1::RetestTrialsRequest* request,
-    caviar::v1::EnqueueTrialsResponse* response) {
-  return ReplyTrials(context, coordinator_->RetestTrials(*request), response);
-}
-
-grpc::ServerUnaryReactor* StudyServiceImpl::GetImportance(
-    grpc::CallbackServerContext* context, const caviar::v1::GetImportanceRequest* request,
-    caviar::v1::GetImportanceResponse* response) {
-  return Reply(context, coordinator_->GetImportance(request->study()), response);
-}
-
-grpc::ServerUnaryReactor* WorkerServiceImpl::SuggestTrial(grpc::CallbackServerContext* context,
-                                             const caviar::v1::SuggestTrialRequest* request,
-                                             caviar::v1::SuggestTrialResponse* response) {
-  return Reply(context, coordinator_->SuggestTrial(*request), response);
-}
-
-grpc::ServerUnaryReactor* WorkerServiceImpl::ReportProgress(
-    grpc::CallbackServerContext* context, const caviar::v1::ReportProgressRequest* request,
-    caviar::v1::ReportProgressResponse* response) {
-  return Reply(context, coordinator_->ReportProgress(*request), response);
-}
-
-grpc::ServerUnaryReactor* WorkerServiceImpl::CompleteTrial(grpc::CallbackServerContext* context,
-                                              const caviar::v1::CompleteTrialRequest* request,
-                                              caviar::v1::Trial* response) {
-  return Reply(context, coordinator_->CompleteTrial(*request), response);
-}
+#undef CAVIAR_STUDY_CALL
+#undef CAVIAR_WORKER_CALL
 
 }  // namespace caviar::rpc

@@ -12,14 +12,15 @@
 #define CAVIAR_SERVER_RPC_SERVICES_H_
 
 #include "caviar/v1/service.grpc.pb.h"
+#include "server/rpc/auth.h"
 #include "server/scheduling/coordinator.h"
 
 namespace caviar::rpc {
 
 class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService {
  public:
-  explicit StudyServiceImpl(scheduling::Coordinator* coordinator)
-      : coordinator_(coordinator) {}
+  StudyServiceImpl(scheduling::Coordinator* coordinator, const Authorizer* auth)
+      : coordinator_(coordinator), auth_(auth) {}
 
   grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* context,
                            const caviar::v1::CreateStudyRequest* request,
@@ -57,12 +58,13 @@ class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService 
 
  private:
   scheduling::Coordinator* const coordinator_;
+  const Authorizer* const auth_;
 };
 
 class WorkerServiceImpl final : public caviar::v1::WorkerService::CallbackService {
  public:
-  explicit WorkerServiceImpl(scheduling::Coordinator* coordinator)
-      : coordinator_(coordinator) {}
+  WorkerServiceImpl(scheduling::Coordinator* coordinator, const Authorizer* auth)
+      : coordinator_(coordinator), auth_(auth) {}
 
   grpc::ServerUnaryReactor* SuggestTrial(grpc::CallbackServerContext* context,
                             const caviar::v1::SuggestTrialRequest* request,
@@ -76,6 +78,7 @@ class WorkerServiceImpl final : public caviar::v1::WorkerService::CallbackServic
 
  private:
   scheduling::Coordinator* const coordinator_;
+  const Authorizer* const auth_;
 };
 
 }  // namespace caviar::rpc

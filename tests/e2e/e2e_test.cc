@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -43,6 +44,7 @@ class EndToEndTest : public ::testing::Test {
     std::vector<std::string> argv = {CAVIAR_COORDINATOR_BIN, "--db", dir_.File("caviar.db"),
                                      "--port-file", dir_.File("port"), "--listen"};
     argv.push_back(port_ == 0 ? "127.0.0.1:0" : absl::StrCat("127.0.0.1:", port_));
+    argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
     coordinator_ = std::make_unique<Process>(argv, Log(absl::StrCat("coordinator", ++starts_)));
     for (int i = 0; i < 200; ++i) {
       std::ifstream in(dir_.File("port"));
@@ -63,12 +65,16 @@ class EndToEndTest : public ::testing::Test {
     return std::make_unique<Process>(
         std::vector<std::string>{CAVIAR_WORKER_BIN, "--coordinator", Address(), "--id", id,
                                  "--log-level", "debug"},
-        Log("worker-" + id));
+        Log("worker-" + id), worker_env_);
   }
 
-  CommandResult Cli(std::vector<std::string> args) {
+  CommandResult Cli(std::vector<std::string> args,
+                    const std::map<std::string, std::string>& env = {}) {
     args.insert(args.begin(), {CAVIAR_CLI_BIN, "--coordinator", Address()});
-    return RunCommand(std::move(args), Log(absl::StrCat("cli", ++cli_calls_)));
+    std::map<std::string, std::string> with_token = env;
+    if (!cli_token_.empty() && !with_token.count("CAVIAR_TOKEN"))
+      with_token["CAVIAR_TOKEN"] = cli_token_;
+    return RunCommand(std::move(args), Log(absl::StrCat("cli", ++cli_calls_)), with_token);
   }
 
   // Writes a study spec running train.py and returns its path.
@@ -106,6 +112,9 @@ command:
   int starts_ = 0;
   int cli_calls_ = 0;
   std::unique_ptr<Process> coordinator_;
+  std::vector<std::string> coordinator_flags_;
+  std::map<std::string, std::string> worker_env_;
+  std::string cli_token_;
 };
 
 TEST_F(EndToEndTest, TwoWorkersCompleteASubmittedStudy) {
@@ -237,6 +246,27 @@ TEST_F(EndToEndTest, SteeringFromTheCommandLine) {
   EXPECT_THAT(bad.err, HasSubstr("learning_rate"));
   WaitFor("steer");
   EXPECT_EQ(Trials("steer", "succeeded").size(), 12u + 6u + 4u + 1u);
+}
+
+TEST_F(EndToEndTest, TokensSeparateWorkersFromAdmins) {
+  std::ofstream(dir_.File("worker.token")) << "w-secret\n";
+  std::ofstream(dir_.File("admin.token")) << "a-secret\n";
+  coordinator_flags_ = {"--worker-token-file", dir_.File("worker.token"),
+                        "--admin-token-file", dir_.File("admin.token")};
+  StartCoordinator();
+  const std::string spec = WriteSpec("guarded", 3, 1, 0.01);
+  CommandResult anonymous = Cli({"submit", spec});
+  EXPECT_NE(anonymous.exit_code, 0);
+  EXPECT_THAT(anonymous.err, HasSubstr("bearer token"));
+  CommandResult as_worker = Cli({"submit", spec}, {{"CAVIAR_TOKEN", "w-secret"}});
+  EXPECT_NE(as_worker.exit_code, 0);
+  EXPECT_THAT(as_worker.err, HasSubstr("admin token"));
+  cli_token_ = "a-secret";
+  ASSERT_EQ(Cli({"submit", spec}).exit_code, 0);
+  worker_env_ = {{"CAVIAR_TOKEN", "w-secret"}};
+  auto worker = StartWorker("w1");
+  WaitFor("guarded");
+  EXPECT_EQ(Trials("guarded", "succeeded").size(), 3u);
 }
 
 TEST_F(EndToEndTest, InvalidSpecsAreRefusedAndCreateNothing) {
