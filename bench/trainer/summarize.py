@@ -22,7 +22,7 @@ for line in open(sys.argv[1]):
     kind = line.split(" ", 1)[0]
     if kind == "gemm" and fields.get("m") == "1024":
         peak[int(fields["threads"])] = float(fields["gflops"])
-        cpu_peak[int(fields["threads"])] = float(fields["gflops_per_cpu_s"])
+        cpu_peak[int(fields["threads"])] = float(fields.get("gflops_per_cpu_s", "nan"))
     elif kind in ("torch", "train"):
         rates[(kind, int(fields["threads"]))].append(float(fields["samples_per_s"]))
         cpu_rates[(kind, int(fields["threads"]))].append(float(fields["samples_per_cpu_s"]))

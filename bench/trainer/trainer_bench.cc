@@ -21,6 +21,8 @@
 
 #include "Eigen/Core"
 #include "worker/trainer/data.h"
+#include "worker/trainer/ops.h"
+#include "worker/trainer/thread_team.h"
 #include "worker/trainer/trainer.h"
 
 namespace caviar::trainer {
@@ -39,8 +41,10 @@ struct GemmRate {
 
 double CpuSeconds();
 
-// Timed rounds of C = A * B (m x k times k x n).
-GemmRate Gemm(int m, int n, int k, double seconds, bool transpose_b = false) {
+// Timed rounds of C = A * B (m x k times k x n), split over the team the
+// way the trainer splits its products (Eigen's single-threaded GEMM per
+// block).
+GemmRate Gemm(ThreadTeam* team, int m, int n, int k, double seconds, bool transpose_b = false) {
   Eigen::MatrixXf a = Eigen::MatrixXf::Random(m, k);
   Eigen::MatrixXf b = transpose_b ? Eigen::MatrixXf::Random(n, k) : Eigen::MatrixXf::Random(k, n);
   Eigen::MatrixXf c(m, n);
@@ -53,9 +57,9 @@ GemmRate Gemm(int m, int n, int k, double seconds, bool transpose_b = false) {
     int reps = 0;
     do {
       if (transpose_b) {
-        c.noalias() = a * b.transpose();
+        Product(MatrixRef<float>(c), a, b.transpose(), team);
       } else {
-        c.noalias() = a * b;
+        Product(MatrixRef<float>(c), a, b, team);
       }
       ++reps;
     } while (Seconds(round) < 0.2);
@@ -105,16 +109,16 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  Eigen::setNbThreads(threads);
   if (what == "gemm" || what == "all") {
+    ThreadTeam team(threads);
     auto print = [&](const char* shape, const GemmRate& rate) {
       std::printf("gemm threads=%d %s gflops=%.1f gflops_per_cpu_s=%.1f\n", threads, shape,
                   rate.gflops, rate.gflops_per_cpu);
     };
-    print("m=1024 n=1024 k=1024", Gemm(1024, 1024, 1024, seconds / 2));
+    print("m=1024 n=1024 k=1024", Gemm(&team, 1024, 1024, 1024, seconds / 2));
     // The step's largest products: layer 1 forward and its weight gradient.
-    print("m=256 n=128 k=784", Gemm(256, batch, 784, seconds / 4));
-    print("m=256 n=784 k=128 (B^T)", Gemm(256, 784, batch, seconds / 4, true));
+    print("m=256 n=128 k=784", Gemm(&team, 256, batch, 784, seconds / 4));
+    print("m=256 n=784 k=128 (B^T)", Gemm(&team, 256, 784, batch, seconds / 4, true));
     std::fflush(stdout);
   }
   if (what == "train" || what == "all") {

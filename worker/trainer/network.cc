@@ -116,7 +116,7 @@ void Network<T>::ForwardHidden(const ConstMatrixRef<T>& x, bool training,
     auto a = layer.a.leftCols(n);
     const bool batch_norm = has_batch_norm(l);
     DenseForward<T>(weight(l), batch_norm ? nullptr : bias(l).data(), LayerInput(l, x, n), z,
-                    threads_);
+                    team_);
     if (!batch_norm) {
       ActivationForward<T>(activation, z, a);
     } else if (training) {
@@ -131,7 +131,7 @@ void Network<T>::ForwardHidden(const ConstMatrixRef<T>& x, bool training,
   }
   const int out = num_layers() - 1;
   DenseForward<T>(weight(out), bias(out).data(), LayerInput(out, x, n),
-                  layers_[out].z.leftCols(n), threads_);
+                  layers_[out].z.leftCols(n), team_);
 }
 
 template <typename T>
@@ -156,13 +156,13 @@ void Network<T>::Backward(const ConstMatrixRef<T>& x, const int32_t* labels,
     const bool batch_norm = has_batch_norm(l);
     T* dbias = batch_norm ? nullptr : bias_grad(l).data();
     if (l == 0) {
-      DenseBackward<T>(weight(l), x, layer.d.leftCols(n), weight_grad(l), dbias, dx, threads_);
+      DenseBackward<T>(weight(l), x, layer.d.leftCols(n), weight_grad(l), dbias, dx, team_);
       break;
     }
     Layer& below = layers_[l - 1];
     MatrixRef<T> d_below(below.d.leftCols(n));
     DenseBackward<T>(weight(l), below.a.leftCols(n), layer.d.leftCols(n), weight_grad(l),
-                     dbias, &d_below, threads_);
+                     dbias, &d_below, team_);
     // Turn the gradient wrt the layer below's output into its gradient wrt z.
     if (has_batch_norm(l - 1)) {
       BatchNormActivationBackward<T>(shape_.activation, below.z.leftCols(n),

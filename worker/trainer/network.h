@@ -82,8 +82,9 @@ class Network {
   // means 0 and variances 1. Deterministic for a seed on every platform.
   void Initialize(InitKind init, uint64_t seed);
 
-  // Threads for the matrix products (OpenMP); 1 by default.
-  void set_threads(int threads) { threads_ = threads; }
+  // Threads that share the matrix products (not owned; nullptr = the
+  // calling thread alone, the default).
+  void set_team(ThreadTeam* team) { team_ = team; }
 
   // Makes room for batches of up to `examples` columns.
   void Reserve(Eigen::Index examples);
@@ -129,7 +130,7 @@ class Network {
   Vector<T> grads_;
   Vector<T> running_;
   Eigen::Index capacity_ = 0;
-  int threads_ = 1;
+  ThreadTeam* team_ = nullptr;
 };
 
 extern template class Network<float>;

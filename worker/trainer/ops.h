@@ -18,10 +18,12 @@
 #ifndef CAVIAR_WORKER_TRAINER_OPS_H_
 #define CAVIAR_WORKER_TRAINER_OPS_H_
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
 #include "Eigen/Core"
+#include "worker/trainer/thread_team.h"
 
 namespace caviar::trainer {
 
@@ -41,40 +43,41 @@ using ConstVectorRef = Eigen::Ref<const Vector<T>>;
 enum class Activation { kRelu, kTanh, kSigmoid };
 
 // ---------------------------------------------------------------------------
-// Matrix products: out = lhs * rhs. With threads > 1 the output is cut into
-// `threads` blocks (of columns, or of rows when it is taller than wide), each
-// computed by Eigen's single-threaded GEMM on its own OpenMP thread. Eigen's
-// own OpenMP parallel GEMM allocates its shared packing buffer on the heap
-// at every call; this way each thread packs on its own stack (see
-// EIGEN_STACK_ALLOCATION_LIMIT in CMakeLists.txt) and a step allocates
-// nothing.
+// Matrix products: out = lhs * rhs. With a team of several threads the
+// output is cut into blocks (of columns, or of rows when it is taller than
+// wide), each computed by Eigen's single-threaded GEMM as one task of the
+// team. Two blocks per thread, so that the caller can take over the share
+// of a helper the OS has not scheduled. Eigen's own (OpenMP) parallel GEMM
+// is not used: it allocates its shared packing buffer at every call; here
+// each task packs on its thread's stack (EIGEN_STACK_ALLOCATION_LIMIT in
+// CMakeLists.txt), so a step allocates nothing.
 
 template <typename Out, typename Lhs, typename Rhs>
-void Product(Out out, const Lhs& lhs, const Rhs& rhs, int threads) {
-  if (threads <= 1) {
+void Product(Out out, const Lhs& lhs, const Rhs& rhs, ThreadTeam* team) {
+  const int threads = team == nullptr ? 1 : team->threads();
+  const bool by_columns = out.cols() >= out.rows();
+  const Eigen::Index extent = by_columns ? out.cols() : out.rows();
+  // Blocks of at least 32 rows or columns, cut at multiples of 16 (a 512-bit
+  // vector of floats).
+  const int blocks = int(std::min<Eigen::Index>(2 * threads, extent / 32));
+  if (blocks <= 1) {
     out.noalias() = lhs * rhs;
     return;
   }
-  const bool by_columns = out.cols() >= out.rows();
-  const Eigen::Index extent = by_columns ? out.cols() : out.rows();
-  // Cut at multiples of 16 (a 512-bit vector of floats) where possible.
-  auto cut = [&](int t) -> Eigen::Index {
-    if (t == threads) return extent;
-    const Eigen::Index even = extent * t / threads;
-    const Eigen::Index rounded = (even + 8) / 16 * 16;
-    return extent >= 16 * threads ? rounded : even;
+  auto cut = [&](int b) -> Eigen::Index {
+    if (b == blocks) return extent;
+    return (extent * b / blocks + 8) / 16 * 16;
   };
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
-  for (int t = 0; t < threads; ++t) {
-    const Eigen::Index begin = cut(t);
-    const Eigen::Index size = cut(t + 1) - begin;
-    if (size <= 0) continue;
+  team->Run(blocks, [&](int b) {
+    const Eigen::Index begin = cut(b);
+    const Eigen::Index size = cut(b + 1) - begin;
+    if (size <= 0) return;
     if (by_columns) {
       out.middleCols(begin, size).noalias() = lhs * rhs.middleCols(begin, size);
     } else {
       out.middleRows(begin, size).noalias() = lhs.middleRows(begin, size) * rhs;
     }
-  }
+  });
 }
 
 // ---------------------------------------------------------------------------
@@ -83,8 +86,8 @@ void Product(Out out, const Lhs& lhs, const Rhs& rhs, int threads) {
 
 template <typename T>
 void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRef<T>& a_prev,
-                  MatrixRef<T> z, int threads = 1) {
-  Product(z, w, a_prev, threads);
+                  MatrixRef<T> z, ThreadTeam* team = nullptr) {
+  Product(z, w, a_prev, team);
   if (bias != nullptr) {
     z.colwise() += Eigen::Map<const Vector<T>>(bias, z.rows());
   }
@@ -95,12 +98,12 @@ void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRe
 template <typename T>
 void DenseBackward(const ConstMatrixRef<T>& w, const ConstMatrixRef<T>& a_prev,
                    const ConstMatrixRef<T>& dz, MatrixRef<T> dw, T* dbias,
-                   MatrixRef<T>* d_a_prev, int threads = 1) {
-  Product(dw, dz, a_prev.transpose(), threads);
+                   MatrixRef<T>* d_a_prev, ThreadTeam* team = nullptr) {
+  Product(dw, dz, a_prev.transpose(), team);
   if (dbias != nullptr) {
     Eigen::Map<Vector<T>>(dbias, dz.rows()) = dz.rowwise().sum();
   }
-  if (d_a_prev != nullptr) Product(*d_a_prev, w.transpose(), dz, threads);
+  if (d_a_prev != nullptr) Product(*d_a_prev, w.transpose(), dz, team);
 }
 
 // ---------------------------------------------------------------------------

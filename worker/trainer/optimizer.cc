@@ -39,37 +39,32 @@ void Optimizer<T>::Step(Vector<T>& params, Vector<T>& grads, double lr) {
   const T inv_sqrt_c2 = T(1.0 / std::sqrt(c2));
   const T rate = T(lr);
 
-  for (const TensorSlot& slot : slots_) {
-    const bool decay = slot.is_weight && settings_.l2 > 0;
-    const Eigen::Index chunks = (slot.size() + kChunk - 1) / kChunk;
-    // Small tensors are not worth waking a second thread for.
-#pragma omp parallel for num_threads(threads_) schedule(static) if (threads_ > 1 && chunks >= 16)
-    for (Eigen::Index chunk = 0; chunk < chunks; ++chunk) {
-      const Eigen::Index begin = chunk * kChunk;
-      const Eigen::Index start = slot.offset + begin;
-      const Eigen::Index len = std::min(kChunk, slot.size() - begin);
-      auto p = params.segment(start, len).array();
-      auto g = grads.segment(start, len).array();
+  // Updates params[start, start + len) in L1-sized chunks.
+  auto update = [&](Eigen::Index start, Eigen::Index len, bool decay) {
+    for (Eigen::Index end = start + len; start < end; start += kChunk) {
+      const Eigen::Index n = std::min(kChunk, end - start);
+      auto p = params.segment(start, n).array();
+      auto g = grads.segment(start, n).array();
       if (decay) g += l2 * p;
       switch (settings_.kind) {
         case OptimizerKind::kGradientDescent:
           p -= rate * g;
           break;
         case OptimizerKind::kMomentum: {
-          auto v = first_.segment(start, len).array();
+          auto v = first_.segment(start, n).array();
           v = b1 * v + (T(1) - b1) * g;
           p -= rate * v;
           break;
         }
         case OptimizerKind::kRmsprop: {
-          auto s = second_.segment(start, len).array();
+          auto s = second_.segment(start, n).array();
           s = b2 * s + (T(1) - b2) * g.square();
           p -= rate * g / (s.sqrt() + eps);
           break;
         }
         case OptimizerKind::kAdam: {
-          auto m = first_.segment(start, len).array();
-          auto s = second_.segment(start, len).array();
+          auto m = first_.segment(start, n).array();
+          auto s = second_.segment(start, n).array();
           m = b1 * m + (T(1) - b1) * g;
           s = b2 * s + (T(1) - b2) * g.square();
           p -= adam_rate * m / (s.sqrt() * inv_sqrt_c2 + eps);
@@ -77,6 +72,22 @@ void Optimizer<T>::Step(Vector<T>& params, Vector<T>& grads, double lr) {
         }
       }
     }
+  };
+
+  for (const TensorSlot& slot : slots_) {
+    const bool decay = slot.is_weight && settings_.l2 > 0;
+    const Eigen::Index chunks = (slot.size() + kChunk - 1) / kChunk;
+    // Small tensors are not worth handing to other threads.
+    const int tasks = team_ == nullptr || chunks < 16 ? 1 : 2 * team_->threads();
+    if (tasks == 1) {
+      update(slot.offset, slot.size(), decay);
+      continue;
+    }
+    team_->Run(tasks, [&](int t) {
+      const Eigen::Index begin = chunks * t / tasks * kChunk;
+      const Eigen::Index end = std::min(slot.size(), chunks * (t + 1) / tasks * kChunk);
+      if (end > begin) update(slot.offset + begin, end - begin, decay);
+    });
   }
 }
 

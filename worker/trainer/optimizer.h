@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "worker/trainer/network.h"
+#include "worker/trainer/thread_team.h"
 
 namespace caviar::trainer {
 
@@ -45,8 +46,8 @@ class Optimizer {
   Vector<T>& first_moment() { return first_; }
   Vector<T>& second_moment() { return second_; }
   void set_steps(int64_t steps) { steps_ = steps; }
-  // OpenMP threads sharing each update; 1 by default.
-  void set_threads(int threads) { threads_ = threads; }
+  // Threads that share each update (not owned; nullptr = the caller alone).
+  void set_team(ThreadTeam* team) { team_ = team; }
 
  private:
   OptimizerSettings settings_;
@@ -54,7 +55,7 @@ class Optimizer {
   Vector<T> first_;
   Vector<T> second_;
   int64_t steps_ = 0;
-  int threads_ = 1;
+  ThreadTeam* team_ = nullptr;
 };
 
 extern template class Optimizer<float>;

@@ -169,6 +169,7 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainerConfig& co
 
 Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
     : config_(config),
+      team_(std::make_unique<ThreadTeam>(config.threads)),
       network_(shape),
       optimizer_(config.optimizer, network_.slots()),
       // Shuffling has its own stream so that it does not depend on the
@@ -176,8 +177,8 @@ Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
       shuffle_random_(config.seed ^ 0x9e3779b97f4a7c15ULL),
       base_learning_rate_(config.learning_rate) {
   network_.Initialize(config.init, config.seed);
-  network_.set_threads(config.threads);
-  optimizer_.set_threads(config.threads);
+  network_.set_team(team_.get());
+  optimizer_.set_team(team_.get());
   network_.Reserve(config.batch_size);
   batch_.resize(shape.inputs, config.batch_size);
   batch_labels_.resize(config.batch_size);
@@ -227,9 +228,6 @@ TrainResult Trainer::Train(const Dataset& train, const Dataset& dev, int epochs,
                            const EpochCallback& on_epoch,
                            const std::function<bool()>& should_stop) {
   using Clock = std::chrono::steady_clock;
-  // The network splits each matrix product over config_.threads itself;
-  // Eigen's own parallel GEMM (which allocates per call) stays off.
-  Eigen::setNbThreads(1);
   TrainResult result;
   const int64_t n = train.size();
   if (int64_t(order_.size()) != n) {

@@ -17,8 +17,9 @@
 //     exponential: lr * exp(-decay * e)
 //     step:        lr * (1 - decay)^floor(e / step_epochs)
 //
-// Thread-safety: not thread-safe; one Trainer per thread. `threads` sets the
-// OpenMP threads that share each matrix product and optimizer update.
+// Thread-safety: not thread-safe; one Trainer per thread. `threads` is the
+// number of threads (the caller's plus helpers the Trainer starts) that share
+// each matrix product and optimizer update.
 #ifndef CAVIAR_WORKER_TRAINER_TRAINER_H_
 #define CAVIAR_WORKER_TRAINER_TRAINER_H_
 
@@ -34,6 +35,7 @@
 #include "worker/trainer/network.h"
 #include "worker/trainer/optimizer.h"
 #include "worker/trainer/random.h"
+#include "worker/trainer/thread_team.h"
 
 namespace caviar::trainer {
 
@@ -133,6 +135,7 @@ class Trainer {
   void GatherBatch(const Dataset& data, const int64_t* indices, int64_t n);
 
   TrainerConfig config_;
+  std::unique_ptr<ThreadTeam> team_;  // Before the users it outlives.
   Network<float> network_;
   Optimizer<float> optimizer_;
   Random shuffle_random_;
