@@ -1,5 +1,7 @@
 #include "client/spec_loader.h"
 
+#include "client/spec_overrides.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -490,12 +492,16 @@ absl::StatusOr<caviar::v1::StudySpec> ParseSpecYaml(std::string_view yaml,
   return spec;
 }
 
-absl::StatusOr<caviar::v1::StudySpec> LoadSpecFile(const std::string& path) {
+absl::StatusOr<caviar::v1::StudySpec> LoadSpecFile(
+    const std::string& path, const std::vector<std::string>& overrides) {
   std::string contents;
   absl::Status status = ReadFile(path, &contents);
   if (!status.ok()) return status;
-  absl::StatusOr<caviar::v1::StudySpec> spec =
-      ParseSpecYaml(contents, path == "-" ? "<stdin>" : path);
+  absl::StatusOr<std::string> changed = ApplyOverrides(contents, overrides);
+  if (!changed.ok()) return changed.status();
+  std::string source = path == "-" ? "<stdin>" : path;
+  if (!overrides.empty()) source += " (with --set)";
+  absl::StatusOr<caviar::v1::StudySpec> spec = ParseSpecYaml(*changed, source);
   if (!spec.ok()) return spec;
   std::filesystem::path base = path == "-"
                                    ? std::filesystem::current_path()

@@ -22,6 +22,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,7 +45,10 @@ absl::StatusOr<caviar::v1::StudySpec> ParseSpecYaml(std::string_view yaml,
 // `working_dir: .` next to a script works whatever the submitter's and the
 // worker's current directories are (on one machine or a shared file
 // system). An empty working_dir is left empty (the worker's own directory).
-absl::StatusOr<caviar::v1::StudySpec> LoadSpecFile(const std::string& path);
+// `overrides` are applied first (spec_overrides.h); with any, error
+// positions refer to the spec as changed.
+absl::StatusOr<caviar::v1::StudySpec> LoadSpecFile(
+    const std::string& path, const std::vector<std::string>& overrides = {});
 
 // Makes a relative command.working_dir absolute against `base_dir`.
 void ResolveRelativePaths(const std::string& base_dir, caviar::v1::StudySpec* spec);

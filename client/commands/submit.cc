@@ -1,4 +1,4 @@
-// caviar submit SPEC.yaml [--name NAME] [--dry-run] [--show]
+// caviar submit SPEC.yaml [--name NAME] [--set KEY=VALUE]... [--dry-run] [--show]
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -14,11 +14,12 @@ struct SubmitOptions {
   std::string name;
   bool dry_run = false;
   bool show = false;
+  std::vector<std::string> overrides;
 };
 
 absl::Status RunSubmit(Context& context, const SubmitOptions& options) {
   CAVIAR_ASSIGN_OR_RETURN(caviar::v1::StudySpec spec,
-                          client::LoadSpecFile(options.spec_path));
+                          client::LoadSpecFile(options.spec_path, options.overrides));
   if (!options.name.empty()) spec.set_name(options.name);
   if (options.show) std::cout << client::SpecToYaml(spec);
   if (options.dry_run) {
@@ -43,6 +44,9 @@ void RegisterSubmit(CLI::App& app, Context& context) {
   command->add_option("spec", options->spec_path, "Study spec (YAML)")->required();
   command->add_option("--name", options->name,
                       "Use this study name instead of the spec's");
+  command->add_option("--set", options->overrides,
+                      "KEY=VALUE: change the spec, e.g. --set trainer.epochs=20 "
+                      "--set parameters.0.double.max=0.5 (repeatable)");
   command->add_flag("--dry-run", options->dry_run,
                     "Only read and check the spec locally; submit nothing");
   command->add_flag(
