@@ -10,7 +10,8 @@ tab-separated format:
 Parallel runs keep PARALLEL trials asked but not told, telling the oldest
 first (TPESampler(constant_liar=True) sees the others as running).
 
-Usage: /usr/bin/python3 optuna_quality.py [--seeds N] [--max-trials N]
+Usage: /usr/bin/python3 optuna_quality.py [--seeds N] [--first-seed S] [--max-trials N]
+                                          [--only LABEL]  (e.g. optuna_tpe)
 """
 import argparse
 import math
@@ -103,13 +104,17 @@ def quartiles(values):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--max-trials", type=int, default=100)
+    parser.add_argument("--only", default="")
     args = parser.parse_args()
     budgets = [b for b in (10, 25, 50, 100) if b <= args.max_trials]
     for name, params, f, minimum in FUNCTIONS:
         for label, parallel, make in CONFIGS:
+            if args.only and label != args.only:
+                continue
             curves, seconds = [], 0.0
-            for seed in range(1, args.seeds + 1):
+            for seed in range(args.first_seed, args.first_seed + args.seeds):
                 losses, s = run(params, f, make(seed), args.max_trials, parallel)
                 seconds += s
                 best = np.minimum.accumulate(np.array(losses))

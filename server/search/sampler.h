@@ -93,7 +93,7 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
 //   quasi_random    none
 //   grid            points (5)
 //   coarse_to_fine  rounds (6), trials_per_round (16), top_fraction (0.1),
-//                   margin (0.25)
+//                   margin (0.25), max_volume (0.25)
 //   tpe             n_startup (10), n_ei_candidates (24), gamma (0.25),
 //                   prior_weight (1), liar ("worst"), multivariate (true),
 //                   bandwidth (0.1)
