@@ -37,7 +37,6 @@
 #include <cmath>
 #include <memory>
 
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -129,8 +128,8 @@ absl::StatusOr<std::unique_ptr<Sampler>> NewCoarseToFineSampler(
     const SearchSpace& space, const google::protobuf::Struct& options) {
   (void)space;
   Options o(options, "algorithm.options");
-  CAVIAR_RETURN_IF_ERROR(
-      o.CheckKnownKeys({"rounds", "trials_per_round", "top_fraction", "margin", "max_volume"}));
+  CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys(
+      {"rounds", "trials_per_round", "top_fraction", "margin", "max_volume"}));
   CAVIAR_ASSIGN_OR_RETURN(int64_t rounds, o.Int("rounds", 6, 1, 1000));
   CAVIAR_ASSIGN_OR_RETURN(int64_t per_round, o.Int("trials_per_round", 16, 1, 1000000));
   ZoomOptions zoom;

@@ -69,11 +69,12 @@ Box NextRegion(const SearchSpace& space, const Box& current,
     }
   }
   if (ranked.empty()) return current;  // Nothing to zoom on: sample it again.
-  std::stable_sort(ranked.begin(), ranked.end(), [](const TrialPoint* a, const TrialPoint* b) {
-    return *a->loss < *b->loss;
-  });
+  std::stable_sort(
+      ranked.begin(), ranked.end(),
+      [](const TrialPoint* a, const TrialPoint* b) { return *a->loss < *b->loss; });
   const size_t n = ranked.size();
-  size_t top = static_cast<size_t>(std::ceil(options.top_fraction * static_cast<double>(n)));
+  size_t top =
+      static_cast<size_t>(std::ceil(options.top_fraction * static_cast<double>(n)));
   top = std::min({n, std::max<size_t>(top, 2), static_cast<size_t>(kMaxZoomCandidates)});
 
   Box next{std::vector<double>(d, 1.0), std::vector<double>(d, 0.0)};

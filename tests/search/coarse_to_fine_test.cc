@@ -1,4 +1,7 @@
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <utility>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -85,6 +88,61 @@ TEST(CoarseToFineTest, RegionsShrinkAroundTheOptimum) {
   }
 }
 
+// Branin on [-5, 10] x [0, 15]: three global minima (0.397887), far apart
+// with hills between them.
+double Branin(double x1, double x2) {
+  const double pi = 3.14159265358979323846;
+  const double b = 5.1 / (4 * pi * pi), c = 5 / pi, t = 1 / (8 * pi);
+  const double u = x2 - b * x1 * x1 + c * x1 - 6;
+  return u * u + 10 * (1 - t) * std::cos(x1) + 10;
+}
+
+TEST(CoarseToFineTest, ZoomsIntoOneOfSeveralOptima) {
+  const SearchSpace space =
+      MakeSpace({DoubleParam("x1", -5, 10), DoubleParam("x2", 0, 15)});
+  const double pi = 3.14159265358979323846;
+  const std::vector<std::vector<double>> minima = {{(-pi + 5) / 15, 12.275 / 15},
+                                                   {(pi + 5) / 15, 2.275 / 15},
+                                                   {(9.42478 + 5) / 15, 2.475 / 15}};
+  // How far (in unit widths, the larger of the two) a point is from a region.
+  auto distance = [](const caviar::v1::Region& region, const std::vector<double>& m) {
+    double d = 0;
+    for (const auto& [i, name] : {std::pair<int, std::string>{0, "x1"}, {1, "x2"}}) {
+      d = std::max({d, region.lo().at(name) - m[i], m[i] - region.hi().at(name)});
+    }
+    return d;
+  };
+  std::vector<double> regrets;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    auto sampler = MakeSampler("coarse_to_fine", space);  // Defaults: 6 rounds of 16.
+    SimStudy study(space, seed);
+    absl::Status end = study.Run(
+        *sampler,
+        [&](const std::vector<double>& u) { return Branin(-5 + 15 * u[0], 15 * u[1]); },
+        1000, 4);
+    ASSERT_TRUE(absl::IsOutOfRange(end)) << end;
+    ASSERT_EQ(study.regions().size(), 6);
+    for (const caviar::v1::Region& region : study.regions()) {
+      // Every region holds a minimum or ends within 0.05 of one (the last
+      // rounds can zoom onto a point of the valley next to the minimum).
+      int near = 0;
+      for (const std::vector<double>& m : minima) near += distance(region, m) <= 0.05;
+      EXPECT_GE(near, 1) << "seed " << seed << " round " << region.round();
+      if (region.round() < 5) continue;
+      // The last region is small and about one minimum only: it did not
+      // stay spread over two of them.
+      EXPECT_EQ(near, 1) << "seed " << seed;
+      EXPECT_LE(region.hi().at("x1") - region.lo().at("x1"), 0.1) << "seed " << seed;
+      EXPECT_LE(region.hi().at("x2") - region.lo().at("x2"), 0.1) << "seed " << seed;
+    }
+    regrets.push_back(*study.BestLoss() - 0.397887);
+    EXPECT_LT(regrets.back(), 0.3) << "seed " << seed;
+  }
+  // Random search with 96 trials typically ends near 0.5 above the minimum.
+  std::sort(regrets.begin(), regrets.end());
+  EXPECT_LT(regrets[5], 0.05);
+}
+
 TEST(CoarseToFineTest, WaitsForTheRoundThenStartsTheNextRegion) {
   const SearchSpace space = Space();
   auto sampler =
@@ -151,6 +209,9 @@ TEST(CoarseToFineTest, RejectsBadOptions) {
   *algorithm.mutable_options() = Struct({{"top_fraction", Number(1.5)}});
   EXPECT_THAT(CreateSampler(algorithm, Space()).status().message(),
               HasSubstr("algorithm.options.top_fraction: must be in"));
+  *algorithm.mutable_options() = Struct({{"max_volume", Number(0)}});
+  EXPECT_THAT(CreateSampler(algorithm, Space()).status().message(),
+              HasSubstr("algorithm.options.max_volume: must be in [0.01, 1], got 0"));
 }
 
 }  // namespace
