@@ -5,7 +5,7 @@ writes an SVG plot of median regret vs trials.
 
 Usage:
   /usr/bin/python3 bench/search/compare.py --build-dir build [--seeds 30]
-      [--max-trials 100] [--svg bench/search/regret.svg]
+      [--first-seed 1] [--max-trials 100] [--svg bench/search/regret.svg]
 """
 import argparse
 import math
@@ -110,10 +110,12 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build-dir", required=True)
     parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--max-trials", type=int, default=100)
     parser.add_argument("--svg", default=os.path.join(HERE, "regret.svg"))
     args = parser.parse_args()
-    common = ["--seeds", str(args.seeds), "--max-trials", str(args.max_trials)]
+    common = ["--seeds", str(args.seeds), "--first-seed", str(args.first_seed),
+              "--max-trials", str(args.max_trials)]
     caviar = os.path.join(args.build_dir, "bench", "search", "search_quality")
     records = {"curve": {}, "point": {}, "time": {}}
     start = time.time()
@@ -130,7 +132,7 @@ def main():
         if fn not in functions:
             functions.append(fn)
     budgets = [b for b in BUDGETS if b <= args.max_trials]
-    print(f"Median regret over {args.seeds} seeds (25th-75th percentile at 50 trials); "
+    print(f"Median regret over {args.seeds} seeds from {args.first_seed} (25th-75th percentile at 50 trials); "
           f"suggestion cost in microseconds at up to {args.max_trials} trials.\n")
     print("| function | sampler | " + " | ".join(f"{b} trials" for b in budgets) +
           " | IQR at 50 | us/suggestion |")

@@ -218,7 +218,7 @@ google::protobuf::Struct PlannedOptions(const std::string& name, int budget, int
     std::map<std::string, std::string> fields = *extra_options;
     if (name == "coarse_to_fine" && !fields.count("trials_per_round")) {
       const double rounds =
-          fields.count("rounds") ? std::atof(fields["rounds"].c_str()) : 4;
+          fields.count("rounds") ? std::atof(fields["rounds"].c_str()) : 6;
       fields["trials_per_round"] =
           std::to_string(static_cast<int>(std::ceil(budget / rounds)));
     }

@@ -72,6 +72,34 @@ BENCHMARK_CAPTURE(BM_Suggest, coarse_to_fine, std::string("coarse_to_fine"))
     ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Suggest, tpe, std::string("tpe"))->Arg(100)->Arg(1000)->Arg(10000);
 
+// The suggestion that starts a round: coarse_to_fine computes the next
+// region from the whole history (every trial finished, all in round 0).
+void BM_CoarseToFineNextRound(benchmark::State& state) {
+  const int d = 6, n = static_cast<int>(state.range(0));
+  const SearchSpace space = Space(d);
+  caviar::v1::Algorithm algorithm;
+  algorithm.set_name("coarse_to_fine");
+  (*algorithm.mutable_options()->mutable_fields())["trials_per_round"].set_number_value(n);
+  auto sampler = *CreateSampler(algorithm, space);
+  std::vector<TrialPoint> trials = History(d, n + 4);
+  trials.resize(n);
+  caviar::v1::StudySpec spec;
+  google::protobuf::RepeatedPtrField<caviar::v1::Region> regions;
+  SampleContext c;
+  c.space = &space;
+  c.spec = &spec;
+  c.trials = trials;
+  c.regions = &regions;
+  c.trial_index = n;
+  regions.Add()->set_round(0);  // The whole cube.
+  for (auto _ : state) {
+    absl::StatusOr<Suggestion> s = sampler->Suggest(c);
+    if (!s.ok() || !s->new_region) state.SkipWithError("no new region");
+    benchmark::DoNotOptimize(s);
+  }
+}
+BENCHMARK(BM_CoarseToFineNextRound)->Arg(100)->Arg(10000);
+
 void BM_Importance(benchmark::State& state) {
   const int d = 6, n = static_cast<int>(state.range(0));
   const SearchSpace space = Space(d);
