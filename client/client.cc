@@ -89,38 +89,28 @@ std::unique_ptr<grpc::ClientContext> CaviarClient::NewContext() const {
   return context;
 }
 
+using Stub = caviar::v1::StudyService::Stub;
+
 absl::StatusOr<caviar::v1::Study> CaviarClient::CreateStudy(
     const caviar::v1::StudySpec& spec) {
   caviar::v1::CreateStudyRequest request;
   *request.mutable_spec() = spec;
-  caviar::v1::Study study;
-  auto context = NewContext();
-  absl::Status status =
-      FromGrpcStatus(studies_->CreateStudy(context.get(), request, &study), address_);
-  if (!status.ok()) return status;
-  return study;
+  return Unary<caviar::v1::Study>(&Stub::CreateStudy, request);
 }
 
 absl::StatusOr<caviar::v1::Study> CaviarClient::GetStudy(const std::string& name) {
   caviar::v1::GetStudyRequest request;
   request.set_name(name);
-  caviar::v1::Study study;
-  auto context = NewContext();
-  absl::Status status =
-      FromGrpcStatus(studies_->GetStudy(context.get(), request, &study), address_);
-  if (!status.ok()) return status;
-  return study;
+  return Unary<caviar::v1::Study>(&Stub::GetStudy, request);
 }
 
 absl::StatusOr<std::vector<caviar::v1::Study>> CaviarClient::ListStudies() {
-  caviar::v1::ListStudiesResponse response;
-  auto context = NewContext();
-  absl::Status status = FromGrpcStatus(
-      studies_->ListStudies(context.get(), caviar::v1::ListStudiesRequest(), &response),
-      address_);
-  if (!status.ok()) return status;
-  return std::vector<caviar::v1::Study>(response.studies().begin(),
-                                        response.studies().end());
+  absl::StatusOr<caviar::v1::ListStudiesResponse> response =
+      Unary<caviar::v1::ListStudiesResponse>(&Stub::ListStudies,
+                                             caviar::v1::ListStudiesRequest());
+  if (!response.ok()) return response.status();
+  return std::vector<caviar::v1::Study>(response->studies().begin(),
+                                        response->studies().end());
 }
 
 absl::StatusOr<caviar::v1::Study> CaviarClient::StopStudy(const std::string& name,
@@ -128,22 +118,12 @@ absl::StatusOr<caviar::v1::Study> CaviarClient::StopStudy(const std::string& nam
   caviar::v1::StopStudyRequest request;
   request.set_name(name);
   request.set_reason(reason);
-  caviar::v1::Study study;
-  auto context = NewContext();
-  absl::Status status =
-      FromGrpcStatus(studies_->StopStudy(context.get(), request, &study), address_);
-  if (!status.ok()) return status;
-  return study;
+  return Unary<caviar::v1::Study>(&Stub::StopStudy, request);
 }
 
 absl::StatusOr<caviar::v1::ListTrialsResponse> CaviarClient::ListTrials(
     const caviar::v1::ListTrialsRequest& request) {
-  caviar::v1::ListTrialsResponse response;
-  auto context = NewContext();
-  absl::Status status =
-      FromGrpcStatus(studies_->ListTrials(context.get(), request, &response), address_);
-  if (!status.ok()) return status;
-  return response;
+  return Unary<caviar::v1::ListTrialsResponse>(&Stub::ListTrials, request);
 }
 
 absl::StatusOr<std::vector<caviar::v1::Trial>> CaviarClient::ListAllTrials(
@@ -174,12 +154,7 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> CaviarClient::ListAllTrials(
 absl::StatusOr<caviar::v1::Trial> CaviarClient::GetTrial(int64_t id) {
   caviar::v1::GetTrialRequest request;
   request.set_id(id);
-  caviar::v1::Trial trial;
-  auto context = NewContext();
-  absl::Status status =
-      FromGrpcStatus(studies_->GetTrial(context.get(), request, &trial), address_);
-  if (!status.ok()) return status;
-  return trial;
+  return Unary<caviar::v1::Trial>(&Stub::GetTrial, request);
 }
 
 absl::StatusOr<std::vector<caviar::v1::Trial>> CaviarClient::BestTrials(
@@ -187,30 +162,28 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> CaviarClient::BestTrials(
   caviar::v1::BestTrialsRequest request;
   request.set_study(study);
   request.set_top(top);
-  caviar::v1::BestTrialsResponse response;
-  auto context = NewContext();
-  absl::Status status =
-      FromGrpcStatus(studies_->BestTrials(context.get(), request, &response), address_);
-  if (!status.ok()) return status;
-  return std::vector<caviar::v1::Trial>(response.trials().begin(),
-                                        response.trials().end());
+  absl::StatusOr<caviar::v1::BestTrialsResponse> response =
+      Unary<caviar::v1::BestTrialsResponse>(&Stub::BestTrials, request);
+  if (!response.ok()) return response.status();
+  return std::vector<caviar::v1::Trial>(response->trials().begin(),
+                                        response->trials().end());
 }
 
 absl::StatusOr<caviar::v1::Study> CaviarClient::RefineStudy(
     const caviar::v1::RefineStudyRequest& request) {
-  return Unary<caviar::v1::Study>(&caviar::v1::StudyService::Stub::RefineStudy, request);
+  return Unary<caviar::v1::Study>(&Stub::RefineStudy, request);
 }
 
 absl::StatusOr<caviar::v1::EnqueueTrialsResponse> CaviarClient::EnqueueTrials(
     const caviar::v1::EnqueueTrialsRequest& request) {
   return Unary<caviar::v1::EnqueueTrialsResponse>(
-      &caviar::v1::StudyService::Stub::EnqueueTrials, request);
+      &Stub::EnqueueTrials, request);
 }
 
 absl::StatusOr<caviar::v1::EnqueueTrialsResponse> CaviarClient::RetestTrials(
     const caviar::v1::RetestTrialsRequest& request) {
   return Unary<caviar::v1::EnqueueTrialsResponse>(
-      &caviar::v1::StudyService::Stub::RetestTrials, request);
+      &Stub::RetestTrials, request);
 }
 
 absl::StatusOr<caviar::v1::GetImportanceResponse> CaviarClient::GetImportance(
@@ -218,7 +191,7 @@ absl::StatusOr<caviar::v1::GetImportanceResponse> CaviarClient::GetImportance(
   caviar::v1::GetImportanceRequest request;
   request.set_study(study);
   return Unary<caviar::v1::GetImportanceResponse>(
-      &caviar::v1::StudyService::Stub::GetImportance, request);
+      &Stub::GetImportance, request);
 }
 
 }  // namespace caviar::client
