@@ -18,6 +18,7 @@ std::vector<int> BestBasin(const Box& region, absl::Span<const TrialPoint* const
   const size_t d = region.lo.size();
   const size_t n = ranked.size();
   candidates = std::min<int>(candidates, static_cast<int>(n));
+  if (candidates <= 0) return {};
   // Points in widths of the region, so every parameter weighs the same.
   std::vector<std::vector<double>> x(n, std::vector<double>(d));
   for (size_t k = 0; k < n; ++k) {
@@ -46,7 +47,7 @@ std::vector<int> BestBasin(const Box& region, absl::Span<const TrialPoint* const
   };
   std::vector<int> basin = {0};
   std::vector<bool> taken(candidates, false);
-  if (candidates > 0) taken[0] = true;
+  taken[0] = true;
   for (size_t m = 0; m < basin.size(); ++m) {
     for (int k = 0; k < candidates; ++k) {
       if (!taken[k] && linked(basin[m], k)) {

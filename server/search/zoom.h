@@ -33,13 +33,14 @@ struct ZoomOptions {
 inline constexpr int kMaxZoomCandidates = 32;
 
 // The candidates linked to the best one by chains of pairs with no hill
-// between them: a pair (a, b) is cut when a finished trial of the region
-// that is worse than both and worse than the region's median lies within
-// |a - b| / 4 of their midpoint (distances in widths of the region). This
+// between them: a pair (a, b) is cut when a trial of `ranked` that is worse
+// than both, in the worse half and not a candidate lies within |a - b| / 4
+// of their midpoint (distances in widths of the region). This
 // keeps the best trial's basin and drops the other optima's; a parameter
 // that hardly matters has no hills, so it does not split the candidates.
-// `ranked`: the region's finished trials, best first. Returns indices into
-// `ranked` (the best one first).
+// `ranked`: the region's finished trials, best first; the candidates are
+// its first `candidates`. Returns indices into `ranked` (the best one
+// first; empty when there are no candidates). Cost: candidates^2 * size.
 std::vector<int> BestBasin(const Box& region, absl::Span<const TrialPoint* const> ranked,
                            int candidates);
 
