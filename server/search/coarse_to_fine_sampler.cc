@@ -3,8 +3,8 @@
 // round zooms into where the best trials cluster (zoom.h): among the best
 // `top_fraction` of the finished trials inside the current region (any
 // round), those in the best trial's basin (linked to it by pairs with no
-// clearly worse trial between them, so a region never spans two optima
-// with a hill between); their bounding box, widened on each side by
+// clearly worse trial seen between them, so the region follows one optimum
+// instead of boxing several); their bounding box, widened on each side by
 // `margin` times the current region's width; shrunk about the best trial
 // to at most `max_volume` times the current region's volume (so each round
 // zooms even when the good trials are spread out); stretched to whole bins
@@ -30,9 +30,10 @@
 // max_volume (double in [0.01, 1], default 0.25; 1 = no forced zoom).
 // The defaults were chosen on bench/search (Branin, Hartmann-6, the notes'
 // alpha/epsilon function; 6 rounds, median regret at 50 trials) on seeds
-// 1-30 and checked on seeds 101-130. Without the basin and the volume cap
-// (the box of all top trials) a region often spanned two of Branin's three
-// minima and barely shrank: median regret 0.24 there against 0.02 now.
+// 1-30 and checked on seeds 101-130 (bench/search/README.md). Without the
+// basin and the volume cap (the box of all top trials) a region often
+// spanned two of Branin's three minima and barely shrank: median regret
+// 0.24 there against 0.02 now.
 #include <algorithm>
 #include <cmath>
 #include <memory>
