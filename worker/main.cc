@@ -101,8 +101,12 @@ int main(int argc, char** argv) {
     ssl.pem_root_certs = pem.str();
     credentials = grpc::SslCredentials(ssl);
   }
-  caviar::worker::WorkerLoop loop(grpc::CreateChannel(coordinator, credentials),
-                                  caviar::worker::MakeObjective, options);
+  grpc::ChannelArguments channel_args;
+  // Small, frequent messages: bandwidth-delay probing only adds pings.
+  channel_args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  caviar::worker::WorkerLoop loop(
+      grpc::CreateCustomChannel(coordinator, credentials, channel_args),
+      caviar::worker::MakeObjective, options);
   std::thread([&loop, stop_signals] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

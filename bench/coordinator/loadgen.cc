@@ -6,7 +6,7 @@
 //   caviar-loadgen --coordinator 127.0.0.1:50051 --workers 8 --trials 20000
 //
 // Each worker has its own channel (its own TCP connection), as separate
-// worker processes would.
+// worker processes would, and runs as a chain of gRPC callbacks.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -18,6 +18,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "absl/strings/str_format.h"
 #include "caviar/v1/service.grpc.pb.h"
 #include "grpcpp/create_channel.h"
@@ -65,6 +66,112 @@ caviar::v1::StudySpec BenchSpec(const std::string& name, int trials) {
   return spec;
 }
 
+// One simulated worker: suggest -> `reports` progress reports -> complete,
+// again and again, as a chain of gRPC callbacks (no thread of its own, so the
+// load generator costs the machine little next to the coordinator).
+class SimulatedWorker {
+ public:
+  SimulatedWorker(std::unique_ptr<caviar::v1::WorkerService::Stub> stub, std::string id,
+                  std::string study, int reports, int64_t tail_from, Latencies* latencies,
+                  std::atomic<int>* finished, std::atomic<int>* errors,
+                  absl::BlockingCounter* done)
+      : stub_(std::move(stub)),
+        id_(std::move(id)),
+        study_(std::move(study)),
+        reports_(reports),
+        tail_from_(tail_from),
+        latencies_(latencies),
+        finished_(finished),
+        errors_(errors),
+        done_(done) {}
+
+  void Start() { Suggest(); }
+
+ private:
+  grpc::ClientContext* NewCall() {
+    context_ = std::make_unique<grpc::ClientContext>();
+    context_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    started_ = Clock::now();
+    return context_.get();
+  }
+  double Elapsed() const { return Ms(Clock::now() - started_); }
+  void Fail() {
+    ++*errors_;
+    done_->DecrementCount();
+  }
+
+  void Suggest() {
+    suggest_.set_worker_id(id_);
+    suggest_.set_study(study_);
+    stub_->async()->SuggestTrial(NewCall(), &suggest_, &suggestion_,
+                                 [this](grpc::Status s) { OnSuggest(s); });
+  }
+  void OnSuggest(const grpc::Status& s) {
+    const double ms = Elapsed();
+    latencies_->suggest.push_back(ms);
+    if (!s.ok()) return Fail();
+    if (!suggestion_.has_trial()) {
+      if (suggestion_.no_more_work()) {
+        done_->DecrementCount();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));  // Budget all in flight.
+      return Suggest();
+    }
+    if (suggestion_.trial().id() > tail_from_) latencies_->suggest_tail.push_back(ms);
+    const double lr = suggestion_.trial().parameters().at("learning_rate").double_value();
+    score_ = -std::pow(std::log10(lr) + 2, 2);
+    Report(1);
+  }
+
+  void Report(int step) {
+    if (step > reports_) return Complete();
+    const auto& trial = suggestion_.trial();
+    report_.set_trial_id(trial.id());
+    report_.set_worker_id(id_);
+    report_.set_attempt(trial.attempt());
+    report_.mutable_measurement()->set_step(step);
+    (*report_.mutable_measurement()->mutable_metrics())["score"] = score_;
+    stub_->async()->ReportProgress(NewCall(), &report_, &reply_, [this, step](grpc::Status s) {
+      latencies_->report.push_back(Elapsed());
+      if (!s.ok()) return Fail();
+      Report(step + 1);
+    });
+  }
+
+  void Complete() {
+    const auto& trial = suggestion_.trial();
+    complete_.set_trial_id(trial.id());
+    complete_.set_worker_id(id_);
+    complete_.set_attempt(trial.attempt());
+    (*complete_.mutable_final_measurement()->mutable_metrics())["score"] = score_;
+    stub_->async()->CompleteTrial(NewCall(), &complete_, &done_trial_, [this](grpc::Status s) {
+      latencies_->complete.push_back(Elapsed());
+      if (!s.ok()) return Fail();
+      ++*finished_;
+      Suggest();
+    });
+  }
+
+  const std::unique_ptr<caviar::v1::WorkerService::Stub> stub_;
+  const std::string id_, study_;
+  const int reports_;
+  const int64_t tail_from_;
+  Latencies* const latencies_;
+  std::atomic<int>* const finished_;
+  std::atomic<int>* const errors_;
+  absl::BlockingCounter* const done_;
+  std::unique_ptr<grpc::ClientContext> context_;
+  Clock::time_point started_;
+  double score_ = 0;
+  caviar::v1::SuggestTrialRequest suggest_;
+  caviar::v1::SuggestTrialResponse suggestion_;
+  caviar::v1::ReportProgressRequest report_;
+  caviar::v1::ReportProgressResponse reply_;
+  caviar::v1::CompleteTrialRequest complete_;
+  caviar::v1::Trial done_trial_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,70 +210,20 @@ int main(int argc, char** argv) {
   std::atomic<int> finished{0};
   std::atomic<int> errors{0};
   std::vector<Latencies> latencies(workers);
+  std::vector<std::unique_ptr<SimulatedWorker>> sims;
+  absl::BlockingCounter done(workers);
   const auto start = Clock::now();
-  std::vector<std::thread> threads;
   for (int w = 0; w < workers; ++w) {
-    threads.emplace_back([&, w] {
-      grpc::ChannelArguments args;
-      args.SetInt("caviar.loadgen.worker", w);  // Distinct channel per worker.
-      auto channel =
-          grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
-      auto stub = caviar::v1::WorkerService::NewStub(channel);
-      const std::string worker_id = absl::StrCat("loadgen-", w);
-      Latencies& lat = latencies[w];
-      while (true) {
-        caviar::v1::SuggestTrialRequest suggest;
-        suggest.set_worker_id(worker_id);
-        suggest.set_study(study);
-        caviar::v1::SuggestTrialResponse suggestion;
-        grpc::ClientContext c1;
-        auto t0 = Clock::now();
-        grpc::Status s = stub->SuggestTrial(&c1, suggest, &suggestion);
-        const double suggest_ms = Ms(Clock::now() - t0);
-        lat.suggest.push_back(suggest_ms);
-        if (!s.ok()) {
-          ++errors;
-          return;
-        }
-        if (!suggestion.has_trial()) {
-          if (suggestion.no_more_work()) return;
-          std::this_thread::sleep_for(std::chrono::milliseconds(5));
-          continue;
-        }
-        const auto& trial = suggestion.trial();
-        if (trial.id() > trials - window) lat.suggest_tail.push_back(suggest_ms);
-        const double lr = trial.parameters().at("learning_rate").double_value();
-        const double score = -std::pow(std::log10(lr) + 2, 2);
-        for (int step = 1; step <= reports; ++step) {
-          caviar::v1::ReportProgressRequest report;
-          report.set_trial_id(trial.id());
-          report.set_worker_id(worker_id);
-          report.set_attempt(trial.attempt());
-          report.mutable_measurement()->set_step(step);
-          (*report.mutable_measurement()->mutable_metrics())["score"] = score;
-          caviar::v1::ReportProgressResponse reply;
-          grpc::ClientContext c2;
-          t0 = Clock::now();
-          s = stub->ReportProgress(&c2, report, &reply);
-          lat.report.push_back(Ms(Clock::now() - t0));
-          if (!s.ok()) ++errors;
-        }
-        caviar::v1::CompleteTrialRequest complete;
-        complete.set_trial_id(trial.id());
-        complete.set_worker_id(worker_id);
-        complete.set_attempt(trial.attempt());
-        (*complete.mutable_final_measurement()->mutable_metrics())["score"] = score;
-        caviar::v1::Trial done;
-        grpc::ClientContext c3;
-        t0 = Clock::now();
-        s = stub->CompleteTrial(&c3, complete, &done);
-        lat.complete.push_back(Ms(Clock::now() - t0));
-        if (!s.ok()) ++errors;
-        else ++finished;
-      }
-    });
+    grpc::ChannelArguments args;
+    args.SetInt("caviar.loadgen.worker", w);  // Distinct channel per worker.
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // As caviar-worker does.
+    auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    sims.push_back(std::make_unique<SimulatedWorker>(
+        caviar::v1::WorkerService::NewStub(channel), absl::StrCat("loadgen-", w), study,
+        reports, trials - window, &latencies[w], &finished, &errors, &done));
   }
-  for (auto& t : threads) t.join();
+  for (auto& sim : sims) sim->Start();
+  done.Wait();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   Latencies all;
   for (auto& l : latencies) {

@@ -30,6 +30,9 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   builder.RegisterService(&server->study_service_);
   builder.RegisterService(&server->worker_service_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // Messages here are small and frequent: bandwidth-delay probing only adds
+  // pings to every connection.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options.listen));
