@@ -176,22 +176,19 @@ absl::StatusOr<caviar::v1::Study> CaviarClient::RefineStudy(
 
 absl::StatusOr<caviar::v1::EnqueueTrialsResponse> CaviarClient::EnqueueTrials(
     const caviar::v1::EnqueueTrialsRequest& request) {
-  return Unary<caviar::v1::EnqueueTrialsResponse>(
-      &Stub::EnqueueTrials, request);
+  return Unary<caviar::v1::EnqueueTrialsResponse>(&Stub::EnqueueTrials, request);
 }
 
 absl::StatusOr<caviar::v1::EnqueueTrialsResponse> CaviarClient::RetestTrials(
     const caviar::v1::RetestTrialsRequest& request) {
-  return Unary<caviar::v1::EnqueueTrialsResponse>(
-      &Stub::RetestTrials, request);
+  return Unary<caviar::v1::EnqueueTrialsResponse>(&Stub::RetestTrials, request);
 }
 
 absl::StatusOr<caviar::v1::GetImportanceResponse> CaviarClient::GetImportance(
     const std::string& study) {
   caviar::v1::GetImportanceRequest request;
   request.set_study(study);
-  return Unary<caviar::v1::GetImportanceResponse>(
-      &Stub::GetImportance, request);
+  return Unary<caviar::v1::GetImportanceResponse>(&Stub::GetImportance, request);
 }
 
 }  // namespace caviar::client

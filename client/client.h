@@ -77,12 +77,14 @@ class CaviarClient {
   absl::StatusOr<std::vector<caviar::v1::Trial>> BestTrials(const std::string& study,
                                                             int top = 1);
 
-  absl::StatusOr<caviar::v1::Study> RefineStudy(const caviar::v1::RefineStudyRequest& request);
+  absl::StatusOr<caviar::v1::Study> RefineStudy(
+      const caviar::v1::RefineStudyRequest& request);
   absl::StatusOr<caviar::v1::EnqueueTrialsResponse> EnqueueTrials(
       const caviar::v1::EnqueueTrialsRequest& request);
   absl::StatusOr<caviar::v1::EnqueueTrialsResponse> RetestTrials(
       const caviar::v1::RetestTrialsRequest& request);
-  absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(const std::string& study);
+  absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
+      const std::string& study);
 
   // The channel, for services this class does not wrap (e.g. WorkerService).
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
@@ -98,8 +100,8 @@ class CaviarClient {
   absl::StatusOr<Response> Unary(Method method, const Request& request) const {
     Response response;
     auto context = NewContext();
-    absl::Status status =
-        FromGrpcStatus((studies_.get()->*method)(context.get(), request, &response), address_);
+    absl::Status status = FromGrpcStatus(
+        (studies_.get()->*method)(context.get(), request, &response), address_);
     if (!status.ok()) return status;
     return response;
   }

@@ -1,7 +1,5 @@
 #include "client/spec_loader.h"
 
-#include "client/spec_overrides.h"
-
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
@@ -22,6 +20,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/spec_overrides.h"
 #include "client/yaml_scalars.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"

@@ -36,10 +36,9 @@ class LogMessage {
 #define CAVIAR_LOG_LEVEL_WARNING ::caviar::LogLevel::kWarning
 #define CAVIAR_LOG_LEVEL_ERROR ::caviar::LogLevel::kError
 
-#define CAVIAR_LOG(severity)                                       \
-  if (CAVIAR_LOG_LEVEL_##severity < ::caviar::GetLogLevel()) {     \
-  } else                                                           \
-    ::caviar::LogMessage(CAVIAR_LOG_LEVEL_##severity, __FILE__, __LINE__) \
-        .stream()
+#define CAVIAR_LOG(severity)                                   \
+  if (CAVIAR_LOG_LEVEL_##severity < ::caviar::GetLogLevel()) { \
+  } else                                                       \
+    ::caviar::LogMessage(CAVIAR_LOG_LEVEL_##severity, __FILE__, __LINE__).stream()
 
 #endif  // CAVIAR_COMMON_LOG_H_

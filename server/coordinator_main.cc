@@ -9,8 +9,8 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -36,7 +36,8 @@ int main(int argc, char** argv) {
   std::string worker_token_file, admin_token_file, tls_cert, tls_key;
 
   CLI::App app{"caviar-coordinator: the caviar hyperparameter tuning service"};
-  app.add_option("--listen", listen, "HOST:PORT to serve gRPC on (port 0 = any free port)")
+  app.add_option("--listen", listen,
+                 "HOST:PORT to serve gRPC on (port 0 = any free port)")
       ->capture_default_str();
   app.add_option("--db", db, "SQLite database file (created if missing)")
       ->capture_default_str();
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
   app.add_option("--admin-token-file", admin_token_file,
                  "Users (the StudyService) must send this file's token; unset = open")
       ->check(CLI::ExistingFile);
-  app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS (with --tls-key)")
+  app.add_option("--tls-cert", tls_cert,
+                 "PEM certificate chain: serve TLS (with --tls-key)")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
@@ -103,8 +105,8 @@ int main(int argc, char** argv) {
 #ifdef CAVIAR_HAVE_TRAINER
   options.objective_validator = caviar::worker::ValidateTrainerSpec;
 #endif
-  auto coordinator = caviar::scheduling::Coordinator::Create(store->get(),
-                                                             caviar::Clock::Real(), options);
+  auto coordinator = caviar::scheduling::Coordinator::Create(
+      store->get(), caviar::Clock::Real(), options);
   if (!coordinator.ok()) {
     std::fprintf(stderr, "caviar-coordinator: %s\n",
                  std::string(coordinator.status().message()).c_str());

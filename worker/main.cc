@@ -88,7 +88,8 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   if (const char* token = std::getenv("CAVIAR_TOKEN")) options.token = token;
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
   if (!tls_ca.empty()) {
     std::ifstream in(tls_ca);
     std::stringstream pem;

@@ -105,7 +105,8 @@ absl::Status Call(const WorkerOptions& options,
                   const std::function<grpc::Status(grpc::ClientContext*)>& rpc) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
-  if (!options.token.empty()) context.AddMetadata("authorization", "Bearer " + options.token);
+  if (!options.token.empty())
+    context.AddMetadata("authorization", "Bearer " + options.token);
   return FromGrpc(rpc(&context));
 }
 
@@ -198,10 +199,9 @@ class WorkerLoop::TrialSession : public ProgressReporter {
 
   absl::Status Send(const ReportProgressRequest& request,
                     ReportProgressResponse* response) {
-    const absl::Status status =
-        Call(loop_->options_, [&](grpc::ClientContext* context) {
-          return loop_->stub_->ReportProgress(context, request, response);
-        });
+    const absl::Status status = Call(loop_->options_, [&](grpc::ClientContext* context) {
+      return loop_->stub_->ReportProgress(context, request, response);
+    });
     absl::MutexLock lock(&mu_);
     last_contact_ = absl::Now();
     return status;
@@ -445,8 +445,9 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
   if (outcome.stopped && !session.coordinator_stop()) {
     // Not a result: give the trial back so another worker runs it now
     // rather than after the lease expires.
-    CAVIAR_LOG(WARNING) << "trial " << trial.id()
-                        << ": stopped by the worker's shutdown; released to the coordinator";
+    CAVIAR_LOG(WARNING)
+        << "trial " << trial.id()
+        << ": stopped by the worker's shutdown; released to the coordinator";
     CompleteTrialRequest release;
     release.set_trial_id(trial.id());
     release.set_worker_id(options_.worker_id);

@@ -52,8 +52,8 @@
 // finished. The worker releases the trial instead (CompleteTrial with
 // release set; retried like any completion): the coordinator makes it
 // PENDING at once and hands it to another worker (attempt + 1); a worker
-// that cannot reach the coordinator leaves it to lease expiry. A result that was already finished
-// when the signal came is still completed, retrying for at most
+// that cannot reach the coordinator leaves it to lease expiry. A result that was already
+// finished when the signal came is still completed, retrying for at most
 // shutdown_complete_timeout.
 //
 // An objective the factory cannot build (e.g. a trainer study on a worker

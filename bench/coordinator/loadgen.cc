@@ -18,8 +18,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/blocking_counter.h"
 #include "absl/strings/str_format.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "caviar/v1/service.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -35,12 +35,15 @@ struct Latencies {
 
 double Percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - 1);
+  const size_t k =
+      std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - 1);
   std::nth_element(v.begin(), v.begin() + k, v.end());
   return v[k];
 }
 
-double Ms(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+double Ms(Clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
 
 caviar::v1::StudySpec BenchSpec(const std::string& name, int trials) {
   caviar::v1::StudySpec spec;
@@ -132,11 +135,12 @@ class SimulatedWorker {
     report_.set_attempt(trial.attempt());
     report_.mutable_measurement()->set_step(step);
     (*report_.mutable_measurement()->mutable_metrics())["score"] = score_;
-    stub_->async()->ReportProgress(NewCall(), &report_, &reply_, [this, step](grpc::Status s) {
-      latencies_->report.push_back(Elapsed());
-      if (!s.ok()) return Fail();
-      Report(step + 1);
-    });
+    stub_->async()->ReportProgress(NewCall(), &report_, &reply_,
+                                   [this, step](grpc::Status s) {
+                                     latencies_->report.push_back(Elapsed());
+                                     if (!s.ok()) return Fail();
+                                     Report(step + 1);
+                                   });
   }
 
   void Complete() {
@@ -145,12 +149,13 @@ class SimulatedWorker {
     complete_.set_worker_id(id_);
     complete_.set_attempt(trial.attempt());
     (*complete_.mutable_final_measurement()->mutable_metrics())["score"] = score_;
-    stub_->async()->CompleteTrial(NewCall(), &complete_, &done_trial_, [this](grpc::Status s) {
-      latencies_->complete.push_back(Elapsed());
-      if (!s.ok()) return Fail();
-      ++*finished_;
-      Suggest();
-    });
+    stub_->async()->CompleteTrial(NewCall(), &complete_, &done_trial_,
+                                  [this](grpc::Status s) {
+                                    latencies_->complete.push_back(Elapsed());
+                                    if (!s.ok()) return Fail();
+                                    ++*finished_;
+                                    Suggest();
+                                  });
   }
 
   const std::unique_ptr<caviar::v1::WorkerService::Stub> stub_;
@@ -183,9 +188,11 @@ int main(int argc, char** argv) {
   std::string study = absl::StrCat("loadgen-", ::getpid(), "-", time(nullptr));
   CLI::App app{"caviar-loadgen: load generator for caviar-coordinator"};
   app.add_option("--coordinator", address, "HOST:PORT")->capture_default_str();
-  app.add_option("--workers", workers, "Concurrent simulated workers")->capture_default_str();
+  app.add_option("--workers", workers, "Concurrent simulated workers")
+      ->capture_default_str();
   app.add_option("--trials", trials, "Trials in the study")->capture_default_str();
-  app.add_option("--reports", reports, "Progress reports per trial")->capture_default_str();
+  app.add_option("--reports", reports, "Progress reports per trial")
+      ->capture_default_str();
   app.add_option("--window", window,
                  "Also report suggestion p99 over the last N trials of the study")
       ->capture_default_str();
@@ -215,9 +222,10 @@ int main(int argc, char** argv) {
   const auto start = Clock::now();
   for (int w = 0; w < workers; ++w) {
     grpc::ChannelArguments args;
-    args.SetInt("caviar.loadgen.worker", w);  // Distinct channel per worker.
+    args.SetInt("caviar.loadgen.worker", w);   // Distinct channel per worker.
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);  // As caviar-worker does.
-    auto channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    auto channel =
+        grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     sims.push_back(std::make_unique<SimulatedWorker>(
         caviar::v1::WorkerService::NewStub(channel), absl::StrCat("loadgen-", w), study,
         reports, trials - window, &latencies[w], &finished, &errors, &done));

@@ -73,7 +73,8 @@ void RegisterEnqueue(CLI::App& app, Context& context) {
 void RegisterRetest(CLI::App& app, Context& context) {
   auto options = std::make_shared<RetestOptions>();
   CLI::App* command = app.add_subcommand(
-      "retest", "Run the best configurations again with new seeds (data and machines change)");
+      "retest",
+      "Run the best configurations again with new seeds (data and machines change)");
   command->add_option("study", options->study, "Study name")->required();
   command->add_option("--top", options->top, "How many of the best configurations")
       ->check(CLI::Range(1, 1000))

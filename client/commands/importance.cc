@@ -18,9 +18,10 @@ absl::Status RunImportance(Context& context, const std::string& study) {
                           client->GetImportance(study));
   client::TextTable table({"PARAMETER", "IMPORTANCE", "+/-", ""});
   for (const auto& p : response.parameters()) {
-    table.AddRow({p.name(), absl::StrFormat("%.3f", p.importance()),
-                  absl::StrFormat("%.3f", p.stddev()),
-                  std::string(static_cast<size_t>(std::lround(p.importance() * 40)), '#')});
+    table.AddRow(
+        {p.name(), absl::StrFormat("%.3f", p.importance()),
+         absl::StrFormat("%.3f", p.stddev()),
+         std::string(static_cast<size_t>(std::lround(p.importance() * 40)), '#')});
   }
   std::cout << table.Render() << response.trials_used() << " finished trials; "
             << response.method() << "\n";
@@ -46,10 +47,11 @@ absl::Status RunDrift(Context& context, const std::string& name) {
     return absl::OkStatus();
   }
   const std::string metric = study.spec().objective().metric();
-  client::TextTable table({"TRIAL", "OLD " + metric, "RETESTS", "DONE", "NEW MEAN", "NEW SD",
-                           "DRIFT"});
+  client::TextTable table(
+      {"TRIAL", "OLD " + metric, "RETESTS", "DONE", "NEW MEAN", "NEW SD", "DRIFT"});
   for (const auto& [original_id, runs] : retests) {
-    const caviar::v1::Trial* original = by_id.count(original_id) ? by_id[original_id] : nullptr;
+    const caviar::v1::Trial* original =
+        by_id.count(original_id) ? by_id[original_id] : nullptr;
     double sum = 0, sum2 = 0;
     int done = 0;
     for (const auto* r : runs) {
@@ -60,15 +62,16 @@ absl::Status RunDrift(Context& context, const std::string& name) {
     }
     const bool has_old = original != nullptr && original->has_objective_value();
     const double mean = done ? sum / done : 0;
-    const double sd = done > 1 ? std::sqrt(std::max(0.0, (sum2 - done * mean * mean) / (done - 1)))
-                               : 0;
+    const double sd =
+        done > 1 ? std::sqrt(std::max(0.0, (sum2 - done * mean * mean) / (done - 1))) : 0;
     table.AddRow({absl::StrCat(original_id),
                   has_old ? absl::StrFormat("%.6g", original->objective_value()) : "-",
                   absl::StrCat(runs.size()), absl::StrCat(done),
                   done ? absl::StrFormat("%.6g", mean) : "-",
                   done > 1 ? absl::StrFormat("%.3g", sd) : "-",
-                  done && has_old ? absl::StrFormat("%+.6g", mean - original->objective_value())
-                                  : "-"});
+                  done && has_old
+                      ? absl::StrFormat("%+.6g", mean - original->objective_value())
+                      : "-"});
   }
   std::cout << table.Render();
   return absl::OkStatus();
@@ -79,7 +82,8 @@ absl::Status RunDrift(Context& context, const std::string& name) {
 void RegisterImportance(CLI::App& app, Context& context) {
   auto study = std::make_shared<std::string>();
   CLI::App* command = app.add_subcommand(
-      "importance", "Rank parameters by the share of the objective's variance they explain");
+      "importance",
+      "Rank parameters by the share of the objective's variance they explain");
   command->add_option("study", *study, "Study name")->required();
   command->callback([&context, study] {
     context.action = [&context, study] { return RunImportance(context, *study); };

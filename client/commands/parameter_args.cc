@@ -11,10 +11,12 @@ struct Assignment {
   std::string value;
 };
 
-absl::StatusOr<Assignment> Split(const search::SearchSpace& space, const std::string& arg) {
+absl::StatusOr<Assignment> Split(const search::SearchSpace& space,
+                                 const std::string& arg) {
   const size_t eq = arg.find('=');
   if (eq == std::string::npos || eq == 0)
-    return absl::InvalidArgumentError(absl::StrCat("--param ", arg, ": expected NAME=VALUE"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--param ", arg, ": expected NAME=VALUE"));
   const std::string name = arg.substr(0, eq);
   const int index = space.IndexOf(name);
   if (index < 0)
@@ -46,14 +48,15 @@ absl::StatusOr<caviar::v1::ParameterSet> ParseAssignments(
   return set;
 }
 
-absl::Status ParseRanges(const search::SearchSpace& space,
-                         const std::vector<std::string>& args,
-                         google::protobuf::Map<std::string, caviar::v1::ValueRange>* ranges) {
+absl::Status ParseRanges(
+    const search::SearchSpace& space, const std::vector<std::string>& args,
+    google::protobuf::Map<std::string, caviar::v1::ValueRange>* ranges) {
   for (const std::string& arg : args) {
     CAVIAR_ASSIGN_OR_RETURN(Assignment a, Split(space, arg));
     const size_t colon = a.value.find(':');
     if (colon == std::string::npos)
-      return absl::InvalidArgumentError(absl::StrCat("--param ", arg, ": expected NAME=LO:HI"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--param ", arg, ": expected NAME=LO:HI"));
     caviar::v1::ValueRange& range = (*ranges)[space.parameter(a.index).name()];
     CAVIAR_ASSIGN_OR_RETURN(*range.mutable_lo(),
                             Parse(space, arg, a.index, a.value.substr(0, colon)));

@@ -18,9 +18,9 @@ absl::StatusOr<caviar::v1::ParameterSet> ParseAssignments(
     const search::SearchSpace& space, const std::vector<std::string>& args);
 
 // "lr=1e-3:1e-2" -> ranges["lr"] = [1e-3, 1e-2].
-absl::Status ParseRanges(const search::SearchSpace& space,
-                         const std::vector<std::string>& args,
-                         google::protobuf::Map<std::string, caviar::v1::ValueRange>* ranges);
+absl::Status ParseRanges(
+    const search::SearchSpace& space, const std::vector<std::string>& args,
+    google::protobuf::Map<std::string, caviar::v1::ValueRange>* ranges);
 
 }  // namespace caviar::cli
 

@@ -34,7 +34,8 @@ std::string Extent(const search::SearchSpace& space, int i, double lo, double hi
   return a == b ? a : absl::StrCat(a, " .. ", b);
 }
 
-std::string RegionsTable(const caviar::v1::Study& study, const search::SearchSpace& space) {
+std::string RegionsTable(const caviar::v1::Study& study,
+                         const search::SearchSpace& space) {
   std::vector<std::string> header = {"ROUND", "ORIGIN"};
   for (int i = 0; i < space.size(); ++i) header.push_back(space.parameter(i).name());
   client::TextTable table(header);
@@ -64,7 +65,8 @@ absl::Status RunRegions(Context& context, const RegionsOptions& options) {
       std::string json;
       google::protobuf::util::JsonPrintOptions print;
       print.preserve_proto_field_names = true;
-      if (!google::protobuf::util::MessageToJsonString(study.regions(i), &json, print).ok())
+      if (!google::protobuf::util::MessageToJsonString(study.regions(i), &json, print)
+               .ok())
         return absl::InternalError("cannot print a region as JSON");
       std::cout << (i ? "," : "") << json;
     }
@@ -79,7 +81,8 @@ absl::Status RunRegions(Context& context, const RegionsOptions& options) {
 
 absl::Status RunRefine(Context& context, const RefineOptions& options) {
   if (options.ranges.empty() == (options.top == 0))
-    return absl::InvalidArgumentError("refine: give either --param NAME=LO:HI or --top FRACTION");
+    return absl::InvalidArgumentError(
+        "refine: give either --param NAME=LO:HI or --top FRACTION");
   CAVIAR_ASSIGN_OR_RETURN(client::CaviarClient * client, context.Client());
   CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study, client->GetStudy(options.study));
   CAVIAR_ASSIGN_OR_RETURN(search::SearchSpace space,
@@ -104,15 +107,19 @@ void RegisterRefine(CLI::App& app, Context& context) {
   command->add_option("study", options->study, "Study name")->required();
   command->add_option("--param", options->ranges,
                       "NAME=LO:HI in the parameter's values (others keep their extent)");
-  command->add_option("--top", options->top,
-                      "Or: the box around the best FRACTION of finished trials")
+  command
+      ->add_option("--top", options->top,
+                   "Or: the box around the best FRACTION of finished trials")
       ->check(CLI::Range(0.0, 1.0));
-  command->add_option("--margin", options->margin,
-                      "Widen a --top box by this fraction of its width on each side")
+  command
+      ->add_option("--margin", options->margin,
+                   "Widen a --top box by this fraction of its width on each side")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
-  command->add_option("--trials", options->trials,
-                      "Trials to add to the budget for the new round (reopens an ended study)")
+  command
+      ->add_option(
+          "--trials", options->trials,
+          "Trials to add to the budget for the new round (reopens an ended study)")
       ->check(CLI::NonNegativeNumber);
   command->callback([&context, options] {
     context.action = [&context, options] { return RunRefine(context, *options); };
@@ -121,8 +128,8 @@ void RegisterRefine(CLI::App& app, Context& context) {
 
 void RegisterRegions(CLI::App& app, Context& context) {
   auto options = std::make_shared<RegionsOptions>();
-  CLI::App* command =
-      app.add_subcommand("regions", "The regions of a coarse-to-fine search, round by round");
+  CLI::App* command = app.add_subcommand(
+      "regions", "The regions of a coarse-to-fine search, round by round");
   command->add_option("study", options->study, "Study name")->required();
   command->add_option("--format", options->format, "table or json")
       ->check(CLI::IsMember({"table", "json"}))

@@ -5,10 +5,10 @@ namespace caviar::cli {
 
 const std::vector<Registrar>& AllCommands() {
   static const std::vector<Registrar> commands = {
-      RegisterSubmit, RegisterStudies, RegisterStudy, RegisterTrials,
-      RegisterTrial,  RegisterBest,    RegisterStop,  RegisterWait,
-      RegisterRegions, RegisterRefine, RegisterImportance, RegisterEnqueue,
-      RegisterRetest, RegisterDrift,
+      RegisterSubmit,  RegisterStudies, RegisterStudy,      RegisterTrials,
+      RegisterTrial,   RegisterBest,    RegisterStop,       RegisterWait,
+      RegisterRegions, RegisterRefine,  RegisterImportance, RegisterEnqueue,
+      RegisterRetest,  RegisterDrift,
   };
   return commands;
 }

@@ -17,10 +17,12 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-grpc::Status Authorizer::Check(const grpc::CallbackServerContext& context, Role role) const {
+grpc::Status Authorizer::Check(const grpc::CallbackServerContext& context,
+                               Role role) const {
   const bool worker_open = worker_token_.empty();
   const bool admin_open = admin_token_.empty();
-  if (role == Role::kAdmin ? admin_open : (worker_open || admin_open)) return grpc::Status::OK;
+  if (role == Role::kAdmin ? admin_open : (worker_open || admin_open))
+    return grpc::Status::OK;
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -38,19 +40,22 @@ grpc::Status Authorizer::Check(const grpc::CallbackServerContext& context, Role 
   if (role == Role::kWorker && !worker_open && ConstantTimeEquals(token, worker_token_)) {
     return grpc::Status::OK;
   }
-  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                      role == Role::kAdmin
-                          ? "this call needs the admin token"
-                          : "the token is neither this coordinator's worker nor admin token");
+  return grpc::Status(
+      grpc::StatusCode::PERMISSION_DENIED,
+      role == Role::kAdmin
+          ? "this call needs the admin token"
+          : "the token is neither this coordinator's worker nor admin token");
 }
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   std::ifstream in(path);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read token file"));
+  if (!in)
+    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read token file"));
   std::string line;
   std::getline(in, line);
   std::string token(absl::StripAsciiWhitespace(line));
-  if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": token file is empty"));
+  if (token.empty())
+    return absl::InvalidArgumentError(absl::StrCat(path, ": token file is empty"));
   return token;
 }
 

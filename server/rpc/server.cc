@@ -20,10 +20,12 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   std::unique_ptr<CoordinatorServer> server(new CoordinatorServer(coordinator, options));
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::InsecureServerCredentials();
   if (!options.tls_certificate_chain.empty() || !options.tls_private_key.empty()) {
     grpc::SslServerCredentialsOptions ssl;
-    ssl.pem_key_cert_pairs.push_back({options.tls_private_key, options.tls_certificate_chain});
+    ssl.pem_key_cert_pairs.push_back(
+        {options.tls_private_key, options.tls_certificate_chain});
     credentials = grpc::SslServerCredentials(ssl);
   }
   builder.AddListeningPort(options.listen, credentials, &server->port_);
@@ -39,9 +41,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   }
   const size_t colon = options.listen.rfind(':');
   server->host_ = options.listen.substr(0, colon);
-  server->reaper_ = std::thread([s = server.get(), interval = options.reap_interval] {
-    s->ReapLoop(interval);
-  });
+  server->reaper_ = std::thread(
+      [s = server.get(), interval = options.reap_interval] { s->ReapLoop(interval); });
   return server;
 }
 

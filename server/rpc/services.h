@@ -23,38 +23,41 @@ class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService 
       : coordinator_(coordinator), auth_(auth) {}
 
   grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* context,
-                           const caviar::v1::CreateStudyRequest* request,
-                           caviar::v1::Study* response) override;
+                                        const caviar::v1::CreateStudyRequest* request,
+                                        caviar::v1::Study* response) override;
   grpc::ServerUnaryReactor* GetStudy(grpc::CallbackServerContext* context,
-                        const caviar::v1::GetStudyRequest* request,
-                        caviar::v1::Study* response) override;
-  grpc::ServerUnaryReactor* ListStudies(grpc::CallbackServerContext* context,
-                           const caviar::v1::ListStudiesRequest* request,
-                           caviar::v1::ListStudiesResponse* response) override;
+                                     const caviar::v1::GetStudyRequest* request,
+                                     caviar::v1::Study* response) override;
+  grpc::ServerUnaryReactor* ListStudies(
+      grpc::CallbackServerContext* context, const caviar::v1::ListStudiesRequest* request,
+      caviar::v1::ListStudiesResponse* response) override;
   grpc::ServerUnaryReactor* StopStudy(grpc::CallbackServerContext* context,
-                         const caviar::v1::StopStudyRequest* request,
-                         caviar::v1::Study* response) override;
+                                      const caviar::v1::StopStudyRequest* request,
+                                      caviar::v1::Study* response) override;
   grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext* context,
-                          const caviar::v1::ListTrialsRequest* request,
-                          caviar::v1::ListTrialsResponse* response) override;
+                                       const caviar::v1::ListTrialsRequest* request,
+                                       caviar::v1::ListTrialsResponse* response) override;
   grpc::ServerUnaryReactor* GetTrial(grpc::CallbackServerContext* context,
-                        const caviar::v1::GetTrialRequest* request,
-                        caviar::v1::Trial* response) override;
+                                     const caviar::v1::GetTrialRequest* request,
+                                     caviar::v1::Trial* response) override;
   grpc::ServerUnaryReactor* BestTrials(grpc::CallbackServerContext* context,
-                          const caviar::v1::BestTrialsRequest* request,
-                          caviar::v1::BestTrialsResponse* response) override;
+                                       const caviar::v1::BestTrialsRequest* request,
+                                       caviar::v1::BestTrialsResponse* response) override;
   grpc::ServerUnaryReactor* RefineStudy(grpc::CallbackServerContext* context,
                                         const caviar::v1::RefineStudyRequest* request,
                                         caviar::v1::Study* response) override;
-  grpc::ServerUnaryReactor* EnqueueTrials(grpc::CallbackServerContext* context,
-                                          const caviar::v1::EnqueueTrialsRequest* request,
-                                          caviar::v1::EnqueueTrialsResponse* response) override;
-  grpc::ServerUnaryReactor* RetestTrials(grpc::CallbackServerContext* context,
-                                         const caviar::v1::RetestTrialsRequest* request,
-                                         caviar::v1::EnqueueTrialsResponse* response) override;
-  grpc::ServerUnaryReactor* GetImportance(grpc::CallbackServerContext* context,
-                                          const caviar::v1::GetImportanceRequest* request,
-                                          caviar::v1::GetImportanceResponse* response) override;
+  grpc::ServerUnaryReactor* EnqueueTrials(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::EnqueueTrialsRequest* request,
+      caviar::v1::EnqueueTrialsResponse* response) override;
+  grpc::ServerUnaryReactor* RetestTrials(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::RetestTrialsRequest* request,
+      caviar::v1::EnqueueTrialsResponse* response) override;
+  grpc::ServerUnaryReactor* GetImportance(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::GetImportanceRequest* request,
+      caviar::v1::GetImportanceResponse* response) override;
 
  private:
   scheduling::Coordinator* const coordinator_;
@@ -66,15 +69,17 @@ class WorkerServiceImpl final : public caviar::v1::WorkerService::CallbackServic
   WorkerServiceImpl(scheduling::Coordinator* coordinator, const Authorizer* auth)
       : coordinator_(coordinator), auth_(auth) {}
 
-  grpc::ServerUnaryReactor* SuggestTrial(grpc::CallbackServerContext* context,
-                            const caviar::v1::SuggestTrialRequest* request,
-                            caviar::v1::SuggestTrialResponse* response) override;
-  grpc::ServerUnaryReactor* ReportProgress(grpc::CallbackServerContext* context,
-                              const caviar::v1::ReportProgressRequest* request,
-                              caviar::v1::ReportProgressResponse* response) override;
+  grpc::ServerUnaryReactor* SuggestTrial(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::SuggestTrialRequest* request,
+      caviar::v1::SuggestTrialResponse* response) override;
+  grpc::ServerUnaryReactor* ReportProgress(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::ReportProgressRequest* request,
+      caviar::v1::ReportProgressResponse* response) override;
   grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* context,
-                             const caviar::v1::CompleteTrialRequest* request,
-                             caviar::v1::Trial* response) override;
+                                          const caviar::v1::CompleteTrialRequest* request,
+                                          caviar::v1::Trial* response) override;
 
  private:
   scheduling::Coordinator* const coordinator_;

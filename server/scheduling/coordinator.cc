@@ -7,8 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "server/scheduling/proto_util.h"
 #include "server/scheduling/study_runtime.h"
 
@@ -60,9 +60,8 @@ absl::Status Coordinator::Load() {
     const std::string name = study.spec().name();
     absl::StatusOr<std::unique_ptr<StudyRuntime>> runtime = MakeRuntime(std::move(study));
     if (!runtime.ok()) {
-      return absl::InternalError(absl::StrCat("stored study ", name,
-                                              " no longer loads: ",
-                                              runtime.status().message()));
+      return absl::InternalError(absl::StrCat(
+          "stored study ", name, " no longer loads: ", runtime.status().message()));
     }
     StudyRuntime* rt = runtime->get();
     CAVIAR_ASSIGN_OR_RETURN(std::vector<Trial> trials, store_->LoadTrials(name));
@@ -112,9 +111,11 @@ absl::StatusOr<Trial*> Coordinator::FindLeasedTrial(int64_t id, const std::strin
       trial->attempt() != attempt) {
     return absl::FailedPreconditionError(absl::StrCat(
         "trial ", id, ": lease of worker \"", worker, "\" attempt ", attempt,
-        " is no longer valid (trial is ",
-        caviar::v1::TrialState_Name(trial->state()), ", attempt ", trial->attempt(),
-        trial->worker_id().empty() ? "" : absl::StrCat(", worker \"", trial->worker_id(), "\""),
+        " is no longer valid (trial is ", caviar::v1::TrialState_Name(trial->state()),
+        ", attempt ", trial->attempt(),
+        trial->worker_id().empty()
+            ? ""
+            : absl::StrCat(", worker \"", trial->worker_id(), "\""),
         ")"));
   }
   return trial;
@@ -138,15 +139,16 @@ absl::StatusOr<Study> Coordinator::CreateStudy(const StudySpec& spec) {
   *study.mutable_spec() = spec;
   if (study.spec().seed() == 0) {
     // A fixed seed per study makes its search reproducible from history.
-    study.mutable_spec()->set_seed(
-        search::MixSeed(absl::ToUnixNanos(clock_->Now()), std::hash<std::string>{}(spec.name())));
+    study.mutable_spec()->set_seed(search::MixSeed(
+        absl::ToUnixNanos(clock_->Now()), std::hash<std::string>{}(spec.name())));
   }
   study.set_state(caviar::v1::STUDY_ACTIVE);
   *study.mutable_create_time() = ToProto(clock_->Now());
 
   absl::MutexLock lock(&mu_);
   if (FindStudy(spec.name()) != nullptr)
-    return absl::AlreadyExistsError(absl::StrCat("study \"", spec.name(), "\" already exists"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("study \"", spec.name(), "\" already exists"));
   CAVIAR_ASSIGN_OR_RETURN(std::unique_ptr<StudyRuntime> runtime, MakeRuntime(study));
   CAVIAR_RETURN_IF_ERROR(store_->CreateStudy(study));
   studies_by_name_[spec.name()] = runtime.get();
@@ -158,7 +160,8 @@ absl::StatusOr<Study> Coordinator::CreateStudy(const StudySpec& spec) {
 absl::StatusOr<Study> Coordinator::GetStudy(const std::string& name) {
   absl::MutexLock lock(&mu_);
   StudyRuntime* study = FindStudy(name);
-  if (study == nullptr) return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
+  if (study == nullptr)
+    return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
   return StudyView(*study);
 }
 
@@ -174,7 +177,8 @@ absl::StatusOr<Study> Coordinator::StopStudy(const std::string& name,
                                              const std::string& reason) {
   absl::MutexLock lock(&mu_);
   StudyRuntime* study = FindStudy(name);
-  if (study == nullptr) return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
+  if (study == nullptr)
+    return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
   if (study->study().state() != caviar::v1::STUDY_ACTIVE) {
     return absl::FailedPreconditionError(
         absl::StrCat("study \"", name, "\" has already ended (",
@@ -212,12 +216,13 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
     return absl::InvalidArgumentError("page_size: must be in [0, 10000]");
   if (!request.order_by().empty() && request.order_by() != "id" &&
       request.order_by() != "objective")
-    return absl::InvalidArgumentError(
-        absl::StrCat("order_by: must be \"id\" or \"objective\", got \"", request.order_by(), "\""));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "order_by: must be \"id\" or \"objective\", got \"", request.order_by(), "\""));
   int64_t offset = 0;
   if (!request.page_token().empty()) {
     if (!absl::SimpleAtoi(request.page_token(), &offset) || offset < 0)
-      return absl::InvalidArgumentError("page_token: not a token from a previous response");
+      return absl::InvalidArgumentError(
+          "page_token: not a token from a previous response");
   }
   absl::MutexLock lock(&mu_);
   StudyRuntime* study = FindStudy(request.study());
@@ -236,7 +241,8 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
   if (request.order_by() == "objective") {
     const StudySpec& spec = study->spec();
     std::stable_sort(matches.begin(), matches.end(), [&](const Trial* a, const Trial* b) {
-      if (a->has_objective_value() != b->has_objective_value()) return a->has_objective_value();
+      if (a->has_objective_value() != b->has_objective_value())
+        return a->has_objective_value();
       if (!a->has_objective_value()) return false;
       return Better(spec, a->objective_value(), b->objective_value());
     });
@@ -264,12 +270,14 @@ absl::StatusOr<Trial> Coordinator::GetTrial(int64_t id) {
   return *trial;
 }
 
-absl::StatusOr<std::vector<Trial>> Coordinator::BestTrials(const std::string& name, int top) {
+absl::StatusOr<std::vector<Trial>> Coordinator::BestTrials(const std::string& name,
+                                                           int top) {
   if (top < 0) return absl::InvalidArgumentError("top: must be >= 0");
   if (top == 0) top = 1;
   absl::MutexLock lock(&mu_);
   StudyRuntime* study = FindStudy(name);
-  if (study == nullptr) return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
+  if (study == nullptr)
+    return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
   std::vector<const Trial*> done;
   for (size_t i = 0; i < study->size(); ++i) {
     const Trial& t = study->trial(i);
@@ -279,7 +287,8 @@ absl::StatusOr<std::vector<Trial>> Coordinator::BestTrials(const std::string& na
   const size_t k = std::min<size_t>(top, done.size());
   std::partial_sort(done.begin(), done.begin() + k, done.end(),
                     [&](const Trial* a, const Trial* b) {
-                      if (a->objective_value() == b->objective_value()) return a->id() < b->id();
+                      if (a->objective_value() == b->objective_value())
+                        return a->id() < b->id();
                       return Better(spec, a->objective_value(), b->objective_value());
                     });
   std::vector<Trial> out;
@@ -289,7 +298,8 @@ absl::StatusOr<std::vector<Trial>> Coordinator::BestTrials(const std::string& na
 
 // ---------------------------------------------------------------- workers
 
-absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study, const std::string& worker) {
+absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study,
+                                              const std::string& worker) {
   const StudySpec& spec = study.spec();
   if (study.study().state() != caviar::v1::STUDY_ACTIVE) return nullptr;
   if (spec.budget().max_parallel_trials() > 0 &&
@@ -378,7 +388,8 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
   if (!request.study().empty()) {
     only = FindStudy(request.study());
     if (only == nullptr)
-      return absl::NotFoundError(absl::StrCat("study \"", request.study(), "\" not found"));
+      return absl::NotFoundError(
+          absl::StrCat("study \"", request.study(), "\" not found"));
   }
   // Idempotent retry: the worker already holds a live lease.
   auto held = trial_of_worker_.find(request.worker_id());
@@ -418,7 +429,8 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     const caviar::v1::ReportProgressRequest& request) {
   absl::MutexLock lock(&mu_);
   CAVIAR_ASSIGN_OR_RETURN(
-      Trial * trial, FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt()));
+      Trial * trial,
+      FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt()));
   const TrialSlot slot = trials_by_id_[trial->id()];
   StudyRuntime& study = *slot.study;
   const absl::Time now = clock_->Now();
@@ -486,7 +498,8 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
   return response;
 }
 
-absl::StatusOr<Trial> Coordinator::CompleteTrial(const caviar::v1::CompleteTrialRequest& request) {
+absl::StatusOr<Trial> Coordinator::CompleteTrial(
+    const caviar::v1::CompleteTrialRequest& request) {
   absl::MutexLock lock(&mu_);
   CAVIAR_ASSIGN_OR_RETURN(Trial * current, FindTrial(request.trial_id()));
   // Completing twice with the same lease returns the stored result.
@@ -496,7 +509,8 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(const caviar::v1::CompleteTrial
     return *current;
   }
   CAVIAR_ASSIGN_OR_RETURN(
-      Trial * trial, FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt()));
+      Trial * trial,
+      FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt()));
   const TrialSlot slot = trials_by_id_[trial->id()];
   StudyRuntime& study = *slot.study;
   const StudySpec& spec = study.spec();
@@ -528,13 +542,14 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(const caviar::v1::CompleteTrial
   } else if (!objective.has_value()) {
     updated.set_state(caviar::v1::FAILED);
     updated.set_failure_kind(caviar::v1::CRASHED);
-    updated.set_failure_reason(absl::StrCat("finished without reporting the objective metric \"",
-                                            spec.objective().metric(), "\""));
+    updated.set_failure_reason(
+        absl::StrCat("finished without reporting the objective metric \"",
+                     spec.objective().metric(), "\""));
   } else if (!std::isfinite(*objective)) {
     updated.set_state(caviar::v1::FAILED);
     updated.set_failure_kind(caviar::v1::DIVERGED);
-    updated.set_failure_reason(absl::StrCat("objective ", spec.objective().metric(), " is ",
-                                            *objective));
+    updated.set_failure_reason(
+        absl::StrCat("objective ", spec.objective().metric(), " is ", *objective));
   } else {
     updated.set_state(caviar::v1::SUCCEEDED);
   }
@@ -591,7 +606,8 @@ absl::Status Coordinator::MaybeCompleteStudy(StudyRuntime& study) {
   } else if (study.sampler_exhausted && idle) {
     reason = "search space exhausted";
   } else if (study.Count(caviar::v1::FAILED) >= MaxFailedTrials(spec) && idle) {
-    reason = absl::StrCat(study.Count(caviar::v1::FAILED), " trials failed (budget.max_failed_trials)");
+    reason = absl::StrCat(study.Count(caviar::v1::FAILED),
+                          " trials failed (budget.max_failed_trials)");
   } else {
     return absl::OkStatus();
   }
@@ -632,9 +648,9 @@ absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study, int* changed) 
     } else if (current.attempt() >= 1 + MaxRetriesOf(study)) {
       updated.set_state(caviar::v1::FAILED);
       updated.set_failure_kind(caviar::v1::LEASE_EXPIRED);
-      updated.set_failure_reason(absl::StrCat("lease expired on each of ", current.attempt(),
-                                              " attempts (last worker \"",
-                                              current.worker_id(), "\")"));
+      updated.set_failure_reason(
+          absl::StrCat("lease expired on each of ", current.attempt(),
+                       " attempts (last worker \"", current.worker_id(), "\")"));
       *updated.mutable_end_time() = ToProto(now);
     } else {
       updated.set_state(caviar::v1::PENDING);
@@ -646,9 +662,11 @@ absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study, int* changed) 
                         << ": lease of worker " << current.worker_id() << " expired -> "
                         << caviar::v1::TrialState_Name(updated.state());
     auto held = trial_of_worker_.find(current.worker_id());
-    if (held != trial_of_worker_.end() && held->second == id) trial_of_worker_.erase(held);
+    if (held != trial_of_worker_.end() && held->second == id)
+      trial_of_worker_.erase(held);
     study.Replace(index, std::move(updated));
-    if (IsFinal(study.trial(index).state())) study.pruner().OnTrialFinished(study.trial(index));
+    if (IsFinal(study.trial(index).state()))
+      study.pruner().OnTrialFinished(study.trial(index));
     ++*changed;
   }
   if (!expired.empty()) CAVIAR_RETURN_IF_ERROR(MaybeCompleteStudy(study));
@@ -658,7 +676,8 @@ absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study, int* changed) 
 absl::StatusOr<int> Coordinator::ExpireLeases() {
   absl::MutexLock lock(&mu_);
   int changed = 0;
-  for (auto& study : studies_) CAVIAR_RETURN_IF_ERROR(ExpireLeasesLocked(*study, &changed));
+  for (auto& study : studies_)
+    CAVIAR_RETURN_IF_ERROR(ExpireLeasesLocked(*study, &changed));
   return changed;
 }
 

@@ -57,8 +57,9 @@ class Coordinator {
   // Loads every study and trial from `store`. Trials found ACTIVE get a fresh
   // lease from now (their workers could not report while we were down).
   // `store` and `clock` must outlive the coordinator.
-  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(
-      storage::Store* store, Clock* clock, CoordinatorOptions options);
+  static absl::StatusOr<std::unique_ptr<Coordinator>> Create(storage::Store* store,
+                                                             Clock* clock,
+                                                             CoordinatorOptions options);
   ~Coordinator();
 
   // ---- users
@@ -79,7 +80,8 @@ class Coordinator {
   // ended study when additional_trials > 0. INVALID_ARGUMENT naming the range
   // or option; FAILED_PRECONDITION for a grid study or too few finished
   // trials for top_fraction.
-  absl::StatusOr<caviar::v1::Study> RefineStudy(const caviar::v1::RefineStudyRequest& request);
+  absl::StatusOr<caviar::v1::Study> RefineStudy(
+      const caviar::v1::RefineStudyRequest& request);
   // Explicit configurations, PENDING, served before sampled ones. Each is
   // checked against the space first (INVALID_ARGUMENT "configurations[2]:
   // parameter lr: ..."); nothing is added unless all are valid.
@@ -90,7 +92,8 @@ class Coordinator {
   absl::StatusOr<std::vector<caviar::v1::Trial>> RetestTrials(
       const caviar::v1::RetestTrialsRequest& request);
   // fANOVA importance of each parameter (server/search/importance.h).
-  absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(const std::string& study);
+  absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
+      const std::string& study);
 
   // ---- workers
   // A worker that asks again while it holds an ACTIVE trial gets that trial
@@ -115,8 +118,10 @@ class Coordinator {
   absl::Status Load();
 
   StudyRuntime* FindStudy(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<caviar::v1::Trial*> FindTrial(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<caviar::v1::Trial*> FindLeasedTrial(int64_t id, const std::string& worker,
+  absl::StatusOr<caviar::v1::Trial*> FindTrial(int64_t id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<caviar::v1::Trial*> FindLeasedTrial(int64_t id,
+                                                     const std::string& worker,
                                                      int32_t attempt)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration LeaseOf(const StudyRuntime& study) const;

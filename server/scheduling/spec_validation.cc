@@ -81,11 +81,12 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
 
   const caviar::v1::Budget& budget = spec.budget();
   if (budget.max_trials() < 1)
-    return Invalid("budget.max_trials", absl::StrCat("must be >= 1, got ", budget.max_trials()));
+    return Invalid("budget.max_trials",
+                   absl::StrCat("must be >= 1, got ", budget.max_trials()));
   if (budget.max_parallel_trials() < 0)
-    return Invalid("budget.max_parallel_trials",
-                   absl::StrCat("must be >= 0 (0 = unlimited), got ",
-                                budget.max_parallel_trials()));
+    return Invalid(
+        "budget.max_parallel_trials",
+        absl::StrCat("must be >= 0 (0 = unlimited), got ", budget.max_parallel_trials()));
   if (budget.max_failed_trials() < 0)
     return Invalid("budget.max_failed_trials",
                    absl::StrCat("must be >= 0, got ", budget.max_failed_trials()));
@@ -104,8 +105,7 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
     case caviar::v1::StudySpec::kCommand:
       if (spec.command().argv().empty())
         return Invalid("command.argv", "is empty (give the program and its arguments)");
-      if (spec.command().argv(0).empty())
-        return Invalid("command.argv[0]", "is empty");
+      if (spec.command().argv(0).empty()) return Invalid("command.argv[0]", "is empty");
       if (spec.command().grace_seconds() < 0)
         return Invalid("command.grace_seconds", "must be >= 0");
       CAVIAR_RETURN_IF_ERROR(ValidatePlaceholders(spec.command(), names));

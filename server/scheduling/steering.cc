@@ -23,7 +23,8 @@ absl::Status NotFound(const std::string& name) {
 }
 
 // The latest region's box in unit space, or the whole cube.
-void LatestBox(const StudyRuntime& study, std::vector<double>* lo, std::vector<double>* hi) {
+void LatestBox(const StudyRuntime& study, std::vector<double>* lo,
+               std::vector<double>* hi) {
   const int d = study.space().size();
   lo->assign(d, 0.0);
   hi->assign(d, 1.0);
@@ -50,8 +51,8 @@ void SnapToBins(const search::SearchSpace& space, int i, double* lo, double* hi)
 
 }  // namespace
 
-absl::StatusOr<std::vector<Trial>> Coordinator::AddPendingTrials(StudyRuntime& study,
-                                                                 std::vector<Trial> trials) {
+absl::StatusOr<std::vector<Trial>> Coordinator::AddPendingTrials(
+    StudyRuntime& study, std::vector<Trial> trials) {
   const absl::Time now = clock_->Now();
   Study updated = study.study();
   const int needed = study.Committed() + static_cast<int>(trials.size());
@@ -84,12 +85,14 @@ absl::StatusOr<std::vector<Trial>> Coordinator::AddPendingTrials(StudyRuntime& s
   return trials;
 }
 
-absl::StatusOr<Study> Coordinator::RefineStudy(const caviar::v1::RefineStudyRequest& request) {
+absl::StatusOr<Study> Coordinator::RefineStudy(
+    const caviar::v1::RefineStudyRequest& request) {
   if (request.additional_trials() < 0)
     return absl::InvalidArgumentError("additional_trials: must be >= 0");
   if (request.margin() < 0 || request.margin() > 1)
     return absl::InvalidArgumentError("margin: must be in [0, 1]");
-  if (request.ranges().empty() && !(request.top_fraction() > 0 && request.top_fraction() <= 1))
+  if (request.ranges().empty() &&
+      !(request.top_fraction() > 0 && request.top_fraction() <= 1))
     return absl::InvalidArgumentError(
         "top_fraction: must be in (0, 1] when no parameter ranges are given");
   absl::MutexLock lock(&mu_);
@@ -107,13 +110,16 @@ absl::StatusOr<Study> Coordinator::RefineStudy(const caviar::v1::RefineStudyRequ
     for (const auto& [name, range] : request.ranges()) {
       const int i = space.IndexOf(name);
       const std::string field = absl::StrCat("ranges[", name, "]");
-      if (i < 0) return absl::InvalidArgumentError(absl::StrCat(field, ": unknown parameter"));
+      if (i < 0)
+        return absl::InvalidArgumentError(absl::StrCat(field, ": unknown parameter"));
       auto u_lo = space.ToUnit(i, range.lo());
       if (!u_lo.ok())
-        return absl::InvalidArgumentError(absl::StrCat(field, ".lo: ", u_lo.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".lo: ", u_lo.status().message()));
       auto u_hi = space.ToUnit(i, range.hi());
       if (!u_hi.ok())
-        return absl::InvalidArgumentError(absl::StrCat(field, ".hi: ", u_hi.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".hi: ", u_hi.status().message()));
       if (*u_lo > *u_hi) std::swap(*u_lo, *u_hi);
       if (*u_lo == *u_hi && space.Cardinality(i) == 0)
         return absl::InvalidArgumentError(absl::StrCat(field, ": lo and hi are equal"));
@@ -126,12 +132,14 @@ absl::StatusOr<Study> Coordinator::RefineStudy(const caviar::v1::RefineStudyRequ
     for (const search::TrialPoint& p : study->points()) {
       if (p.loss.has_value()) finished.push_back(&p);
     }
-    const size_t keep = static_cast<size_t>(std::ceil(request.top_fraction() * finished.size()));
+    const size_t keep =
+        static_cast<size_t>(std::ceil(request.top_fraction() * finished.size()));
     if (finished.size() < 2 || keep < 1)
-      return absl::FailedPreconditionError(absl::StrCat(
-          "refine --top needs at least 2 finished trials with an objective value, the study "
-          "has ",
-          finished.size()));
+      return absl::FailedPreconditionError(
+          absl::StrCat("refine --top needs at least 2 finished trials with an objective "
+                       "value, the study "
+                       "has ",
+                       finished.size()));
     std::sort(finished.begin(), finished.end(),
               [](const auto* a, const auto* b) { return *a->loss < *b->loss; });
     for (int i = 0; i < space.size(); ++i) {
@@ -154,7 +162,8 @@ absl::StatusOr<Study> Coordinator::RefineStudy(const caviar::v1::RefineStudyRequ
   caviar::v1::Region* region = updated.add_regions();
   int round = 1;
   for (const auto& r : study->study().regions()) round = std::max(round, r.round() + 1);
-  for (int i = 0; i < study->size(); ++i) round = std::max(round, study->trial(i).round() + 1);
+  for (int i = 0; i < study->size(); ++i)
+    round = std::max(round, study->trial(i).round() + 1);
   region->set_round(round);
   region->set_origin("refine");
   *region->mutable_create_time() = ToProto(clock_->Now());
@@ -224,8 +233,8 @@ absl::StatusOr<std::vector<Trial>> Coordinator::RetestTrials(
     }
   }
   if (originals.empty())
-    return absl::FailedPreconditionError(
-        absl::StrCat("study \"", request.study(), "\" has no succeeded trial to re-test"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "study \"", request.study(), "\" has no succeeded trial to re-test"));
   const caviar::v1::StudySpec& spec = study->spec();
   std::sort(originals.begin(), originals.end(), [&](const Trial* a, const Trial* b) {
     if (a->objective_value() == b->objective_value()) return a->id() < b->id();

@@ -37,8 +37,10 @@ size_t StudyRuntime::Add(const caviar::v1::Trial& trial) {
   point.id = trial.id();
   // Parameters were validated against the space when the trial was made.
   auto unit = space_.ToUnitPoint(trial.parameters());
-  if (unit.ok()) point.unit = *std::move(unit);
-  else point.unit.assign(space_.size(), 0.5);
+  if (unit.ok())
+    point.unit = *std::move(unit);
+  else
+    point.unit.assign(space_.size(), 0.5);
   points_.push_back(std::move(point));
   Index(index, +1);
   return index;
@@ -65,15 +67,18 @@ void StudyRuntime::Index(size_t index, int sign) {
   if (trial.state() == caviar::v1::PENDING) queue = &pending_;
   if (trial.state() == caviar::v1::ACTIVE) queue = &active_;
   if (queue != nullptr) {
-    if (sign > 0) queue->insert(trial.id());
-    else queue->erase(trial.id());
+    if (sign > 0)
+      queue->insert(trial.id());
+    else
+      queue->erase(trial.id());
   }
   if (sign > 0) {
     search::TrialPoint& point = points_[index];
     point.state = trial.state();
     point.round = trial.round();
     point.loss.reset();
-    if ((trial.state() == caviar::v1::SUCCEEDED || trial.state() == caviar::v1::STOPPED) &&
+    if ((trial.state() == caviar::v1::SUCCEEDED ||
+         trial.state() == caviar::v1::STOPPED) &&
         trial.has_objective_value()) {
       const double v = trial.objective_value();
       point.loss = spec().objective().goal() == caviar::v1::MAXIMIZE ? -v : v;

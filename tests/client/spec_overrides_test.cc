@@ -19,9 +19,10 @@ command: {argv: [train]}
 )";
 
 TEST(SpecOverridesTest, SetsScalarsListsAndNewKeys) {
-  auto yaml = ApplyOverrides(kSpec, {"budget.max_trials=60", "parameters.1.integer.max=200",
-                                     "budget.max_parallel_trials=4", "seed=9",
-                                     "command.argv=[python3, train.py]"});
+  auto yaml =
+      ApplyOverrides(kSpec, {"budget.max_trials=60", "parameters.1.integer.max=200",
+                             "budget.max_parallel_trials=4", "seed=9",
+                             "command.argv=[python3, train.py]"});
   ASSERT_TRUE(yaml.ok()) << yaml.status();
   auto spec = ParseSpecYaml(*yaml);
   ASSERT_TRUE(spec.ok()) << spec.status();

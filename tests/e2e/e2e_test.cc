@@ -33,19 +33,19 @@ for step in range(1, steps + 1):
 
 class EndToEndTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::ofstream(dir_.File("train.py")) << kScript;
-  }
+  void SetUp() override { std::ofstream(dir_.File("train.py")) << kScript; }
 
   std::string Log(const std::string& name) { return dir_.File(name); }
 
   void StartCoordinator() {
     std::remove(dir_.File("port").c_str());
-    std::vector<std::string> argv = {CAVIAR_COORDINATOR_BIN, "--db", dir_.File("caviar.db"),
-                                     "--port-file", dir_.File("port"), "--listen"};
+    std::vector<std::string> argv = {CAVIAR_COORDINATOR_BIN, "--db",
+                                     dir_.File("caviar.db"), "--port-file",
+                                     dir_.File("port"),      "--listen"};
     argv.push_back(port_ == 0 ? "127.0.0.1:0" : absl::StrCat("127.0.0.1:", port_));
     argv.insert(argv.end(), coordinator_flags_.begin(), coordinator_flags_.end());
-    coordinator_ = std::make_unique<Process>(argv, Log(absl::StrCat("coordinator", ++starts_)));
+    coordinator_ =
+        std::make_unique<Process>(argv, Log(absl::StrCat("coordinator", ++starts_)));
     for (int i = 0; i < 200; ++i) {
       std::ifstream in(dir_.File("port"));
       int port = 0;
@@ -63,8 +63,8 @@ class EndToEndTest : public ::testing::Test {
 
   std::unique_ptr<Process> StartWorker(const std::string& id) {
     return std::make_unique<Process>(
-        std::vector<std::string>{CAVIAR_WORKER_BIN, "--coordinator", Address(), "--id", id,
-                                 "--log-level", "debug"},
+        std::vector<std::string>{CAVIAR_WORKER_BIN, "--coordinator", Address(), "--id",
+                                 id, "--log-level", "debug"},
         Log("worker-" + id), worker_env_);
   }
 
@@ -74,7 +74,8 @@ class EndToEndTest : public ::testing::Test {
     std::map<std::string, std::string> with_token = env;
     if (!cli_token_.empty() && !with_token.count("CAVIAR_TOKEN"))
       with_token["CAVIAR_TOKEN"] = cli_token_;
-    return RunCommand(std::move(args), Log(absl::StrCat("cli", ++cli_calls_)), with_token);
+    return RunCommand(std::move(args), Log(absl::StrCat("cli", ++cli_calls_)),
+                      with_token);
   }
 
   // Writes a study spec running train.py and returns its path.
@@ -85,10 +86,13 @@ class EndToEndTest : public ::testing::Test {
 objective: {metric: score, goal: MAXIMIZE}
 parameters:
   - {name: learning_rate, double: {min: 1e-4, max: 1}, scale: LOG}
-budget: {max_trials: )", max_trials, R"(, max_parallel_trials: 2}
-trial_policy: {lease_seconds: )", lease_seconds, R"(, max_retries: 3}
+budget: {max_trials: )",
+                                        max_trials, R"(, max_parallel_trials: 2}
+trial_policy: {lease_seconds: )",
+                                        lease_seconds, R"(, max_retries: 3}
 command:
-  argv: [python3, train.py, "{learning_rate}", ")", steps, R"(", ")", step_seconds, R"("]
+  argv: [python3, train.py, "{learning_rate}", ")",
+                                        steps, R"(", ")", step_seconds, R"("]
   working_dir: .
 )");
     return path;
@@ -190,8 +194,9 @@ TEST_F(EndToEndTest, CoordinatorKilledAndRestartedLosesNothing) {
   ASSERT_GE(completed.size(), 4u);
   coordinator_->Signal(SIGKILL);
   coordinator_->Wait();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // Workers retry meanwhile.
-  StartCoordinator();  // Same port, same file.
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(500));  // Workers retry meanwhile.
+  StartCoordinator();                   // Same port, same file.
   std::set<std::string> after;
   for (const Json& t : Trials("restart", "succeeded")) after.insert(t["id"]);
   for (const std::string& id : completed) EXPECT_TRUE(after.count(id)) << id;
@@ -282,7 +287,8 @@ TEST_F(EndToEndTest, InvalidSpecsAreRefusedAndCreateNothing) {
   };
   for (const Case& c : std::vector<Case>{
            {"max_trials: 5", "max_trials: 0", "budget.max_trials"},
-           {"min: 1e-4", "min: 0", "parameters[0] (learning_rate): LOG scale needs min > 0"},
+           {"min: 1e-4", "min: 0",
+            "parameters[0] (learning_rate): LOG scale needs min > 0"},
            {"min: 1e-4", "min: 2", "min < max"},
            {"scale: LOG}", "scale: LOG, colour: red}", "colour"},
            {"\"{learning_rate}\"", "\"{momentum}\"", "command.argv[2]"},

@@ -81,9 +81,11 @@ std::string Process::Stdout() const { return ReadFile(out_path_); }
 std::string Process::Stderr() const { return ReadFile(err_path_); }
 
 CommandResult RunCommand(std::vector<std::string> argv, const std::string& log_prefix,
-                         const std::map<std::string, std::string>& env, int timeout_seconds) {
+                         const std::map<std::string, std::string>& env,
+                         int timeout_seconds) {
   Process p(std::move(argv), log_prefix, env);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   while (p.Running() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -50,8 +50,7 @@ class IntegrationTest : public ::testing::Test {
     auto store = storage::SqliteStore::Open(dir_.File("caviar.db"));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    auto coordinator =
-        scheduling::Coordinator::Create(store_.get(), Clock::Real(), {});
+    auto coordinator = scheduling::Coordinator::Create(store_.get(), Clock::Real(), {});
     ASSERT_TRUE(coordinator.ok()) << coordinator.status();
     coordinator_ = *std::move(coordinator);
     rpc::ServerOptions options;
@@ -75,9 +74,10 @@ class IntegrationTest : public ::testing::Test {
         options.study = study;
         options.default_retry_after = absl::Milliseconds(20);
         worker::WorkerLoop loop(
-            grpc::CreateCustomChannel(server_->address(), grpc::InsecureChannelCredentials(),
-                                      args),
-            [](const v1::StudySpec&) -> absl::StatusOr<std::unique_ptr<worker::Objective>> {
+            grpc::CreateCustomChannel(server_->address(),
+                                      grpc::InsecureChannelCredentials(), args),
+            [](const v1::StudySpec&)
+                -> absl::StatusOr<std::unique_ptr<worker::Objective>> {
               return std::make_unique<BowlObjective>();
             },
             options);
@@ -107,7 +107,11 @@ TEST_F(IntegrationTest, SeveralWorkersFinishAStudy) {
                   ->CreateStudy(Spec(R"pb(
                     name: "bowl"
                     objective { metric: "score" goal: MAXIMIZE }
-                    parameters { name: "learning_rate" double { min: 1e-4 max: 1 } scale: LOG }
+                    parameters {
+                      name: "learning_rate"
+                      double { min: 1e-4 max: 1 }
+                      scale: LOG
+                    }
                     budget { max_trials: 40 max_parallel_trials: 4 }
                     command { argv: "unused" }
                   )pb"))
@@ -138,8 +142,16 @@ TEST_F(IntegrationTest, GridCellsAreHandedOutExactlyOnceTo16Workers) {
                   ->CreateStudy(Spec(R"pb(
                     name: "grid"
                     objective { metric: "score" goal: MAXIMIZE }
-                    parameters { name: "learning_rate" double { min: 1e-4 max: 1 } scale: LOG grid_points: 8 }
-                    parameters { name: "units" integer { min: 1 max: 6 } }
+                    parameters {
+                      name: "learning_rate"
+                      double { min: 1e-4 max: 1 }
+                      scale: LOG
+                      grid_points: 8
+                    }
+                    parameters {
+                      name: "units"
+                      integer { min: 1 max: 6 }
+                    }
                     algorithm { name: "grid" }
                     budget { max_trials: 1000 }
                     command { argv: "unused" }
@@ -167,12 +179,22 @@ TEST_F(IntegrationTest, TheMedianRuleStopsBadTrialsThroughTheReportReply) {
                   ->CreateStudy(Spec(R"pb(
                     name: "pruned"
                     objective { metric: "score" goal: MAXIMIZE }
-                    parameters { name: "learning_rate" double { min: 1e-4 max: 1 } scale: LOG }
+                    parameters {
+                      name: "learning_rate"
+                      double { min: 1e-4 max: 1 }
+                      scale: LOG
+                    }
                     pruner {
                       name: "median"
                       options {
-                        fields { key: "warmup_steps" value { number_value: 1 } }
-                        fields { key: "min_trials" value { number_value: 3 } }
+                        fields {
+                          key: "warmup_steps"
+                          value { number_value: 1 }
+                        }
+                        fields {
+                          key: "min_trials"
+                          value { number_value: 3 }
+                        }
                       }
                     }
                     budget { max_trials: 30 max_parallel_trials: 2 }
@@ -192,7 +214,7 @@ TEST_F(IntegrationTest, TheMedianRuleStopsBadTrialsThroughTheReportReply) {
   auto stopped = coordinator_->ListTrials(request);
   for (const auto& t : stopped->trials()) {
     EXPECT_THAT(t.stop_reason(), ::testing::HasSubstr("median"));
-    EXPECT_LT(t.measurements_size(), 3);  // Cut short...
+    EXPECT_LT(t.measurements_size(), 3);   // Cut short...
     EXPECT_TRUE(t.has_objective_value());  // ...with its last measurement kept.
   }
 }

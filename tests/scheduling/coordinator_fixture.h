@@ -14,15 +14,25 @@
 
 namespace caviar::scheduling {
 
-inline caviar::v1::StudySpec Spec(const std::string& name, int max_trials, int parallel = 0) {
+inline caviar::v1::StudySpec Spec(const std::string& name, int max_trials,
+                                  int parallel = 0) {
   caviar::v1::StudySpec spec;
-  google::protobuf::TextFormat::ParseFromString(R"pb(
-    objective { metric: "score" goal: MAXIMIZE }
-    parameters { name: "learning_rate" double { min: 1e-4 max: 1 } scale: LOG }
-    parameters { name: "units" integer { min: 50 max: 100 } }
-    command { argv: [ "true" ] }
-    trial_policy { lease_seconds: 30 max_retries: 1 }
-  )pb", &spec);
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        objective { metric: "score" goal: MAXIMIZE }
+        parameters {
+          name: "learning_rate"
+          double { min: 1e-4 max: 1 }
+          scale: LOG
+        }
+        parameters {
+          name: "units"
+          integer { min: 50 max: 100 }
+        }
+        command { argv: [ "true" ] }
+        trial_policy { lease_seconds: 30 max_retries: 1 }
+      )pb",
+      &spec);
   spec.set_name(name);
   spec.mutable_budget()->set_max_trials(max_trials);
   spec.mutable_budget()->set_max_parallel_trials(parallel);

@@ -240,7 +240,8 @@ TEST_F(CoordinatorTest, ListTrialsFiltersOrdersAndPages) {
   auto page2 = coordinator_->ListTrials(request);
   EXPECT_DOUBLE_EQ(page2->trials(0).objective_value(), 0.2);
   request.set_order_by("loss");
-  EXPECT_THAT(coordinator_->ListTrials(request).status().message(), HasSubstr("order_by"));
+  EXPECT_THAT(coordinator_->ListTrials(request).status().message(),
+              HasSubstr("order_by"));
 }
 
 }  // namespace

@@ -13,17 +13,33 @@ using ::testing::HasSubstr;
 
 caviar::v1::StudySpec ValidSpec() {
   caviar::v1::StudySpec spec;
-  google::protobuf::TextFormat::ParseFromString(R"pb(
-    name: "quadratic"
-    objective { metric: "dev_accuracy" goal: MAXIMIZE }
-    parameters { name: "learning_rate" double { min: 1e-4 max: 1 } scale: LOG }
-    parameters { name: "beta1" double { min: 0.9 max: 0.999 } scale: LOG1M }
-    parameters { name: "layers" integer { min: 2 max: 4 } }
-    parameters { name: "optimizer" categorical { values: [ "adam", "momentum" ] } }
-    algorithm { name: "random" }
-    budget { max_trials: 10 max_parallel_trials: 2 }
-    command { argv: [ "train", "--lr={learning_rate}", "{{literal}}" ] }
-  )pb", &spec);
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        name: "quadratic"
+        objective { metric: "dev_accuracy" goal: MAXIMIZE }
+        parameters {
+          name: "learning_rate"
+          double { min: 1e-4 max: 1 }
+          scale: LOG
+        }
+        parameters {
+          name: "beta1"
+          double { min: 0.9 max: 0.999 }
+          scale: LOG1M
+        }
+        parameters {
+          name: "layers"
+          integer { min: 2 max: 4 }
+        }
+        parameters {
+          name: "optimizer"
+          categorical { values: [ "adam", "momentum" ] }
+        }
+        algorithm { name: "random" }
+        budget { max_trials: 10 max_parallel_trials: 2 }
+        command { argv: [ "train", "--lr={learning_rate}", "{{literal}}" ] }
+      )pb",
+      &spec);
   return spec;
 }
 
@@ -52,7 +68,8 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, SpecValidationTest,
     ::testing::Values(
         Case{"EmptyName", [](auto& s) { s.clear_name(); }, "name: is empty"},
-        Case{"BadName", [](auto& s) { s.set_name("a b"); }, "name: \"a b\" may hold only"},
+        Case{"BadName", [](auto& s) { s.set_name("a b"); },
+             "name: \"a b\" may hold only"},
         Case{"NoMetric", [](auto& s) { s.mutable_objective()->clear_metric(); },
              "objective.metric: is empty"},
         Case{"NoGoal", [](auto& s) { s.mutable_objective()->clear_goal(); },
@@ -81,7 +98,8 @@ INSTANTIATE_TEST_SUITE_P(
                s.mutable_parameters(3)->mutable_categorical()->add_values("adam");
              },
              "categorical value \"adam\" appears twice"},
-        Case{"UnknownAlgorithm", [](auto& s) { s.mutable_algorithm()->set_name("bayes"); },
+        Case{"UnknownAlgorithm",
+             [](auto& s) { s.mutable_algorithm()->set_name("bayes"); },
              "algorithm.name: unknown algorithm \"bayes\""},
         Case{"UnknownPruner", [](auto& s) { s.mutable_pruner()->set_name("oracle"); },
              "pruner.name: unknown pruner \"oracle\""},

@@ -94,7 +94,8 @@ TEST_F(SteeringTest, RetestRerunsTheBestConfigurations) {
   EXPECT_EQ(first.parameters().at("learning_rate").double_value(),
             (*best)[0].parameters().at("learning_rate").double_value());
   request.set_study("nothing-yet");
-  EXPECT_EQ(coordinator_->RetestTrials(request).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(coordinator_->RetestTrials(request).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(SteeringTest, RefineWithARangeKeepsNewTrialsInside) {
