@@ -9,7 +9,9 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "absl/synchronization/notification.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "server/rpc/server.h"
@@ -217,6 +219,34 @@ TEST_F(IntegrationTest, TheMedianRuleStopsBadTrialsThroughTheReportReply) {
     EXPECT_LT(t.measurements_size(), 3);   // Cut short...
     EXPECT_TRUE(t.has_objective_value());  // ...with its last measurement kept.
   }
+}
+
+// The standard grpc.health.v1 service answers SERVING. Called through the
+// generic stub with hand-made bytes: an empty HealthCheckRequest (all
+// services), and a response whose field 1 (status) is 1 (SERVING).
+TEST_F(IntegrationTest, ServesTheStandardHealthCheck) {
+  auto channel =
+      grpc::CreateChannel(server_->address(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::ByteBuffer request, response;
+  grpc::Slice empty;
+  request = grpc::ByteBuffer(&empty, 1);
+  absl::Notification done;
+  grpc::Status status;
+  stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request,
+                 &response, [&](grpc::Status s) {
+                   status = std::move(s);
+                   done.Notify();
+                 });
+  done.WaitForNotification();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const auto& slice : slices) bytes.append(slice.begin(), slice.end());
+  EXPECT_EQ(bytes, std::string("\x08\x01", 2));
 }
 
 }  // namespace
