@@ -66,6 +66,14 @@ absl::Status Coordinator::Load() {
     StudyRuntime* rt = runtime->get();
     CAVIAR_ASSIGN_OR_RETURN(std::vector<Trial> trials, store_->LoadTrials(name));
     for (Trial& trial : trials) {
+      // Only the latest attempt's learning curve is the trial's.
+      auto* curve = trial.mutable_measurements();
+      curve->erase(std::remove_if(curve->begin(), curve->end(),
+                                  [&](const caviar::v1::Measurement& m) {
+                                    return m.attempt() != 0 &&
+                                           m.attempt() != trial.attempt();
+                                  }),
+                   curve->end());
       if (trial.state() == caviar::v1::ACTIVE) {
         *trial.mutable_lease_deadline() = ToProto(now + LeaseOf(*rt));
         trial_of_worker_[trial.worker_id()] = trial.id();
@@ -372,6 +380,9 @@ absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study,
     trials_by_id_[leased.id()] = {&study, index};
   } else {
     study.Replace(index, std::move(leased));
+    // A new attempt starts from scratch (no checkpoints yet): so does its
+    // curve. The earlier attempts' points stay in storage.
+    study.trial(index).clear_measurements();
   }
   Trial* trial = &study.trial(index);
   trial_of_worker_[worker] = trial->id();
@@ -456,9 +467,11 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     }
     return response;
   }
+  caviar::v1::Measurement measurement = request.measurement();
+  measurement.set_attempt(trial->attempt());
   if (trial->measurements_size() > 0 &&
       google::protobuf::util::MessageDifferencer::Equals(*trial->measurements().rbegin(),
-                                                         request.measurement())) {
+                                                         measurement)) {
     // A retried report whose first copy arrived: already stored.
     *trial->mutable_lease_deadline() = ToProto(now + LeaseOf(study));
     if (!stop_reason.empty()) {
@@ -467,7 +480,7 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     }
     return response;
   }
-  study.AddMeasurement(slot.index, request.measurement());
+  study.AddMeasurement(slot.index, measurement);
   if (stop_reason.empty()) {
     search::PruneContext context;
     context.spec = &study.spec();
@@ -477,7 +490,7 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     if (decision.stop) stop_reason = decision.reason.empty() ? "pruned" : decision.reason;
   }
   storage::WriteBatch batch;
-  batch.AddMeasurement(trial->id(), request.measurement());
+  batch.AddMeasurement(trial->id(), measurement);
   const bool newly_stopped = !stop_reason.empty() && trial->stop_reason().empty();
   if (newly_stopped) {
     Trial updated = WithoutMeasurements(*trial);

@@ -115,6 +115,26 @@ TEST_F(CoordinatorTest, ARetriedReportIsStoredOnce) {
   EXPECT_EQ(coordinator_->GetTrial(t.id())->measurements_size(), 2);
 }
 
+TEST_F(CoordinatorTest, ARetriedTrialStartsItsCurveAgain) {
+  ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 5)).ok());
+  Trial t = Suggest("w1");
+  ASSERT_TRUE(Report(t, 1, 0.1).ok());
+  ASSERT_TRUE(Report(t, 2, 0.2).ok());
+  clock_.Advance(absl::Seconds(31));
+  ASSERT_EQ(*coordinator_->ExpireLeases(), 1);
+  Trial retry = Suggest("w2");
+  ASSERT_EQ(retry.id(), t.id());
+  EXPECT_EQ(coordinator_->GetTrial(t.id())->measurements_size(), 0);
+  ASSERT_TRUE(Report(retry, 1, 0.3).ok());
+  auto trial = coordinator_->GetTrial(t.id());
+  ASSERT_EQ(trial->measurements_size(), 1);
+  EXPECT_EQ(trial->measurements(0).attempt(), 2);
+  Reopen();
+  trial = coordinator_->GetTrial(t.id());
+  ASSERT_EQ(trial->measurements_size(), 1);
+  EXPECT_EQ(trial->measurements(0).metrics().at("score"), 0.3);
+}
+
 TEST_F(CoordinatorTest, CompletingTwiceWithTheSameLeaseReturnsTheStoredResult) {
   ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 5)).ok());
   Trial t = Suggest("w1");
