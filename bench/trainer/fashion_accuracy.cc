@@ -5,6 +5,7 @@
 //   fashion_accuracy [--epochs 10] [--hidden 256,256] [--activation relu]
 //       [--batch_norm 1] [--optimizer adam] [--learning_rate 1e-3]
 //       [--batch_size 128] [--seed 1] [--threads 1] [--init he]
+//       [--lr_decay 0] [--l2 0]
 //       [--eval_every_steps N]   (dev accuracy every N steps instead of per epoch)
 //       [--data /usr/share/datasets/fashion-mnist]
 //
@@ -56,6 +57,8 @@ int main(int argc, char** argv) {
     else if (flag == "--seed") config.seed = std::stoull(value);
     else if (flag == "--threads") config.threads = std::stoi(value);
     else if (flag == "--init") ParseInitKind(value, &config.init);
+    else if (flag == "--lr_decay") config.lr_decay = std::stod(value);
+    else if (flag == "--l2") config.optimizer.l2 = std::stod(value);
     else if (flag == "--eval_every_steps") eval_every_steps = std::stoll(value);
     else if (flag == "--data") data_dir = value;
     else {
