@@ -28,6 +28,14 @@ TEST(ExampleSpecTest, FashionMnistExampleIsAValidTrainerStudy) {
     auto settings = EffectiveSettings(spec->trainer().settings(), parameters);
     ASSERT_TRUE(settings.ok()) << settings.status();
     EXPECT_TRUE(ConfigFromSettings(*settings, 1).ok());
+    // The worker's view of the dataset: limits and split applied.
+    auto data = LoadDataset(spec->trainer().dataset());
+    ASSERT_TRUE(data.ok()) << data.status();
+    EXPECT_EQ(data->train.size(), 10000);
+    EXPECT_EQ(data->dev.size(), 5000);
+    EXPECT_EQ(data->test.size(), 10000);
+    EXPECT_EQ(data->train.num_features(), 784);
+    EXPECT_EQ(data->test.num_classes, 10);
   }
 }
 
