@@ -191,4 +191,9 @@ absl::StatusOr<caviar::v1::GetImportanceResponse> CaviarClient::GetImportance(
   return Unary<caviar::v1::GetImportanceResponse>(&Stub::GetImportance, request);
 }
 
+absl::StatusOr<caviar::v1::Trial> CaviarClient::NudgeTrial(
+    const caviar::v1::NudgeTrialRequest& request) {
+  return Unary<caviar::v1::Trial>(&Stub::NudgeTrial, request);
+}
+
 }  // namespace caviar::client

@@ -85,6 +85,7 @@ class CaviarClient {
       const caviar::v1::RetestTrialsRequest& request);
   absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
       const std::string& study);
+  absl::StatusOr<caviar::v1::Trial> NudgeTrial(const caviar::v1::NudgeTrialRequest& request);
 
   // The channel, for services this class does not wrap (e.g. WorkerService).
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }

@@ -8,7 +8,7 @@ const std::vector<Registrar>& AllCommands() {
       RegisterSubmit,  RegisterStudies, RegisterStudy,      RegisterTrials,
       RegisterTrial,   RegisterBest,    RegisterStop,       RegisterWait,
       RegisterRegions, RegisterRefine,  RegisterImportance, RegisterEnqueue,
-      RegisterRetest,  RegisterDrift,
+      RegisterRetest,  RegisterDrift, RegisterNudge,
   };
   return commands;
 }

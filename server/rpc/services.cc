@@ -84,6 +84,7 @@ CAVIAR_STUDY_CALL(EnqueueTrials, EnqueueTrialsRequest, EnqueueTrialsResponse,
                   coordinator_->EnqueueTrials(*request))
 CAVIAR_STUDY_CALL(RetestTrials, RetestTrialsRequest, EnqueueTrialsResponse,
                   coordinator_->RetestTrials(*request))
+CAVIAR_STUDY_CALL(NudgeTrial, NudgeTrialRequest, Trial, coordinator_->NudgeTrial(*request))
 CAVIAR_STUDY_CALL(GetImportance, GetImportanceRequest, GetImportanceResponse,
                   coordinator_->GetImportance(request->study()))
 

@@ -54,6 +54,9 @@ class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService 
       grpc::CallbackServerContext* context,
       const caviar::v1::RetestTrialsRequest* request,
       caviar::v1::EnqueueTrialsResponse* response) override;
+  grpc::ServerUnaryReactor* NudgeTrial(grpc::CallbackServerContext* context,
+                                       const caviar::v1::NudgeTrialRequest* request,
+                                       caviar::v1::Trial* response) override;
   grpc::ServerUnaryReactor* GetImportance(
       grpc::CallbackServerContext* context,
       const caviar::v1::GetImportanceRequest* request,

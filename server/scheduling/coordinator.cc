@@ -458,51 +458,59 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
   if (stop_reason.empty() && study.study().state() != caviar::v1::STUDY_ACTIVE) {
     stop_reason = "study ended";
   }
-  if (!request.has_measurement()) {
-    // A heartbeat: the objective is busy between measurements.
-    *trial->mutable_lease_deadline() = ToProto(now + LeaseOf(study));
-    if (!stop_reason.empty()) {
-      response.set_decision(caviar::v1::STOP);
-      response.set_reason(stop_reason);
-    }
-    return response;
-  }
+  // A report without a measurement is a heartbeat (the objective is busy);
+  // a retried report whose first copy arrived is already stored.
   caviar::v1::Measurement measurement = request.measurement();
   measurement.set_attempt(trial->attempt());
-  if (trial->measurements_size() > 0 &&
-      google::protobuf::util::MessageDifferencer::Equals(*trial->measurements().rbegin(),
-                                                         measurement)) {
-    // A retried report whose first copy arrived: already stored.
-    *trial->mutable_lease_deadline() = ToProto(now + LeaseOf(study));
-    if (!stop_reason.empty()) {
-      response.set_decision(caviar::v1::STOP);
-      response.set_reason(stop_reason);
+  const bool record =
+      request.has_measurement() &&
+      !(trial->measurements_size() > 0 &&
+        google::protobuf::util::MessageDifferencer::Equals(*trial->measurements().rbegin(),
+                                                           measurement));
+  if (record) {
+    study.AddMeasurement(slot.index, measurement);
+    if (stop_reason.empty()) {
+      search::PruneContext context;
+      context.spec = &study.spec();
+      context.trial = trial;
+      context.trials = study.trial_pointers();
+      search::PruneDecision decision = study.pruner().OnReport(context);
+      if (decision.stop) stop_reason = decision.reason.empty() ? "pruned" : decision.reason;
     }
-    return response;
   }
-  study.AddMeasurement(slot.index, measurement);
-  if (stop_reason.empty()) {
-    search::PruneContext context;
-    context.spec = &study.spec();
-    context.trial = trial;
-    context.trials = study.trial_pointers();
-    search::PruneDecision decision = study.pruner().OnReport(context);
-    if (decision.stop) stop_reason = decision.reason.empty() ? "pruned" : decision.reason;
-  }
-  storage::WriteBatch batch;
-  batch.AddMeasurement(trial->id(), measurement);
   const bool newly_stopped = !stop_reason.empty() && trial->stop_reason().empty();
-  if (newly_stopped) {
+  bool nudges_waiting = false;
+  for (const caviar::v1::Nudge& nudge : trial->nudges()) {
+    nudges_waiting |= !nudge.has_delivered_after_step();
+  }
+  const int64_t last_step =
+      trial->measurements_size() > 0 ? trial->measurements().rbegin()->step() : 0;
+
+  storage::WriteBatch batch;
+  if (record) batch.AddMeasurement(trial->id(), measurement);
+  if (newly_stopped || nudges_waiting) {
     Trial updated = WithoutMeasurements(*trial);
     updated.set_stop_reason(stop_reason);
+    for (caviar::v1::Nudge& nudge : *updated.mutable_nudges()) {
+      if (!nudge.has_delivered_after_step()) nudge.set_delivered_after_step(last_step);
+    }
     batch.PutTrial(updated);
   }
-  absl::Status committed = store_->Commit(batch);
-  if (!committed.ok()) {
-    trial->mutable_measurements()->RemoveLast();
-    return committed;
+  if (!batch.empty()) {
+    absl::Status committed = store_->Commit(batch);
+    if (!committed.ok()) {
+      if (record) trial->mutable_measurements()->RemoveLast();
+      return committed;
+    }
   }
-  if (newly_stopped) trial->set_stop_reason(stop_reason);
+  trial->set_stop_reason(stop_reason);
+  for (caviar::v1::Nudge& nudge : *trial->mutable_nudges()) {
+    if (nudge.has_delivered_after_step()) continue;
+    nudge.set_delivered_after_step(last_step);
+    for (const auto& [name, value] : nudge.parameters()) {
+      (*response.mutable_parameter_updates())[name] = value;  // Later nudges win.
+    }
+  }
   *trial->mutable_lease_deadline() = ToProto(now + LeaseOf(study));
   if (!stop_reason.empty()) {
     response.set_decision(caviar::v1::STOP);

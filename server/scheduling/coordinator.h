@@ -91,6 +91,10 @@ class Coordinator {
   // with retest_of set. FAILED_PRECONDITION when nothing has succeeded.
   absl::StatusOr<std::vector<caviar::v1::Trial>> RetestTrials(
       const caviar::v1::RetestTrialsRequest& request);
+  // Queues hyperparameter changes for an ACTIVE trial (see NudgeTrialRequest).
+  // INVALID_ARGUMENT naming a parameter that the study does not search or a
+  // value outside its domain; FAILED_PRECONDITION if the trial is not ACTIVE.
+  absl::StatusOr<caviar::v1::Trial> NudgeTrial(const caviar::v1::NudgeTrialRequest& request);
   // fANOVA importance of each parameter (server/search/importance.h).
   absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
       const std::string& study);

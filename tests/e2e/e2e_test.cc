@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <set>
@@ -251,6 +252,56 @@ TEST_F(EndToEndTest, SteeringFromTheCommandLine) {
   EXPECT_THAT(bad.err, HasSubstr("learning_rate"));
   WaitFor("steer");
   EXPECT_EQ(Trials("steer", "succeeded").size(), 12u + 6u + 4u + 1u);
+}
+
+// "Panda" mode through the real binaries: a running built-in trainer trial
+// is nudged to a new learning rate and trains on with it.
+TEST_F(EndToEndTest, NudgingARunningTrainerTrial) {
+  const std::string data = "/usr/share/datasets/fashion-mnist/";
+  if (!std::ifstream(data + "train-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  }
+  StartCoordinator();
+  std::ofstream(dir_.File("panda.yaml")) << absl::StrCat(R"(name: panda
+objective: {metric: dev_accuracy, goal: MAXIMIZE}
+parameters:
+  - {name: learning_rate, double: {min: 0.01, max: 0.1}, scale: LOG}
+budget: {max_trials: 1}
+trainer:
+  epochs: 100000
+  dataset:
+    idx: {train_images: )", data, R"(train-images-idx3-ubyte.gz, train_labels: )", data,
+                                                         R"(train-labels-idx1-ubyte.gz}
+    dev_size: 200
+    train_limit: 1000
+  settings: {hidden_units: 16, layers: 1, batch_size: 100, threads: 1}
+)");
+  ASSERT_EQ(Cli({"submit", dir_.File("panda.yaml")}).exit_code, 0);
+  auto worker = StartWorker("w1");
+  std::string id;
+  for (int i = 0; i < 200 && id.empty(); ++i) {
+    for (const Json& t : Trials("panda", "active")) id = t["id"];
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_FALSE(id.empty());
+  CommandResult nudge = Cli({"nudge", id, "--param", "learning_rate=0.0123"});
+  ASSERT_EQ(nudge.exit_code, 0) << nudge.err;
+  bool applied = false;
+  for (int i = 0; i < 200 && !applied; ++i) {
+    CommandResult trial = Cli({"trial", id, "--format", "json"});
+    ASSERT_EQ(trial.exit_code, 0) << trial.err;
+    for (const Json& m : Json::parse(trial.out).value("measurements", Json::array())) {
+      const double lr = m["metrics"].value("learning_rate", 0.0);
+      if (std::abs(lr - 0.0123) < 1e-9) applied = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(applied) << "the trainer never reported the nudged learning rate";
+  ASSERT_EQ(Cli({"stop", "panda"}).exit_code, 0);
+  WaitFor("panda");
+  Json stopped = Trials("panda", "stopped");
+  ASSERT_EQ(stopped.size(), 1u);
+  EXPECT_TRUE(stopped[0]["nudges"][0].contains("delivered_after_step"));
 }
 
 TEST_F(EndToEndTest, TokensSeparateWorkersFromAdmins) {

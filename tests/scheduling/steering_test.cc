@@ -147,6 +147,46 @@ TEST_F(SteeringTest, RefineTopBoxesTheBestTrials) {
               HasSubstr("ranges[momentum]: unknown parameter"));
 }
 
+TEST_F(SteeringTest, ANudgeReachesTheRunningTrialOnce) {
+  ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 5)).ok());
+  Trial t = Suggest("w1");
+  ASSERT_TRUE(Report(t, 1, 0.1).ok());
+  caviar::v1::NudgeTrialRequest nudge;
+  nudge.set_trial_id(t.id());
+  (*nudge.mutable_parameters())["learning_rate"].set_double_value(1e-3);
+  ASSERT_TRUE(coordinator_->NudgeTrial(nudge).ok());
+  (*nudge.mutable_parameters())["learning_rate"].set_double_value(2e-3);
+  ASSERT_TRUE(coordinator_->NudgeTrial(nudge).ok());
+  auto reply = Report(t, 2, 0.2);
+  ASSERT_TRUE(reply.ok());
+  ASSERT_EQ(reply->parameter_updates().size(), 1u);
+  EXPECT_EQ(reply->parameter_updates().at("learning_rate").double_value(), 2e-3);
+  EXPECT_TRUE(Report(t, 3, 0.3)->parameter_updates().empty());  // Delivered once.
+  Reopen();
+  auto trial = coordinator_->GetTrial(t.id());
+  ASSERT_EQ(trial->nudges_size(), 2);
+  EXPECT_EQ(trial->nudges(1).delivered_after_step(), 2);
+}
+
+TEST_F(SteeringTest, OnlyRunningTrialsTakeValidNudges) {
+  ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 5)).ok());
+  Trial t = Suggest("w1");
+  caviar::v1::NudgeTrialRequest nudge;
+  nudge.set_trial_id(t.id());
+  (*nudge.mutable_parameters())["momentum"].set_double_value(0.9);
+  EXPECT_THAT(coordinator_->NudgeTrial(nudge).status().message(),
+              HasSubstr("parameters[momentum]: study \"s\" has no such parameter"));
+  nudge.clear_parameters();
+  (*nudge.mutable_parameters())["learning_rate"].set_string_value("fast");
+  EXPECT_EQ(coordinator_->NudgeTrial(nudge).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  nudge.clear_parameters();
+  (*nudge.mutable_parameters())["learning_rate"].set_double_value(0.01);
+  ASSERT_TRUE(Complete(t, 0.5).ok());
+  EXPECT_EQ(coordinator_->NudgeTrial(nudge).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
 TEST_F(SteeringTest, ImportanceRanksTheParameterThatMatters) {
   ASSERT_TRUE(coordinator_->CreateStudy(Spec("s", 60)).ok());
   RunTrials(*this, 60);
