@@ -8,19 +8,6 @@
 
 namespace caviar::storage {
 
-TempDir::TempDir() {
-  std::string pattern = ::testing::TempDir() + "caviar_storage_XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) {
-    ADD_FAILURE() << "mkdtemp " << pattern << " failed";
-  }
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 caviar::v1::Study MakeStudy(const std::string& name) {
   caviar::v1::Study study;
   caviar::v1::StudySpec* spec = study.mutable_spec();

@@ -10,21 +10,12 @@
 #include "caviar/v1/trial.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "tests/testing/temp_dir.h"
 
 namespace caviar::storage {
 
 // A fresh directory under the test temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using caviar::testing::TempDir;
 
 caviar::v1::Study MakeStudy(const std::string& name);
 caviar::v1::Trial MakeTrial(int64_t id, const std::string& study,

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
 
 namespace caviar::worker {
 namespace {
@@ -87,9 +88,7 @@ bool WaitUntilDead(pid_t pid, std::chrono::milliseconds timeout) {
 class CommandObjectiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (std::filesystem::temp_directory_path() / "caviar-cmd-XXXXXX");
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    dir_ = temp_.path();
     trial_.set_id(42);
     trial_.set_study("demo");
     trial_.set_attempt(2);
@@ -102,7 +101,7 @@ class CommandObjectiveTest : public ::testing::Test {
     spec_.mutable_objective()->set_metric("dev_accuracy");
     spec_.mutable_objective()->set_goal(caviar::v1::MAXIMIZE);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  caviar::testing::TempDir temp_;
 
   std::string Path(const std::string& name) const { return dir_ + "/" + name; }
 
