@@ -29,6 +29,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/log.h"
+#include "common/placeholders.h"
 #include "server/search/space.h"
 #include "worker/metrics_parser.h"
 
@@ -514,37 +515,19 @@ absl::StatusOr<std::vector<std::string>> SubstituteArgv(
   argv.reserve(command.argv_size());
   for (int i = 0; i < command.argv_size(); ++i) {
     const std::string& arg = command.argv(i);
-    const std::string field = absl::StrCat("command.argv[", i, "] \"", arg, "\"");
-    std::string out;
-    for (size_t pos = 0; pos < arg.size(); ++pos) {
-      const char c = arg[pos];
-      if (c == '{' || c == '}') {
-        if (pos + 1 < arg.size() && arg[pos + 1] == c) {
-          out.push_back(c);
-          ++pos;
-          continue;
-        }
-        if (c == '}') {
-          return absl::InvalidArgumentError(
-              absl::StrCat(field, ": unmatched '}' (write '}}' for a literal brace)"));
-        }
-        const size_t close = arg.find('}', pos);
-        if (close == std::string::npos) {
-          return absl::InvalidArgumentError(absl::StrCat(field, ": unclosed '{'"));
-        }
-        const std::string name = arg.substr(pos + 1, close - pos - 1);
-        auto it = trial.parameters().find(name);
-        if (it == trial.parameters().end()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              field, ": placeholder {", name, "} names no parameter of the trial"));
-        }
-        out += caviar::search::FormatValue(it->second);
-        pos = close;
-        continue;
-      }
-      out.push_back(c);
+    absl::StatusOr<std::string> out = ExpandPlaceholders(
+        arg,
+        [&](const std::string& name) -> std::optional<std::string> {
+          auto it = trial.parameters().find(name);
+          if (it == trial.parameters().end()) return std::nullopt;
+          return caviar::search::FormatValue(it->second);
+        },
+        "trial");
+    if (!out.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("command.argv[", i, "] \"", arg, "\": ", out.status().message()));
     }
-    argv.push_back(std::move(out));
+    argv.push_back(*std::move(out));
   }
   return argv;
 }

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/placeholders.h"
 #include "common/status_macros.h"
 #include "server/search/pruner.h"
 #include "server/search/sampler.h"
@@ -31,34 +32,17 @@ absl::Status ValidateStudyName(const std::string& name) {
   return absl::OkStatus();
 }
 
-// argv placeholders are {name}; "{{" and "}}" stand for literal braces.
 absl::Status ValidatePlaceholders(const caviar::v1::CommandObjective& command,
                                   const std::set<std::string>& names) {
+  const PlaceholderLookup known =
+      [&](const std::string& name) -> std::optional<std::string> {
+    if (!names.count(name)) return std::nullopt;
+    return "";
+  };
   for (int i = 0; i < command.argv_size(); ++i) {
-    const std::string& arg = command.argv(i);
-    const std::string field = absl::StrCat("command.argv[", i, "]");
-    for (size_t pos = 0; pos < arg.size(); ++pos) {
-      if (arg[pos] == '{') {
-        if (pos + 1 < arg.size() && arg[pos + 1] == '{') {
-          ++pos;
-          continue;
-        }
-        const size_t close = arg.find('}', pos);
-        if (close == std::string::npos) return Invalid(field, "unclosed '{'");
-        const std::string name = arg.substr(pos + 1, close - pos - 1);
-        if (!names.count(name)) {
-          return Invalid(field, absl::StrCat("placeholder {", name,
-                                             "} names no parameter of the study"));
-        }
-        pos = close;
-      } else if (arg[pos] == '}') {
-        if (pos + 1 < arg.size() && arg[pos + 1] == '}') {
-          ++pos;
-          continue;
-        }
-        return Invalid(field, "unmatched '}' (write '}}' for a literal brace)");
-      }
-    }
+    absl::Status valid = ExpandPlaceholders(command.argv(i), known, "study").status();
+    if (!valid.ok())
+      return Invalid(absl::StrCat("command.argv[", i, "]"), std::string(valid.message()));
   }
   return absl::OkStatus();
 }
