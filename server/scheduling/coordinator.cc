@@ -25,6 +25,18 @@ int MaxFailedTrials(const StudySpec& spec) {
   return std::max(10, spec.budget().max_trials());
 }
 
+// A trial cut short keeps its latest measurement that holds the objective as
+// its result (final measurement and objective value, when finite).
+void KeepLastResult(const StudySpec& spec, const Trial& current, Trial* updated) {
+  for (int i = current.measurements_size() - 1; i >= 0; --i) {
+    std::optional<double> v = ObjectiveIn(spec, current.measurements(i));
+    if (!v.has_value()) continue;
+    *updated->mutable_final_measurement() = current.measurements(i);
+    if (std::isfinite(*v)) updated->set_objective_value(*v);
+    return;
+  }
+}
+
 absl::StatusOr<std::unique_ptr<StudyRuntime>> MakeRuntime(Study study) {
   CAVIAR_ASSIGN_OR_RETURN(search::SearchSpace space,
                           search::SearchSpace::Create(study.spec().parameters()));
@@ -463,10 +475,9 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
   caviar::v1::Measurement measurement = request.measurement();
   measurement.set_attempt(trial->attempt());
   const bool record =
-      request.has_measurement() &&
-      !(trial->measurements_size() > 0 &&
-        google::protobuf::util::MessageDifferencer::Equals(*trial->measurements().rbegin(),
-                                                           measurement));
+      request.has_measurement() && !(trial->measurements_size() > 0 &&
+                                     google::protobuf::util::MessageDifferencer::Equals(
+                                         *trial->measurements().rbegin(), measurement));
   if (record) {
     study.AddMeasurement(slot.index, measurement);
     if (stop_reason.empty()) {
@@ -475,7 +486,8 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
       context.trial = trial;
       context.trials = study.trial_pointers();
       search::PruneDecision decision = study.pruner().OnReport(context);
-      if (decision.stop) stop_reason = decision.reason.empty() ? "pruned" : decision.reason;
+      if (decision.stop)
+        stop_reason = decision.reason.empty() ? "pruned" : decision.reason;
     }
   }
   const bool newly_stopped = !stop_reason.empty() && trial->stop_reason().empty();
@@ -544,14 +556,12 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(
   updated.clear_lease_deadline();
   *updated.mutable_final_measurement() = request.final_measurement();
   std::optional<double> objective = ObjectiveIn(spec, request.final_measurement());
-  if (!objective.has_value() && (request.stopped() || !trial->stop_reason().empty())) {
-    // A stopped trial keeps its last measurement as its result.
-    for (int i = trial->measurements_size() - 1; i >= 0 && !objective; --i) {
-      objective = ObjectiveIn(spec, trial->measurements(i));
-      if (objective) *updated.mutable_final_measurement() = trial->measurements(i);
-    }
+  if (objective.has_value()) {
+    updated.set_objective_value(*objective);
+  } else if (request.stopped() || !trial->stop_reason().empty()) {
+    KeepLastResult(spec, *trial, &updated);
+    if (updated.has_objective_value()) objective = updated.objective_value();
   }
-  if (objective.has_value()) updated.set_objective_value(*objective);
 
   if (request.failure_kind() != caviar::v1::FAILURE_KIND_UNSPECIFIED) {
     updated.set_state(caviar::v1::FAILED);
@@ -596,11 +606,7 @@ absl::StatusOr<Trial> Coordinator::ReleaseLocked(StudyRuntime& study, size_t ind
     // It was told to stop anyway: it ends here, with its last measurement.
     updated.set_state(caviar::v1::STOPPED);
     *updated.mutable_end_time() = ToProto(clock_->Now());
-    if (current.measurements_size() > 0) {
-      *updated.mutable_final_measurement() = *current.measurements().rbegin();
-      std::optional<double> v = ObjectiveIn(study.spec(), updated.final_measurement());
-      if (v && std::isfinite(*v)) updated.set_objective_value(*v);
-    }
+    KeepLastResult(study.spec(), current, &updated);
   }
   storage::WriteBatch batch;
   batch.PutTrial(updated);
@@ -661,11 +667,7 @@ absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study, int* changed) 
     if (!current.stop_reason().empty()) {
       updated.set_state(caviar::v1::STOPPED);
       *updated.mutable_end_time() = ToProto(now);
-      if (current.measurements_size() > 0) {
-        *updated.mutable_final_measurement() = *current.measurements().rbegin();
-        std::optional<double> v = ObjectiveIn(study.spec(), updated.final_measurement());
-        if (v && std::isfinite(*v)) updated.set_objective_value(*v);
-      }
+      KeepLastResult(study.spec(), current, &updated);
     } else if (current.attempt() >= 1 + MaxRetriesOf(study)) {
       updated.set_state(caviar::v1::FAILED);
       updated.set_failure_kind(caviar::v1::LEASE_EXPIRED);

@@ -11,6 +11,7 @@
 #include "server/scheduling/proto_util.h"
 #include "server/scheduling/study_runtime.h"
 #include "server/search/importance.h"
+#include "server/search/region.h"
 
 namespace caviar::scheduling {
 namespace {
@@ -20,23 +21,6 @@ using caviar::v1::Trial;
 
 absl::Status NotFound(const std::string& name) {
   return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
-}
-
-// The latest region's box in unit space, or the whole cube.
-void LatestBox(const StudyRuntime& study, std::vector<double>* lo,
-               std::vector<double>* hi) {
-  const int d = study.space().size();
-  lo->assign(d, 0.0);
-  hi->assign(d, 1.0);
-  for (const caviar::v1::Region& region : study.study().regions()) {
-    for (int i = 0; i < d; ++i) {
-      const std::string& name = study.space().parameter(i).name();
-      auto l = region.lo().find(name);
-      auto h = region.hi().find(name);
-      if (l != region.lo().end()) (*lo)[i] = l->second;
-      if (h != region.hi().end()) (*hi)[i] = h->second;
-    }
-  }
 }
 
 // Widens [lo, hi] of a finite parameter to whole bins, so that every value
@@ -103,8 +87,9 @@ absl::StatusOr<Study> Coordinator::RefineStudy(
         "refine: a grid study has a fixed grid; refine works with random, quasi_random, "
         "coarse_to_fine and tpe");
   const search::SearchSpace& space = study->space();
-  std::vector<double> lo, hi;
-  LatestBox(*study, &lo, &hi);
+  search::Box box = search::LatestRegion(space, &study->study().regions());
+  std::vector<double>& lo = box.lo;
+  std::vector<double>& hi = box.hi;
 
   if (!request.ranges().empty()) {
     for (const auto& [name, range] : request.ranges()) {
@@ -158,19 +143,14 @@ absl::StatusOr<Study> Coordinator::RefineStudy(
     }
   }
 
-  Study updated = study->study();
-  caviar::v1::Region* region = updated.add_regions();
+  // Trials take their round from a recorded region, so the regions hold the
+  // highest round so far.
   int round = 1;
   for (const auto& r : study->study().regions()) round = std::max(round, r.round() + 1);
-  for (int i = 0; i < study->size(); ++i)
-    round = std::max(round, study->trial(i).round() + 1);
-  region->set_round(round);
-  region->set_origin("refine");
+  Study updated = study->study();
+  caviar::v1::Region* region = updated.add_regions();
+  *region = search::ToRegion(space, box, round, "refine");
   *region->mutable_create_time() = ToProto(clock_->Now());
-  for (int i = 0; i < space.size(); ++i) {
-    (*region->mutable_lo())[space.parameter(i).name()] = lo[i];
-    (*region->mutable_hi())[space.parameter(i).name()] = hi[i];
-  }
   if (request.additional_trials() > 0) {
     auto* budget = updated.mutable_spec()->mutable_budget();
     budget->set_max_trials(std::max(budget->max_trials(), study->Committed()) +
@@ -255,7 +235,8 @@ absl::StatusOr<std::vector<Trial>> Coordinator::RetestTrials(
   return AddPendingTrials(*study, std::move(trials));
 }
 
-absl::StatusOr<Trial> Coordinator::NudgeTrial(const caviar::v1::NudgeTrialRequest& request) {
+absl::StatusOr<Trial> Coordinator::NudgeTrial(
+    const caviar::v1::NudgeTrialRequest& request) {
   if (request.parameters().empty())
     return absl::InvalidArgumentError("parameters: give at least one");
   absl::MutexLock lock(&mu_);
@@ -269,7 +250,8 @@ absl::StatusOr<Trial> Coordinator::NudgeTrial(const caviar::v1::NudgeTrialReques
           "parameters[", name, "]: study \"", study.name(), "\" has no such parameter"));
     absl::Status valid = study.space().ToUnit(i, value).status();
     if (!valid.ok())
-      return absl::InvalidArgumentError(absl::StrCat("parameters[", name, "]: ", valid.message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameters[", name, "]: ", valid.message()));
   }
   if (trial->state() != caviar::v1::ACTIVE)
     return absl::FailedPreconditionError(absl::StrCat(
