@@ -216,7 +216,7 @@ absl::StatusOr<Study> Coordinator::StopStudy(const std::string& name,
   std::vector<std::pair<size_t, Trial>> changes;
   for (size_t i = 0; i < study->size(); ++i) {
     if (study->trial(i).state() != caviar::v1::PENDING) continue;
-    Trial t = WithoutMeasurements(study->trial(i));
+    Trial t = WithoutMeasurements(&study->trial(i));
     t.set_state(caviar::v1::STOPPED);
     t.set_stop_reason("study stopped before the trial ran");
     *t.mutable_end_time() = ToProto(now);
@@ -248,9 +248,9 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
   StudyRuntime* study = FindStudy(request.study());
   if (study == nullptr)
     return absl::NotFoundError(absl::StrCat("study \"", request.study(), "\" not found"));
-  std::vector<const Trial*> matches;
+  std::vector<Trial*> matches;
   for (size_t i = 0; i < study->size(); ++i) {
-    const Trial& t = study->trial(i);
+    Trial& t = study->trial(i);
     if (!request.states().empty() &&
         std::find(request.states().begin(), request.states().end(), t.state()) ==
             request.states().end()) {
@@ -276,7 +276,7 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
     if (request.include_measurements()) {
       *out = *matches[i];
     } else {
-      *out = WithoutMeasurements(*matches[i]);
+      *out = WithoutMeasurements(matches[i]);
     }
   }
   if (end < static_cast<int64_t>(matches.size()))
@@ -333,7 +333,7 @@ absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study,
   std::optional<caviar::v1::Region> new_region;
   if (std::optional<int64_t> pending = study.FirstPending()) {
     index = trials_by_id_[*pending].index;
-    leased = WithoutMeasurements(study.trial(index));
+    leased = WithoutMeasurements(&study.trial(index));
   } else {
     if (study.sampler_exhausted || study.Committed() >= spec.budget().max_trials()) {
       return nullptr;
@@ -421,7 +421,7 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
     Trial& trial = slot.study->trial(slot.index);
     if (trial.state() == caviar::v1::ACTIVE && trial.worker_id() == request.worker_id() &&
         (only == nullptr || only == slot.study)) {
-      *response.mutable_trial() = WithoutMeasurements(trial);
+      *response.mutable_trial() = WithoutMeasurements(&trial);
       *response.mutable_spec() = slot.study->spec();
       return response;
     }
@@ -501,7 +501,7 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
   storage::WriteBatch batch;
   if (record) batch.AddMeasurement(trial->id(), measurement);
   if (newly_stopped || nudges_waiting) {
-    Trial updated = WithoutMeasurements(*trial);
+    Trial updated = WithoutMeasurements(trial);
     updated.set_stop_reason(stop_reason);
     for (caviar::v1::Nudge& nudge : *updated.mutable_nudges()) {
       if (!nudge.has_delivered_after_step()) nudge.set_delivered_after_step(last_step);
@@ -551,7 +551,7 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(
 
   if (request.release()) return ReleaseLocked(study, slot.index);
 
-  Trial updated = WithoutMeasurements(*trial);
+  Trial updated = WithoutMeasurements(trial);
   *updated.mutable_end_time() = ToProto(now);
   updated.clear_lease_deadline();
   *updated.mutable_final_measurement() = request.final_measurement();
@@ -598,8 +598,8 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(
 }
 
 absl::StatusOr<Trial> Coordinator::ReleaseLocked(StudyRuntime& study, size_t index) {
+  Trial updated = WithoutMeasurements(&study.trial(index));
   const Trial& current = study.trial(index);
-  Trial updated = WithoutMeasurements(current);
   updated.clear_lease_deadline();
   updated.set_state(caviar::v1::PENDING);
   if (!current.stop_reason().empty()) {
@@ -661,8 +661,8 @@ absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study, int* changed) 
   }
   for (int64_t id : expired) {
     const size_t index = trials_by_id_[id].index;
+    Trial updated = WithoutMeasurements(&study.trial(index));
     const Trial& current = study.trial(index);
-    Trial updated = WithoutMeasurements(current);
     updated.clear_lease_deadline();
     if (!current.stop_reason().empty()) {
       updated.set_state(caviar::v1::STOPPED);

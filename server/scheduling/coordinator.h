@@ -94,7 +94,8 @@ class Coordinator {
   // Queues hyperparameter changes for an ACTIVE trial (see NudgeTrialRequest).
   // INVALID_ARGUMENT naming a parameter that the study does not search or a
   // value outside its domain; FAILED_PRECONDITION if the trial is not ACTIVE.
-  absl::StatusOr<caviar::v1::Trial> NudgeTrial(const caviar::v1::NudgeTrialRequest& request);
+  absl::StatusOr<caviar::v1::Trial> NudgeTrial(
+      const caviar::v1::NudgeTrialRequest& request);
   // fANOVA importance of each parameter (server/search/importance.h).
   absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
       const std::string& study);

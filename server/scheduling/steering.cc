@@ -257,7 +257,7 @@ absl::StatusOr<Trial> Coordinator::NudgeTrial(
     return absl::FailedPreconditionError(absl::StrCat(
         "trial ", trial->id(), " is ", caviar::v1::TrialState_Name(trial->state()),
         ": only a running trial can be nudged"));
-  Trial updated = WithoutMeasurements(*trial);
+  Trial updated = WithoutMeasurements(trial);
   caviar::v1::Nudge* nudge = updated.add_nudges();
   *nudge->mutable_parameters() = request.parameters();
   *nudge->mutable_create_time() = ToProto(clock_->Now());
