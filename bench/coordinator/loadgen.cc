@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "bench/coordinator/bench_spec.h"
 #include "caviar/v1/service.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -43,30 +44,6 @@ double Percentile(std::vector<double> v, double p) {
 
 double Ms(Clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
-}
-
-caviar::v1::StudySpec BenchSpec(const std::string& name, int trials) {
-  caviar::v1::StudySpec spec;
-  spec.set_name(name);
-  spec.mutable_objective()->set_metric("score");
-  spec.mutable_objective()->set_goal(caviar::v1::MAXIMIZE);
-  auto* lr = spec.add_parameters();
-  lr->set_name("learning_rate");
-  lr->mutable_double_()->set_min(1e-4);
-  lr->mutable_double_()->set_max(1);
-  lr->set_scale(caviar::v1::LOG);
-  auto* units = spec.add_parameters();
-  units->set_name("units");
-  units->mutable_integer()->set_min(50);
-  units->mutable_integer()->set_max(100);
-  auto* opt = spec.add_parameters();
-  opt->set_name("optimizer");
-  opt->mutable_categorical()->add_values("adam");
-  opt->mutable_categorical()->add_values("momentum");
-  spec.mutable_algorithm()->set_name("random");
-  spec.mutable_budget()->set_max_trials(trials);
-  spec.mutable_command()->add_argv("true");
-  return spec;
 }
 
 // One simulated worker: suggest -> `reports` progress reports -> complete,
@@ -205,7 +182,7 @@ int main(int argc, char** argv) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     caviar::v1::CreateStudyRequest request;
-    *request.mutable_spec() = BenchSpec(study, trials);
+    *request.mutable_spec() = caviar::bench::BenchSpec(study, trials);
     caviar::v1::Study created;
     grpc::Status status = stub->CreateStudy(&context, request, &created);
     if (!status.ok()) {

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "bench/coordinator/bench_spec.h"
 #include "benchmark/benchmark.h"
 #include "common/clock.h"
 #include "server/scheduling/coordinator.h"
@@ -16,25 +17,6 @@
 
 namespace caviar {
 namespace {
-
-v1::StudySpec Spec(int max_trials) {
-  v1::StudySpec spec;
-  spec.set_name("bench");
-  spec.mutable_objective()->set_metric("score");
-  spec.mutable_objective()->set_goal(v1::MAXIMIZE);
-  auto* lr = spec.add_parameters();
-  lr->set_name("learning_rate");
-  lr->mutable_double_()->set_min(1e-4);
-  lr->mutable_double_()->set_max(1);
-  lr->set_scale(v1::LOG);
-  auto* units = spec.add_parameters();
-  units->set_name("units");
-  units->mutable_integer()->set_min(50);
-  units->mutable_integer()->set_max(100);
-  spec.mutable_budget()->set_max_trials(max_trials);
-  spec.mutable_command()->add_argv("true");
-  return spec;
-}
 
 // One trial's life: suggest, one report, complete.
 void Lifecycle(scheduling::Coordinator& coordinator, int64_t* suggest_nanos) {
@@ -68,7 +50,7 @@ void BM_TrialLifecycleAtHistorySize(benchmark::State& state) {
   for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
   auto store = storage::SqliteStore::Open(path);
   auto coordinator = scheduling::Coordinator::Create(store->get(), Clock::Real(), {});
-  (void)(*coordinator)->CreateStudy(Spec(history + 10'000'000));
+  (void)(*coordinator)->CreateStudy(bench::BenchSpec("bench", history + 10'000'000));
   int64_t ignored = 0;
   for (int i = 0; i < history; ++i) Lifecycle(**coordinator, &ignored);
   int64_t suggest_nanos = 0;
