@@ -49,6 +49,7 @@ const std::vector<SettingRule>& Rules() {
       {"batch_norm", 0, 1},
       {"bn_momentum", 0, 1, false, true},
       {"l2", 0, kInf, false, true},
+      {"dropout", 0, 1, false, true},
       {"init", 0, 0, false, false, {"he", "xavier"}},
       {"seed", 0, 1.8e19},
       {"threads", 1, 1024},
@@ -372,6 +373,7 @@ absl::StatusOr<trainer::TrainerConfig> ConfigFromSettings(const TrainerSettings&
   if (s.has_beta2()) config.optimizer.beta2 = s.beta2();
   if (s.has_epsilon()) config.optimizer.epsilon = s.epsilon();
   if (s.has_l2()) config.optimizer.l2 = s.l2();
+  if (s.has_dropout()) config.dropout = s.dropout();
   if (s.has_learning_rate()) config.learning_rate = s.learning_rate();
   if (s.has_lr_schedule()) trainer::ParseLrSchedule(s.lr_schedule(), &config.lr_schedule);
   if (s.has_lr_decay()) config.lr_decay = s.lr_decay();

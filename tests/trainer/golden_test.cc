@@ -1,7 +1,9 @@
 // Golden values from PyTorch (scripts/torch/make_golden.py, float64): the
 // trainer's network, loaded with the same weights and batch, must give the
 // same loss, every gradient (parameters and input), batch-norm running
-// averages, and the same parameters after three Adam steps.
+// averages, and the same parameters after three Adam steps. Twice: as is
+// (golden_bn_mlp.txt) and with inverted dropout after each hidden layer
+// (golden_bn_mlp_dropout.txt, whose masks come from PyTorch).
 //
 // Tolerances: in double, |ours - torch| <= 1e-9 * (1 + |torch|) per value
 // (the two compute the same formulas in a different order); in float,
@@ -22,9 +24,9 @@ namespace {
 
 using Golden = std::map<std::string, Eigen::MatrixXd>;
 
-Golden LoadGolden() {
+Golden LoadGolden(const std::string& file_name) {
   Golden golden;
-  std::ifstream in(std::string(CAVIAR_TRAINER_TESTDATA) + "/golden_bn_mlp.txt");
+  std::ifstream in(std::string(CAVIAR_TRAINER_TESTDATA) + "/" + file_name);
   EXPECT_TRUE(in.good()) << "missing fixture; run scripts/torch/make_golden.py";
   std::string line;
   while (std::getline(in, line)) {
@@ -44,8 +46,8 @@ Golden LoadGolden() {
 template <typename T>
 class GoldenTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    golden_ = LoadGolden();
+  void Load(const std::string& file_name, double dropout) {
+    golden_ = LoadGolden(file_name);
     ASSERT_TRUE(golden_.count("x"));
     shape_.inputs = 4;
     shape_.hidden = {5, 3};
@@ -54,6 +56,7 @@ class GoldenTest : public ::testing::Test {
     shape_.batch_norm = true;
     shape_.bn_momentum = 0.9;  // PyTorch momentum 0.1.
     shape_.bn_epsilon = 1e-5;
+    shape_.dropout = dropout;
     for (int j = 0; j < 6; ++j) labels_.push_back(int32_t(golden_["labels"](0, j)));
   }
 
@@ -86,6 +89,52 @@ class GoldenTest : public ::testing::Test {
     }
   }
 
+  void CheckAgainstPyTorch() {
+    const bool is_double = std::is_same_v<T, double>;
+    const double rel = is_double ? 1e-9 : 1e-5;
+    const double adam_abs = is_double ? 0 : 1e-4;
+    Network<T> net(shape_);
+    net.Initialize(InitKind::kHe, 1);  // Then overwritten with the fixture's weights.
+    for (auto& [name, tensor] : Tensors(net, false)) {
+      tensor = golden_.at(name).template cast<T>();
+    }
+    const Matrix<T> x = golden_["x"].template cast<T>();
+    OptimizerSettings adam;
+    adam.kind = OptimizerKind::kAdam;
+    Optimizer<T> optimizer(adam, net.slots());
+
+    for (int step = 1; step <= 3; ++step) {
+      const std::string prefix = "step" + std::to_string(step) + ".";
+      if (net.has_dropout()) {
+        for (int l = 0; l < 2; ++l) {
+          net.dropout_mask(l, x.cols()) =
+              golden_.at(prefix + "mask" + std::to_string(l)).template cast<T>();
+        }
+      }
+      const T loss = net.ForwardTrain(x, labels_.data(), true, nullptr);
+      ExpectNear("loss", Matrix<T>::Constant(1, 1, loss), prefix + "loss", rel, 0);
+      Matrix<T> dx(x.rows(), x.cols());
+      MatrixRef<T> dx_ref(dx);
+      net.Backward(x, labels_.data(), &dx_ref);
+      if (step == 1) {
+        for (auto& [name, grad] : Tensors(net, true)) {
+          ExpectNear("gradient", grad, "grad." + name, rel, 0);
+        }
+        ExpectNear("input gradient", dx, "grad.x", rel, 0);
+      }
+      optimizer.Step(net.params(), net.grads(), 0.01);
+      for (auto& [name, tensor] : Tensors(net, false)) {
+        ExpectNear("after Adam", tensor, prefix + name, rel, adam_abs);
+      }
+      for (int l = 0; l < 2; ++l) {
+        ExpectNear("running mean", net.running_mean(l),
+                         prefix + "running_mean" + std::to_string(l), rel, adam_abs);
+        ExpectNear("running var", net.running_var(l),
+                         prefix + "running_var" + std::to_string(l), rel, adam_abs);
+      }
+    }
+  }
+
   Golden golden_;
   NetworkShape shape_;
   std::vector<int32_t> labels_;
@@ -95,44 +144,13 @@ using ScalarTypes = ::testing::Types<double, float>;
 TYPED_TEST_SUITE(GoldenTest, ScalarTypes);
 
 TYPED_TEST(GoldenTest, ForwardGradientsRunningAveragesAndAdamStepsMatchPyTorch) {
-  using T = TypeParam;
-  const bool is_double = std::is_same_v<T, double>;
-  const double rel = is_double ? 1e-9 : 1e-5;
-  const double adam_abs = is_double ? 0 : 1e-4;
-  Network<T> net(this->shape_);
-  net.Initialize(InitKind::kHe, 1);  // Then overwritten with the fixture's weights.
-  for (auto& [name, tensor] : this->Tensors(net, false)) {
-    tensor = this->golden_.at(name).template cast<T>();
-  }
-  const Matrix<T> x = this->golden_["x"].template cast<T>();
-  OptimizerSettings adam;
-  adam.kind = OptimizerKind::kAdam;
-  Optimizer<T> optimizer(adam, net.slots());
+  this->Load("golden_bn_mlp.txt", 0);
+  this->CheckAgainstPyTorch();
+}
 
-  for (int step = 1; step <= 3; ++step) {
-    const std::string prefix = "step" + std::to_string(step) + ".";
-    const T loss = net.ForwardTrain(x, this->labels_.data(), true, nullptr);
-    this->ExpectNear("loss", Matrix<T>::Constant(1, 1, loss), prefix + "loss", rel, 0);
-    Matrix<T> dx(x.rows(), x.cols());
-    MatrixRef<T> dx_ref(dx);
-    net.Backward(x, this->labels_.data(), &dx_ref);
-    if (step == 1) {
-      for (auto& [name, grad] : this->Tensors(net, true)) {
-        this->ExpectNear("gradient", grad, "grad." + name, rel, 0);
-      }
-      this->ExpectNear("input gradient", dx, "grad.x", rel, 0);
-    }
-    optimizer.Step(net.params(), net.grads(), 0.01);
-    for (auto& [name, tensor] : this->Tensors(net, false)) {
-      this->ExpectNear("after Adam", tensor, prefix + name, rel, adam_abs);
-    }
-    for (int l = 0; l < 2; ++l) {
-      this->ExpectNear("running mean", net.running_mean(l),
-                       prefix + "running_mean" + std::to_string(l), rel, adam_abs);
-      this->ExpectNear("running var", net.running_var(l),
-                       prefix + "running_var" + std::to_string(l), rel, adam_abs);
-    }
-  }
+TYPED_TEST(GoldenTest, WithDropoutMasksFromPyTorch) {
+  this->Load("golden_bn_mlp_dropout.txt", 0.4);
+  this->CheckAgainstPyTorch();
 }
 
 }  // namespace

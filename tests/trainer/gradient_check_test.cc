@@ -1,5 +1,6 @@
 // Gradient checks in double: every parameter tensor of every layer and the
-// input, in training mode (batch statistics), against central differences.
+// input, in training mode (batch statistics, dropout masks), against central
+// differences.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@ struct Case {
   Activation activation;
   bool batch_norm;
   std::string name;
+  double dropout = 0;
 };
 
 class GradientCheckTest : public ::testing::TestWithParam<Case> {};
@@ -33,6 +35,7 @@ TEST_P(GradientCheckTest, AnalyticGradientsMatchCentralDifferences) {
   shape.classes = 3;
   shape.activation = c.activation;
   shape.batch_norm = c.batch_norm;
+  shape.dropout = c.dropout;
   Network<double> net(shape);
   net.Initialize(InitKind::kXavier, 7);
   Random random(11);
@@ -52,6 +55,15 @@ TEST_P(GradientCheckTest, AnalyticGradientsMatchCentralDifferences) {
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = 2 * random.Normal();
   std::vector<int32_t> labels(n);
   for (int j = 0; j < n; ++j) labels[j] = int32_t(random.Below(shape.classes));
+  // One draw of masks, applied by every forward pass below.
+  net.DrawDropoutMasks(n, random);
+  if (c.dropout > 0) {
+    for (int l = 0; l + 1 < net.num_layers(); ++l) {
+      const auto mask = net.dropout_mask(l, n);
+      EXPECT_TRUE((mask.array() == 0).any()) << "layer " << l << " dropped nothing";
+      EXPECT_TRUE((mask.array() == 1 / (1 - c.dropout)).any()) << "layer " << l;
+    }
+  }
 
   auto loss = [&](const Eigen::MatrixXd& input) {
     return net.ForwardTrain(input, labels.data(), /*update_running_stats=*/false, nullptr);
@@ -108,7 +120,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{Activation::kSigmoid, true, "sigmoid_bn"},
                       Case{Activation::kRelu, false, "relu"},
                       Case{Activation::kTanh, false, "tanh"},
-                      Case{Activation::kSigmoid, false, "sigmoid"}),
+                      Case{Activation::kSigmoid, false, "sigmoid"},
+                      Case{Activation::kRelu, true, "relu_bn_dropout", 0.3},
+                      Case{Activation::kTanh, true, "tanh_bn_dropout", 0.3},
+                      Case{Activation::kSigmoid, false, "sigmoid_dropout", 0.3}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
 
 // The batch-norm backward alone, with an arbitrary upstream gradient G on the

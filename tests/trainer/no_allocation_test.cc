@@ -2,6 +2,7 @@
 // this test with EIGEN_RUNTIME_NO_MALLOC and assertions on, so any Eigen heap
 // allocation (temporaries, GEMM blocking buffers) while allocation is
 // forbidden aborts the test.
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -26,10 +27,12 @@ TEST(NoAllocationTest, TrainingEpochsAllocateNothingAfterTheFirst) {
   const Dataset train = RandomData(1000, 300, 10);
   for (OptimizerKind kind : {OptimizerKind::kAdam, OptimizerKind::kMomentum,
                              OptimizerKind::kRmsprop, OptimizerKind::kGradientDescent}) {
-    for (auto [batch_norm, threads] : {std::pair{true, 1}, std::pair{false, 1},
-                                       std::pair{true, 2}}) {
+    for (auto [batch_norm, threads, dropout] :
+         {std::tuple{true, 1, 0.0}, std::tuple{false, 1, 0.0}, std::tuple{true, 2, 0.0},
+          std::tuple{true, 1, 0.3}}) {
       TrainerConfig config;
       config.threads = threads;
+      config.dropout = dropout;
       config.hidden = {256, 256};
       config.batch_norm = batch_norm;
       config.optimizer.kind = kind;

@@ -234,6 +234,7 @@ TEST_F(TrainerObjectiveTest, SettingsOverridesAndDefaults) {
   parameters["batch_norm"].set_string_value("false");
   parameters["activation"].set_string_value("tanh");
   parameters["batch_size"].set_double_value(256);  // A discrete value arrives as a double.
+  parameters["dropout"].set_double_value(0.25);
   auto settings = EffectiveSettings(fixed, parameters);
   ASSERT_TRUE(settings.ok()) << settings.status();
   auto config = ConfigFromSettings(*settings, 9);
@@ -244,6 +245,7 @@ TEST_F(TrainerObjectiveTest, SettingsOverridesAndDefaults) {
   EXPECT_EQ(config->activation, trainer::Activation::kTanh);
   EXPECT_EQ(config->init, trainer::InitKind::kXavier);
   EXPECT_EQ(config->batch_size, 256);
+  EXPECT_DOUBLE_EQ(config->dropout, 0.25);
   EXPECT_EQ(config->seed, 9u);
   EXPECT_EQ(config->optimizer.kind, trainer::OptimizerKind::kAdam);
 
@@ -305,6 +307,12 @@ TEST_F(TrainerObjectiveTest, ValidateTrainerSpecNamesTheParameterAndReason) {
   spec = spec_;
   *spec.add_parameters() = DoubleParam("beta1", 0.9, 1.0);
   expect_error(spec, "parameters[4] (beta1): must be in [0, 1), got 1");
+  spec = spec_;
+  *spec.add_parameters() = DoubleParam("dropout", 0, 1.0);
+  expect_error(spec, "parameters[4] (dropout): must be in [0, 1), got 1");
+  spec = spec_;
+  spec.mutable_trainer()->mutable_settings()->set_dropout(-0.1);
+  expect_error(spec, "trainer.settings.dropout: must be in [0, 1), got -0.1");
   spec = spec_;
   auto* optimizer_as_number = spec.add_parameters();
   optimizer_as_number->set_name("activation");

@@ -1,6 +1,6 @@
 // Trainer behaviour: overfitting a small batch, determinism, inference with
-// running averages, checkpoints, stop, divergence and the learning-rate
-// schedule.
+// running averages and without dropout, checkpoints, stop, divergence and the
+// learning-rate schedule.
 #include "worker/trainer/trainer.h"
 
 #include <cmath>
@@ -163,10 +163,61 @@ TEST(TrainerTest, InferenceUsesRunningAveragesNotBatchStatistics) {
   EXPECT_FALSE(batch_probs.col(0).isApprox(batch_probs.col(1), 1e-3f));
 }
 
+TEST(TrainerTest, DropoutMasksAreInvertedAndDeterministic) {
+  Random random(3), same(3);
+  Eigen::MatrixXf mask(200, 50), again(200, 50);
+  DrawDropoutMask<float>(0.25, random, mask);
+  DrawDropoutMask<float>(0.25, same, again);
+  EXPECT_EQ(mask, again);
+  const float scale = 1 / 0.75f;
+  EXPECT_TRUE((mask.array() == 0 || mask.array() == scale).all());
+  const double kept = double((mask.array() > 0).count()) / double(mask.size());
+  EXPECT_NEAR(kept, 0.75, 0.02);  // 10,000 draws: 5 standard deviations.
+  // Columns differ: a mask per example, not one per batch.
+  EXPECT_NE(mask.col(0), mask.col(1));
+  DrawDropoutMask<float>(0.0, random, mask);
+  EXPECT_TRUE((mask.array() == 1).all());
+}
+
+TEST(TrainerTest, DropoutTrainsButInferenceUsesTheWholeNetwork) {
+  const Dataset train = Blobs(400, 6, 3, 1);
+  TrainerConfig config = SmallConfig();
+  config.dropout = 0.5;
+  auto trainer = Trainer::Create(config, train).value();
+  double train_accuracy = 0;
+  trainer->Train(train, Dataset(), 3, [&](const EpochMetrics& m) {
+    train_accuracy = m.train_accuracy;
+    return EpochDecision{};
+  });
+  EXPECT_GT(train_accuracy, 0.8);
+  // The same parameters without dropout predict exactly the same: inference
+  // neither drops units nor rescales them.
+  Network<float>& net = trainer->network();
+  NetworkShape plain_shape = net.shape();
+  plain_shape.dropout = 0;
+  Network<float> plain(plain_shape);
+  plain.params() = net.params();
+  plain.running_stats() = net.running_stats();
+  Random random(4);
+  Eigen::MatrixXf x(6, 20);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = float(random.Normal());
+  Eigen::MatrixXf probs(3, 20), plain_probs(3, 20);
+  net.Predict(x, probs);
+  plain.Predict(x, plain_probs);
+  EXPECT_EQ(probs, plain_probs);
+  // Training mode does drop: two draws give two different losses.
+  std::vector<int32_t> labels(20, 1);
+  net.DrawDropoutMasks(20, random);
+  const float first = net.ForwardTrain(x, labels.data(), false, nullptr);
+  net.DrawDropoutMasks(20, random);
+  EXPECT_NE(net.ForwardTrain(x, labels.data(), false, nullptr), first);
+}
+
 TEST(TrainerTest, SaveAndRestoreContinueExactly) {
   const Dataset train = Blobs(300, 8, 3, 1);
   const Dataset dev = Blobs(100, 8, 3, 2);
   TrainerConfig config = SmallConfig();
+  config.dropout = 0.2;  // The masks' random stream is part of the state.
   auto first = Trainer::Create(config, train).value();
   first->Train(train, dev, 2, nullptr);
   const std::string checkpoint = first->SaveState();
@@ -320,6 +371,9 @@ TEST(TrainerTest, InvalidConfigNamesTheSetting) {
   config.optimizer.beta1 = 1.0;
   EXPECT_NE(Trainer::Create(config, train).status().message().find("beta1"),
             std::string::npos);
+  config = SmallConfig();
+  config.dropout = 1.0;
+  EXPECT_EQ(Trainer::Create(config, train).status().message(), "dropout 1: must be in [0, 1)");
 }
 
 }  // namespace

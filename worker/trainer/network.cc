@@ -87,18 +87,34 @@ template <typename T>
 void Network<T>::Reserve(Eigen::Index examples) {
   if (examples <= capacity_) return;
   capacity_ = examples;
-  for (Layer& layer : layers_) {
+  for (int l = 0; l < num_layers(); ++l) {
+    Layer& layer = layers_[l];
     layer.z.resize(layer.w.rows, examples);
     layer.a.resize(layer.w.rows, examples);
     layer.d.resize(layer.w.rows, examples);
+    if (has_dropout() && l + 1 < num_layers()) {
+      // Growing keeps no mask: all units are kept until the next draw.
+      layer.mask.setOnes(layer.w.rows, examples);
+      layer.dropped.resize(layer.w.rows, examples);
+    }
+  }
+}
+
+template <typename T>
+void Network<T>::DrawDropoutMasks(Eigen::Index examples, Random& random) {
+  if (!has_dropout()) return;
+  Reserve(examples);
+  for (int l = 0; l + 1 < num_layers(); ++l) {
+    DrawDropoutMask<T>(shape_.dropout, random, layers_[l].mask.leftCols(examples));
   }
 }
 
 template <typename T>
 Eigen::Ref<const Matrix<T>> Network<T>::LayerInput(int layer, const ConstMatrixRef<T>& x,
-                                                   Eigen::Index n) const {
+                                                   Eigen::Index n, bool training) const {
   if (layer == 0) return x;
-  return layers_[layer - 1].a.leftCols(n);
+  const Layer& below = layers_[layer - 1];
+  return training && has_dropout() ? below.dropped.leftCols(n) : below.a.leftCols(n);
 }
 
 template <typename T>
@@ -115,8 +131,8 @@ void Network<T>::ForwardHidden(const ConstMatrixRef<T>& x, bool training,
     auto z = layer.z.leftCols(n);
     auto a = layer.a.leftCols(n);
     const bool batch_norm = has_batch_norm(l);
-    DenseForward<T>(weight(l), batch_norm ? nullptr : bias(l).data(), LayerInput(l, x, n), z,
-                    team_);
+    DenseForward<T>(weight(l), batch_norm ? nullptr : bias(l).data(),
+                    LayerInput(l, x, n, training), z, team_);
     if (!batch_norm) {
       ActivationForward<T>(activation, z, a);
     } else if (training) {
@@ -128,9 +144,12 @@ void Network<T>::ForwardHidden(const ConstMatrixRef<T>& x, bool training,
                                              AsVector(params_, layer.beta), eps,
                                              running_mean(l), running_var(l), a);
     }
+    if (training && has_dropout()) {
+      DropoutForward<T>(layer.mask.leftCols(n), a, layer.dropped.leftCols(n));
+    }
   }
   const int out = num_layers() - 1;
-  DenseForward<T>(weight(out), bias(out).data(), LayerInput(out, x, n),
+  DenseForward<T>(weight(out), bias(out).data(), LayerInput(out, x, n, training),
                   layers_[out].z.leftCols(n), team_);
 }
 
@@ -161,8 +180,9 @@ void Network<T>::Backward(const ConstMatrixRef<T>& x, const int32_t* labels,
     }
     Layer& below = layers_[l - 1];
     MatrixRef<T> d_below(below.d.leftCols(n));
-    DenseBackward<T>(weight(l), below.a.leftCols(n), layer.d.leftCols(n), weight_grad(l),
-                     dbias, &d_below, team_);
+    DenseBackward<T>(weight(l), LayerInput(l, x, n, /*training=*/true), layer.d.leftCols(n),
+                     weight_grad(l), dbias, &d_below, team_);
+    if (has_dropout()) DropoutBackward<T>(below.mask.leftCols(n), d_below);
     // Turn the gradient wrt the layer below's output into its gradient wrt z.
     if (has_batch_norm(l - 1)) {
       BatchNormActivationBackward<T>(shape_.activation, below.z.leftCols(n),

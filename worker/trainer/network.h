@@ -3,8 +3,8 @@
 // checkpoints handle a single array).
 //
 // Layer l (0-based) maps units[l] inputs to units[l+1] outputs: hidden layers
-// are dense -> [batch norm] -> activation; a dense layer followed by batch
-// norm has no bias (beta replaces it). The output layer is dense with bias,
+// are dense -> [batch norm] -> activation -> [dropout, in training only]; a
+// dense layer followed by batch norm has no bias (beta replaces it). The output layer is dense with bias,
 // then softmax. Instantiated for float (training) and double (gradient
 // checks).
 //
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "worker/trainer/ops.h"
+#include "worker/trainer/random.h"
 
 namespace caviar::trainer {
 
@@ -31,6 +32,9 @@ struct NetworkShape {
   bool batch_norm = true;
   double bn_momentum = 0.9;  // Weight of the past in the running averages.
   double bn_epsilon = 1e-5;
+  // Probability of dropping each hidden unit's output in training (inverted
+  // dropout, ops.h); 0 turns dropout off. In [0, 1).
+  double dropout = 0;
 };
 
 enum class InitKind {
@@ -89,7 +93,19 @@ class Network {
   // Makes room for batches of up to `examples` columns.
   void Reserve(Eigen::Index examples);
 
-  // Training mode: batch statistics. Returns the mean cross-entropy loss over
+  bool has_dropout() const { return shape_.dropout > 0; }
+  // Draws the dropout masks that the following ForwardTrain calls apply, for
+  // batches of up to `examples` columns. Until the first draw every mask
+  // keeps all units. A no-op without dropout.
+  void DrawDropoutMasks(Eigen::Index examples, Random& random);
+  // The mask of hidden layer `layer` for the first `examples` columns (0 or
+  // 1 / (1 - dropout) per entry), to read or to set (tests set PyTorch's).
+  auto dropout_mask(int layer, Eigen::Index examples) {
+    Reserve(examples);
+    return layers_[layer].mask.leftCols(examples);
+  }
+
+  // Training mode: batch statistics and the current dropout masks. Returns the mean cross-entropy loss over
   // the batch (no L2 term); `correct` (optional) gets the number of correct
   // predictions. Updates the running averages when update_running_stats.
   T ForwardTrain(const ConstMatrixRef<T>& x, const int32_t* labels, bool update_running_stats,
@@ -111,6 +127,10 @@ class Network {
     Matrix<T> z;  // Pre-activation; holds z_norm after a batch-norm forward.
     Matrix<T> a;  // Activation output (probabilities for the output layer).
     Matrix<T> d;  // Gradient wrt a, turned into the gradient wrt z in place.
+    // Dropout (hidden layers, when on): the mask and a * mask, which is then
+    // the next layer's input in training.
+    Matrix<T> mask;
+    Matrix<T> dropped;
     Vector<T> inv_std;  // Batch norm: 1 / sqrt(var + eps) of the last batch.
     Vector<T> mean;     // Batch norm: scratch for the batch mean.
   };
@@ -118,8 +138,10 @@ class Network {
   static Eigen::Map<Matrix<T>> Tensor(Vector<T>& flat, const TensorSlot& slot) {
     return Eigen::Map<Matrix<T>>(flat.data() + slot.offset, slot.rows, slot.cols);
   }
-  Eigen::Ref<const Matrix<T>> LayerInput(int layer, const ConstMatrixRef<T>& x,
-                                         Eigen::Index n) const;
+  // What layer `layer` reads: x, or the layer below's output (after dropout
+  // in training).
+  Eigen::Ref<const Matrix<T>> LayerInput(int layer, const ConstMatrixRef<T>& x, Eigen::Index n,
+                                         bool training) const;
   // Runs every layer up to the logits (in the output layer's z).
   void ForwardHidden(const ConstMatrixRef<T>& x, bool training, bool update_running_stats);
 

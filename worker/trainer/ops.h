@@ -12,6 +12,7 @@
 //   dense:               A_prev (the layer below's `a`, or the input)
 //   batch norm + act.:   z_norm (in place of z), inv_std, a
 //   activation alone:    a
+//   dropout:             mask (and its output, the next layer's input)
 //   softmax + CE:        probabilities (the output layer's `a`)
 //
 // Thread-safety: pure functions of their arguments.
@@ -23,6 +24,7 @@
 #include <cstdint>
 
 #include "Eigen/Core"
+#include "worker/trainer/random.h"
 #include "worker/trainer/thread_team.h"
 
 namespace caviar::trainer {
@@ -219,6 +221,48 @@ void BatchNormActivationBackward(Activation kind, const ConstMatrixRef<T>& z_nor
     d.col(j) = gamma.cwiseProduct(inv_std).cwiseProduct(
         d.col(j) - inv_n * dbeta - z_norm.col(j).cwiseProduct(inv_n * dgamma));
   }
+}
+
+// ---------------------------------------------------------------------------
+// Inverted dropout (the course notes' form): in training, each unit's output
+// is kept with probability keep = 1 - rate and scaled by 1 / keep, so that
+// its expected value is unchanged and inference uses the network as it is.
+// The mask holds 0 or 1 / keep per unit and example. Cache: the mask.
+
+// Draws a new mask. Each 64-bit draw decides four elements by 16 bits each,
+// so `rate` acts rounded to a multiple of 2^-16 (and a unit is always kept
+// when keep rounds to 1). Deterministic for the Random's state.
+template <typename T>
+void DrawDropoutMask(double rate, Random& random, MatrixRef<T> mask) {
+  const uint64_t keep_below = uint64_t(std::lround((1.0 - rate) * 65536.0));
+  const T scale = T(1) / T(1.0 - rate);
+  uint64_t bits = 0;
+  int lanes_left = 0;
+  for (Eigen::Index j = 0; j < mask.cols(); ++j) {
+    for (Eigen::Index i = 0; i < mask.rows(); ++i) {
+      if (lanes_left == 0) {
+        bits = random.engine()();
+        lanes_left = 4;
+      }
+      mask(i, j) = (bits & 0xffff) < keep_below ? scale : T(0);
+      bits >>= 16;
+      --lanes_left;
+    }
+  }
+}
+
+// out = a * mask (element-wise).
+template <typename T>
+void DropoutForward(const ConstMatrixRef<T>& mask, const ConstMatrixRef<T>& a,
+                    MatrixRef<T> out) {
+  out = a.cwiseProduct(mask);
+}
+
+// d (in) holds the gradient wrt the dropout's output and is overwritten with
+// the gradient wrt its input: d * mask.
+template <typename T>
+void DropoutBackward(const ConstMatrixRef<T>& mask, MatrixRef<T> d) {
+  d.array() *= mask.array();
 }
 
 // ---------------------------------------------------------------------------

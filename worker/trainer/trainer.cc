@@ -12,7 +12,7 @@
 namespace caviar::trainer {
 namespace {
 
-constexpr char kCheckpointMagic[8] = {'C', 'A', 'V', 'T', 'R', 'N', '0', '1'};
+constexpr char kCheckpointMagic[8] = {'C', 'A', 'V', 'T', 'R', 'N', '0', '2'};
 // Evaluation runs in chunks of this many examples.
 constexpr int64_t kEvalChunk = 1024;
 
@@ -25,6 +25,7 @@ NetworkShape ShapeOf(const TrainerConfig& config, const Dataset& train) {
   shape.batch_norm = config.batch_norm;
   shape.bn_momentum = config.bn_momentum;
   shape.bn_epsilon = config.bn_epsilon;
+  shape.dropout = config.dropout;
   return shape;
 }
 
@@ -136,6 +137,9 @@ absl::Status ValidateConfig(const TrainerConfig& config) {
   if (!(config.bn_momentum >= 0 && config.bn_momentum < 1)) {
     return bad("bn_momentum", config.bn_momentum, "must be in [0, 1)");
   }
+  if (!(config.dropout >= 0 && config.dropout < 1)) {
+    return bad("dropout", config.dropout, "must be in [0, 1)");
+  }
   if (!(config.lr_decay >= 0)) return bad("lr_decay", config.lr_decay, "must be >= 0");
   if (config.lr_schedule == LrSchedule::kStep && config.lr_decay >= 1) {
     return bad("lr_decay", config.lr_decay, "must be below 1 for the step schedule");
@@ -175,6 +179,7 @@ Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
       // Shuffling has its own stream so that it does not depend on the
       // network's size.
       shuffle_random_(config.seed ^ 0x9e3779b97f4a7c15ULL),
+      dropout_random_(config.seed ^ 0xd1b54a32d192ed03ULL),
       base_learning_rate_(config.learning_rate) {
   network_.Initialize(config.init, config.seed);
   network_.set_team(team_.get());
@@ -252,6 +257,7 @@ TrainResult Trainer::Train(const Dataset& train, const Dataset& dev, int epochs,
       GatherBatch(train, order_.data() + begin, m);
       int64_t correct = 0;
       const auto x = batch_.leftCols(m);
+      network_.DrawDropoutMasks(m, dropout_random_);
       const float loss = network_.ForwardTrain(x, batch_labels_.data(), true, &correct);
       if (!std::isfinite(loss)) {
         result.outcome = TrainResult::Outcome::kDiverged;
@@ -336,9 +342,11 @@ std::string Trainer::SaveState() const {
   out.Put(base_learning_rate_);
   out.Put(int32_t(schedule_start_epoch_));
   out.Put(int32_t(epoch_));
-  std::ostringstream engine;
-  engine << const_cast<Random&>(shuffle_random_).engine();
-  out.PutString(engine.str());
+  for (const Random* random : {&shuffle_random_, &dropout_random_}) {
+    std::ostringstream engine;
+    engine << const_cast<Random*>(random)->engine();
+    out.PutString(engine.str());
+  }
   out.PutArray(order_.data(), int64_t(order_.size()));
   return out.Take();
 }
@@ -362,7 +370,7 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
   int32_t kind, schedule_start, epoch;
   int64_t steps;
   double base_lr;
-  std::string engine_text;
+  std::string shuffle_text, dropout_text;
   int64_t order_size;
   if (!in.GetArray(params.data(), params.size())) return corrupt("parameter count differs");
   if (!in.GetArray(running.data(), running.size())) return corrupt("running averages differ");
@@ -374,16 +382,17 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
     return corrupt("optimizer state differs");
   }
   if (!in.Get(&base_lr) || !in.Get(&schedule_start) || !in.Get(&epoch) ||
-      !in.GetString(&engine_text)) {
+      !in.GetString(&shuffle_text) || !in.GetString(&dropout_text)) {
     return corrupt("truncated");
   }
   ByteReader peek = in;
   if (!peek.Get(&order_size) || order_size < 0) return corrupt("truncated");
   std::vector<int64_t> order(order_size);
   if (!in.GetArray(order.data(), order_size) || !in.done()) return corrupt("truncated");
-  std::istringstream engine_in(engine_text);
-  std::mt19937_64 engine;
-  if (!(engine_in >> engine)) return corrupt("bad shuffle state");
+  std::mt19937_64 shuffle_engine, dropout_engine;
+  std::istringstream shuffle_in(shuffle_text), dropout_in(dropout_text);
+  if (!(shuffle_in >> shuffle_engine)) return corrupt("bad shuffle state");
+  if (!(dropout_in >> dropout_engine)) return corrupt("bad dropout state");
 
   network_.params() = params;
   network_.running_stats() = running;
@@ -393,7 +402,8 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
   base_learning_rate_ = base_lr;
   schedule_start_epoch_ = schedule_start;
   epoch_ = epoch;
-  shuffle_random_.engine() = engine;
+  shuffle_random_.engine() = shuffle_engine;
+  dropout_random_.engine() = dropout_engine;
   order_ = std::move(order);
   return absl::OkStatus();
 }

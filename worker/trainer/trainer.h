@@ -11,6 +11,8 @@
 //   epoch may be smaller.
 // - train_loss/train_accuracy are means over the epoch's mini-batches (in
 //   training mode, as the batches were seen); dev metrics use inference mode.
+// - With dropout, each mini-batch draws new masks from the seed (a stream of
+//   its own); train metrics include dropout, dev and test metrics do not.
 // - A NaN/inf batch loss ends training with Outcome::kDiverged.
 // - The learning rate of epoch e (0-based, since the last SetLearningRate) is
 //     inverse:     lr / (1 + decay * e)
@@ -48,6 +50,7 @@ struct TrainerConfig {
   bool batch_norm = true;
   double bn_momentum = 0.9;
   double bn_epsilon = 1e-5;
+  double dropout = 0;  // Probability of dropping a hidden unit in training.
   InitKind init = InitKind::kHe;
   OptimizerSettings optimizer;
   double learning_rate = 1e-3;
@@ -139,6 +142,7 @@ class Trainer {
   Network<float> network_;
   Optimizer<float> optimizer_;
   Random shuffle_random_;
+  Random dropout_random_;
   Eigen::VectorXf feature_mean_;
   Eigen::VectorXf feature_inv_std_;
   Matrix<float> batch_;
