@@ -50,6 +50,8 @@ const std::vector<SettingRule>& Rules() {
       {"bn_momentum", 0, 1, false, true},
       {"l2", 0, kInf, false, true},
       {"dropout", 0, 1, false, true},
+      {"augment_flip", 0, 1},
+      {"augment_shift", 0, 16},
       {"init", 0, 0, false, false, {"he", "xavier"}},
       {"seed", 0, 1.8e19},
       {"threads", 1, 1024},
@@ -317,6 +319,26 @@ TrialOutcome Failure(caviar::v1::FailureKind kind, std::string reason) {
   return outcome;
 }
 
+// Augmentation moves pixels, so it needs images: an IDX dataset.
+absl::Status CheckAugmentationHasImages(const caviar::v1::StudySpec& spec) {
+  if (spec.trainer().dataset().has_idx()) return absl::OkStatus();
+  const TrainerSettings& settings = spec.trainer().settings();
+  if (settings.augment_flip()) {
+    return Invalid("trainer.settings.augment_flip", "needs images: an IDX dataset");
+  }
+  if (settings.augment_shift() > 0) {
+    return Invalid("trainer.settings.augment_shift", "needs images: an IDX dataset");
+  }
+  for (int i = 0; i < spec.parameters_size(); ++i) {
+    const std::string& name = spec.parameters(i).name();
+    if (name == "augment_flip" || name == "augment_shift") {
+      return Invalid(absl::StrCat("parameters[", i, "] (", name, ")"),
+                     "needs images: an IDX dataset");
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateTrainerSpec(const caviar::v1::StudySpec& spec) {
@@ -332,6 +354,7 @@ absl::Status ValidateTrainerSpec(const caviar::v1::StudySpec& spec) {
     CAVIAR_RETURN_IF_ERROR(
         CheckParameter(absl::StrCat("parameters[", i, "] (", parameter.name(), ")"), parameter));
   }
+  CAVIAR_RETURN_IF_ERROR(CheckAugmentationHasImages(spec));
   const std::string& metric = spec.objective().metric();
   bool known = false;
   for (const std::string& name : ReportedMetrics()) known = known || metric == name;
@@ -374,6 +397,8 @@ absl::StatusOr<trainer::TrainerConfig> ConfigFromSettings(const TrainerSettings&
   if (s.has_epsilon()) config.optimizer.epsilon = s.epsilon();
   if (s.has_l2()) config.optimizer.l2 = s.l2();
   if (s.has_dropout()) config.dropout = s.dropout();
+  if (s.has_augment_flip()) config.augment_flip = s.augment_flip();
+  if (s.has_augment_shift()) config.augment_shift = s.augment_shift();
   if (s.has_learning_rate()) config.learning_rate = s.learning_rate();
   if (s.has_lr_schedule()) trainer::ParseLrSchedule(s.lr_schedule(), &config.lr_schedule);
   if (s.has_lr_decay()) config.lr_decay = s.lr_decay();

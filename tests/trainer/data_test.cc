@@ -61,14 +61,16 @@ class DataTest : public ::testing::Test {
 };
 
 TEST_F(DataTest, ReadsRawAndGzippedIdxAlike) {
-  const std::string images = IdxImages(3, 2, 2);
+  const std::string images = IdxImages(3, 2, 3);
   const std::string labels = IdxLabels(std::string{0, 2, 1});
   auto raw = ReadIdx(Write("i", images), Write("l", labels));
   auto gz = ReadIdx(Write("i.gz", images, true), Write("l.gz", labels, true));
   ASSERT_TRUE(raw.ok()) << raw.status();
   ASSERT_TRUE(gz.ok()) << gz.status();
   EXPECT_EQ(raw->size(), 3);
-  EXPECT_EQ(raw->num_features(), 4);
+  EXPECT_EQ(raw->num_features(), 6);
+  EXPECT_EQ(raw->image_height, 2);
+  EXPECT_EQ(raw->image_width, 3);
   EXPECT_EQ(raw->num_classes, 3);
   EXPECT_EQ(raw->labels, (std::vector<int32_t>{0, 2, 1}));
   EXPECT_FLOAT_EQ(raw->features(3, 2), float((2 * 7 + 3) % 256) / 255.0f);
@@ -173,6 +175,20 @@ TEST_F(DataTest, SplitIsSeededDisjointAndComplete) {
   EXPECT_EQ(SplitTrainDev(data, 50, 1).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Head(data, 7).size(), 7);
   EXPECT_EQ(Head(data, 0).size(), 50);
+}
+
+TEST_F(DataTest, ImageShapeSurvivesSplitAndHead) {
+  auto images = ReadIdx(Write("i", IdxImages(20, 4, 5)),
+                   Write("l", IdxLabels(std::string(10, char(1)) + std::string(10, char(0)))));
+  ASSERT_TRUE(images.ok()) << images.status();
+  auto split = SplitTrainDev(*images, 5, 1);
+  ASSERT_TRUE(split.ok());
+  for (const Dataset* part : {&split->train, &split->dev}) {
+    EXPECT_EQ(part->image_height, 4);
+    EXPECT_EQ(part->image_width, 5);
+    EXPECT_EQ(part->num_classes, 2);
+  }
+  EXPECT_EQ(Head(*images, 3).image_width, 5);
 }
 
 TEST(FashionMnistTest, ReadsTheDebianPackage) {

@@ -4,9 +4,12 @@
 #include "worker/trainer/trainer.h"
 
 #include <cmath>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "worker/trainer/augment.h"
 
 namespace caviar::trainer {
 namespace {
@@ -211,6 +214,94 @@ TEST(TrainerTest, DropoutTrainsButInferenceUsesTheWholeNetwork) {
   const float first = net.ForwardTrain(x, labels.data(), false, nullptr);
   net.DrawDropoutMasks(20, random);
   EXPECT_NE(net.ForwardTrain(x, labels.data(), false, nullptr), first);
+}
+
+TEST(AugmentTest, FlipsAndShiftsWithBlackFill) {
+  // 2 x 3 image: 1 2 3 / 4 5 6.
+  const float image[6] = {1, 2, 3, 4, 5, 6};
+  float out[6];
+  auto transformed = [&](ImageTransform t) {
+    TransformImage(t, 2, 3, image, out);
+    return std::vector<float>(out, out + 6);
+  };
+  EXPECT_EQ(transformed({}), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(transformed({true, 0, 0}), (std::vector<float>{3, 2, 1, 6, 5, 4}));
+  EXPECT_EQ(transformed({false, 1, 0}), (std::vector<float>{0, 0, 0, 1, 2, 3}));
+  EXPECT_EQ(transformed({false, 0, -1}), (std::vector<float>{2, 3, 0, 5, 6, 0}));
+  // Mirrored, then moved right by one.
+  EXPECT_EQ(transformed({true, -1, 1}), (std::vector<float>{0, 6, 5, 0, 0, 0}));
+}
+
+TEST(AugmentTest, DrawsEveryTransformWithinBounds) {
+  Random random(8);
+  std::set<std::tuple<bool, int, int>> seen;
+  for (int i = 0; i < 2000; ++i) {
+    const ImageTransform t = DrawImageTransform(true, 1, random);
+    ASSERT_LE(std::abs(t.down), 1);
+    ASSERT_LE(std::abs(t.right), 1);
+    seen.insert({t.flip, t.down, t.right});
+  }
+  EXPECT_EQ(seen.size(), 18u);  // 2 flips x 3 x 3 shifts.
+  const ImageTransform none = DrawImageTransform(false, 0, random);
+  EXPECT_FALSE(none.flip);
+  EXPECT_EQ(none.down, 0);
+  EXPECT_EQ(none.right, 0);
+}
+
+// Images whose class is the column of a bright vertical bar: a flip or a
+// shift changes where the bar is, so augmentation must show in training.
+Dataset BarImages(int examples, uint64_t seed) {
+  Random random(seed);
+  Dataset data;
+  data.num_classes = 2;
+  data.image_height = 6;
+  data.image_width = 6;
+  data.features = Eigen::MatrixXf::Zero(36, examples);
+  for (int j = 0; j < examples; ++j) {
+    const int label = int(random.Below(2));
+    data.labels.push_back(label);
+    for (int row = 0; row < 6; ++row) {
+      data.features(row * 6 + (label == 0 ? 1 : 4), j) = 1;
+      data.features(row * 6 + int(random.Below(6)), j) += float(0.3 * random.Uniform());
+    }
+  }
+  return data;
+}
+
+TEST(TrainerTest, AugmentationChangesTrainingDeterministicallyAndNeedsImages) {
+  const Dataset train = BarImages(200, 1);
+  auto curve = [&](bool flip, int shift) {
+    TrainerConfig config = SmallConfig();
+    config.augment_flip = flip;
+    config.augment_shift = shift;
+    auto trainer = Trainer::Create(config, train).value();
+    std::vector<double> losses;
+    trainer->Train(train, Dataset(), 3, [&](const EpochMetrics& m) {
+      losses.push_back(m.train_loss);
+      return EpochDecision{};
+    });
+    return losses;
+  };
+  const std::vector<double> plain = curve(false, 0);
+  EXPECT_EQ(curve(true, 1), curve(true, 1));
+  EXPECT_NE(curve(true, 0), plain);
+  EXPECT_NE(curve(false, 1), plain);
+  // Mirroring swaps the bars' columns (1 <-> 4): half the training labels
+  // contradict the images, so the training loss stays high.
+  EXPECT_LT(plain.back(), 0.1);
+  EXPECT_GT(curve(true, 0).back(), 0.5);
+
+  TrainerConfig config = SmallConfig();
+  config.augment_flip = true;
+  Dataset vectors = train;
+  vectors.image_height = vectors.image_width = 0;
+  EXPECT_EQ(Trainer::Create(config, vectors).status().message(),
+            "augment_flip: the training set has no image shape (augmentation needs 2-D "
+            "images from an IDX file)");
+  config.augment_flip = false;
+  config.augment_shift = 6;
+  EXPECT_EQ(Trainer::Create(config, train).status().message(),
+            "augment_shift 6: must be below the image size 6x6");
 }
 
 TEST(TrainerTest, SaveAndRestoreContinueExactly) {

@@ -58,6 +58,7 @@ uint32_t BigEndian32(const std::string& bytes, size_t at) {
 struct IdxHeader {
   uint32_t count = 0;
   uint64_t item_size = 1;  // Product of the dimensions after the count.
+  std::vector<uint32_t> item_dims;
   size_t data_offset = 0;
 };
 
@@ -81,7 +82,10 @@ absl::StatusOr<IdxHeader> ParseIdxHeader(const std::string& path, const std::str
   }
   IdxHeader header;
   header.count = BigEndian32(bytes, 4);
-  for (int d = 1; d < dims; ++d) header.item_size *= BigEndian32(bytes, 4 + 4 * d);
+  for (int d = 1; d < dims; ++d) {
+    header.item_dims.push_back(BigEndian32(bytes, 4 + 4 * d));
+    header.item_size *= header.item_dims.back();
+  }
   header.data_offset = header_size;
   const uint64_t expected = uint64_t(header.count) * header.item_size;
   const uint64_t present = bytes.size() - header_size;
@@ -118,6 +122,15 @@ absl::Status CheckLabels(const std::string& path, const std::vector<int32_t>& la
   return absl::OkStatus();
 }
 
+// A dataset with no examples and `data`'s classes and image shape.
+Dataset ShapeOnly(const Dataset& data) {
+  Dataset empty;
+  empty.num_classes = data.num_classes;
+  empty.image_height = data.image_height;
+  empty.image_width = data.image_width;
+  return empty;
+}
+
 }  // namespace
 
 absl::StatusOr<Dataset> ReadIdx(const std::string& images_path,
@@ -149,6 +162,8 @@ absl::StatusOr<Dataset> ReadIdx(const std::string& images_path,
     data.labels[j] = static_cast<unsigned char>(labels[label_header.data_offset + j]);
   }
   data.num_classes = num_classes;
+  data.image_height = int(image_header.item_dims[0]);  // The magic promises 2 dims.
+  data.image_width = int(image_header.item_dims[1]);
   CAVIAR_RETURN_IF_ERROR(CheckLabels(labels_path, data.labels, &data.num_classes, "item "));
   return data;
 }
@@ -231,10 +246,9 @@ absl::StatusOr<Dataset> ReadCsv(const std::string& path, const CsvOptions& optio
 
 Dataset Head(const Dataset& data, int64_t count) {
   if (count <= 0 || count >= data.size()) return data;
-  Dataset head;
+  Dataset head = ShapeOnly(data);
   head.features = data.features.leftCols(count);
   head.labels.assign(data.labels.begin(), data.labels.begin() + count);
-  head.num_classes = data.num_classes;
   return head;
 }
 
@@ -253,8 +267,7 @@ absl::StatusOr<TrainDevSplit> SplitTrainDev(const Dataset& data, int64_t dev_siz
   std::vector<bool> in_dev(data.size(), false);
   for (int64_t i = 0; i < dev_size; ++i) in_dev[order[i]] = true;
 
-  TrainDevSplit split;
-  split.train.num_classes = split.dev.num_classes = data.num_classes;
+  TrainDevSplit split{ShapeOnly(data), ShapeOnly(data)};
   split.train.features.resize(data.num_features(), data.size() - dev_size);
   split.dev.features.resize(data.num_features(), dev_size);
   int64_t t = 0, d = 0;

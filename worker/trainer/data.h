@@ -26,14 +26,19 @@ struct Dataset {
   Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic> features;
   std::vector<int32_t> labels;  // In [0, num_classes).
   int num_classes = 0;
+  // For images (IDX): each column is an image_height x image_width image,
+  // row by row. 0 when the examples are not images (CSV).
+  int image_height = 0;
+  int image_width = 0;
 
   int64_t size() const { return static_cast<int64_t>(labels.size()); }
   int64_t num_features() const { return features.rows(); }
 };
 
-// Reads an IDX image file (magic 0x00000803, unsigned bytes, any number of
-// dimensions after the count, flattened) and its IDX label file (0x00000801).
-// Files may be gzip-compressed or raw. Pixels are scaled to [0, 1].
+// Reads an IDX image file (magic 0x00000803: unsigned bytes, a count, rows and
+// columns; each image flattened row by row, which also sets the dataset's
+// image shape) and its IDX label file (0x00000801). Files may be
+// gzip-compressed or raw. Pixels are scaled to [0, 1].
 // num_classes = max label + 1, or `num_classes` if > 0 (then labels must be
 // below it).
 absl::StatusOr<Dataset> ReadIdx(const std::string& images_path,

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "worker/trainer/augment.h"
 
 namespace caviar::trainer {
 namespace {
@@ -140,6 +141,9 @@ absl::Status ValidateConfig(const TrainerConfig& config) {
   if (!(config.dropout >= 0 && config.dropout < 1)) {
     return bad("dropout", config.dropout, "must be in [0, 1)");
   }
+  if (config.augment_shift < 0 || config.augment_shift > 16) {
+    return bad("augment_shift", config.augment_shift, "must be in [0, 16]");
+  }
   if (!(config.lr_decay >= 0)) return bad("lr_decay", config.lr_decay, "must be >= 0");
   if (config.lr_schedule == LrSchedule::kStep && config.lr_decay >= 1) {
     return bad("lr_decay", config.lr_decay, "must be below 1 for the step schedule");
@@ -166,6 +170,18 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainerConfig& co
     return absl::InvalidArgumentError(
         absl::StrCat("training set has ", train.num_classes, " classes, needs >= 2"));
   }
+  if ((config.augment_flip || config.augment_shift > 0) && train.image_width == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(config.augment_flip ? "augment_flip" : "augment_shift",
+                     ": the training set has no image shape (augmentation needs 2-D "
+                     "images from an IDX file)"));
+  }
+  if (config.augment_shift >= std::min(train.image_height, train.image_width) &&
+      config.augment_shift > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("augment_shift ", config.augment_shift, ": must be below the image size ",
+                     train.image_height, "x", train.image_width));
+  }
   std::unique_ptr<Trainer> trainer(new Trainer(config, ShapeOf(config, train)));
   trainer->FitStandardization(train);
   return trainer;
@@ -179,7 +195,7 @@ Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
       // Shuffling has its own stream so that it does not depend on the
       // network's size.
       shuffle_random_(config.seed ^ 0x9e3779b97f4a7c15ULL),
-      dropout_random_(config.seed ^ 0xd1b54a32d192ed03ULL),
+      noise_random_(config.seed ^ 0xd1b54a32d192ed03ULL),
       base_learning_rate_(config.learning_rate) {
   network_.Initialize(config.init, config.seed);
   network_.set_team(team_.get());
@@ -203,12 +219,22 @@ void Trainer::FitStandardization(const Dataset& train) {
 }
 
 void Trainer::GatherBatch(const Dataset& data, const int64_t* indices, int64_t n) {
+  const bool augment = config_.augment_flip || config_.augment_shift > 0;
   for (int64_t j = 0; j < n; ++j) {
-    batch_.col(j) =
-        (data.features.col(indices[j]) - feature_mean_).cwiseProduct(feature_inv_std_);
+    if (augment) {
+      const ImageTransform transform =
+          DrawImageTransform(config_.augment_flip, config_.augment_shift, noise_random_);
+      TransformImage(transform, data.image_height, data.image_width,
+                     data.features.col(indices[j]).data(), batch_.col(j).data());
+      batch_.col(j) = (batch_.col(j) - feature_mean_).cwiseProduct(feature_inv_std_);
+    } else {
+      batch_.col(j) =
+          (data.features.col(indices[j]) - feature_mean_).cwiseProduct(feature_inv_std_);
+    }
     batch_labels_[j] = data.labels[indices[j]];
   }
 }
+
 
 double Trainer::CurrentLearningRate() const {
   const int e = epoch_ - schedule_start_epoch_;
@@ -257,7 +283,7 @@ TrainResult Trainer::Train(const Dataset& train, const Dataset& dev, int epochs,
       GatherBatch(train, order_.data() + begin, m);
       int64_t correct = 0;
       const auto x = batch_.leftCols(m);
-      network_.DrawDropoutMasks(m, dropout_random_);
+      network_.DrawDropoutMasks(m, noise_random_);
       const float loss = network_.ForwardTrain(x, batch_labels_.data(), true, &correct);
       if (!std::isfinite(loss)) {
         result.outcome = TrainResult::Outcome::kDiverged;
@@ -342,7 +368,7 @@ std::string Trainer::SaveState() const {
   out.Put(base_learning_rate_);
   out.Put(int32_t(schedule_start_epoch_));
   out.Put(int32_t(epoch_));
-  for (const Random* random : {&shuffle_random_, &dropout_random_}) {
+  for (const Random* random : {&shuffle_random_, &noise_random_}) {
     std::ostringstream engine;
     engine << const_cast<Random*>(random)->engine();
     out.PutString(engine.str());
@@ -370,7 +396,7 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
   int32_t kind, schedule_start, epoch;
   int64_t steps;
   double base_lr;
-  std::string shuffle_text, dropout_text;
+  std::string shuffle_text, noise_text;
   int64_t order_size;
   if (!in.GetArray(params.data(), params.size())) return corrupt("parameter count differs");
   if (!in.GetArray(running.data(), running.size())) return corrupt("running averages differ");
@@ -382,17 +408,17 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
     return corrupt("optimizer state differs");
   }
   if (!in.Get(&base_lr) || !in.Get(&schedule_start) || !in.Get(&epoch) ||
-      !in.GetString(&shuffle_text) || !in.GetString(&dropout_text)) {
+      !in.GetString(&shuffle_text) || !in.GetString(&noise_text)) {
     return corrupt("truncated");
   }
   ByteReader peek = in;
   if (!peek.Get(&order_size) || order_size < 0) return corrupt("truncated");
   std::vector<int64_t> order(order_size);
   if (!in.GetArray(order.data(), order_size) || !in.done()) return corrupt("truncated");
-  std::mt19937_64 shuffle_engine, dropout_engine;
-  std::istringstream shuffle_in(shuffle_text), dropout_in(dropout_text);
+  std::mt19937_64 shuffle_engine, noise_engine;
+  std::istringstream shuffle_in(shuffle_text), noise_in(noise_text);
   if (!(shuffle_in >> shuffle_engine)) return corrupt("bad shuffle state");
-  if (!(dropout_in >> dropout_engine)) return corrupt("bad dropout state");
+  if (!(noise_in >> noise_engine)) return corrupt("bad noise state");
 
   network_.params() = params;
   network_.running_stats() = running;
@@ -403,7 +429,7 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
   schedule_start_epoch_ = schedule_start;
   epoch_ = epoch;
   shuffle_random_.engine() = shuffle_engine;
-  dropout_random_.engine() = dropout_engine;
+  noise_random_.engine() = noise_engine;
   order_ = std::move(order);
   return absl::OkStatus();
 }

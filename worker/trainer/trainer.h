@@ -11,8 +11,9 @@
 //   epoch may be smaller.
 // - train_loss/train_accuracy are means over the epoch's mini-batches (in
 //   training mode, as the batches were seen); dev metrics use inference mode.
-// - With dropout, each mini-batch draws new masks from the seed (a stream of
-//   its own); train metrics include dropout, dev and test metrics do not.
+// - Dropout masks and augmentations are drawn from the seed (a stream of
+//   their own), new for each mini-batch; train metrics include them, dev and
+//   test metrics do not.
 // - A NaN/inf batch loss ends training with Outcome::kDiverged.
 // - The learning rate of epoch e (0-based, since the last SetLearningRate) is
 //     inverse:     lr / (1 + decay * e)
@@ -51,6 +52,12 @@ struct TrainerConfig {
   double bn_momentum = 0.9;
   double bn_epsilon = 1e-5;
   double dropout = 0;  // Probability of dropping a hidden unit in training.
+  // Data augmentation of training images (the dataset must have an image
+  // shape): mirror left-right with probability 1/2, and translate by up to
+  // augment_shift pixels in each direction (vacated pixels are 0, the IDX
+  // images' background).
+  bool augment_flip = false;
+  int augment_shift = 0;
   InitKind init = InitKind::kHe;
   OptimizerSettings optimizer;
   double learning_rate = 1e-3;
@@ -103,7 +110,8 @@ struct TrainResult {
 
 class Trainer {
  public:
-  // INVALID_ARGUMENT for a bad config or an empty training set.
+  // INVALID_ARGUMENT for a bad config, an empty training set, or
+  // augmentation of a training set that has no image shape.
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(const TrainerConfig& config,
                                                          const Dataset& train);
 
@@ -134,7 +142,8 @@ class Trainer {
  private:
   Trainer(const TrainerConfig& config, const NetworkShape& shape);
   void FitStandardization(const Dataset& train);
-  // Standardized copies of the columns `indices[0..n)` into batch_.
+  // Standardized copies of the columns `indices[0..n)` into batch_,
+  // augmented when the config asks for it.
   void GatherBatch(const Dataset& data, const int64_t* indices, int64_t n);
 
   TrainerConfig config_;
@@ -142,7 +151,7 @@ class Trainer {
   Network<float> network_;
   Optimizer<float> optimizer_;
   Random shuffle_random_;
-  Random dropout_random_;
+  Random noise_random_;  // Dropout masks and augmentation.
   Eigen::VectorXf feature_mean_;
   Eigen::VectorXf feature_inv_std_;
   Matrix<float> batch_;
