@@ -242,6 +242,11 @@ TEST(AugmentTest, DrawsEveryTransformWithinBounds) {
     seen.insert({t.flip, t.down, t.right});
   }
   EXPECT_EQ(seen.size(), 18u);  // 2 flips x 3 x 3 shifts.
+  std::set<std::tuple<bool, int, int>> all;
+  for (const ImageTransform& t : AllImageTransforms(true, 1)) all.insert({t.flip, t.down, t.right});
+  EXPECT_EQ(all, seen);
+  EXPECT_EQ(AllImageTransforms(true, 1).size(), 18u);  // No transform twice.
+  EXPECT_EQ(AllImageTransforms(false, 0).size(), 1u);
   const ImageTransform none = DrawImageTransform(false, 0, random);
   EXPECT_FALSE(none.flip);
   EXPECT_EQ(none.down, 0);
@@ -302,6 +307,39 @@ TEST(TrainerTest, AugmentationChangesTrainingDeterministicallyAndNeedsImages) {
   config.augment_shift = 6;
   EXPECT_EQ(Trainer::Create(config, train).status().message(),
             "augment_shift 6: must be below the image size 6x6");
+}
+
+TEST(TrainerTest, AugmentedTrainingIsStandardizedWithTheAugmentedImagesStatistics) {
+  const Dataset train = BarImages(50, 2);
+  TrainerConfig config = SmallConfig();
+  config.augment_flip = true;
+  config.augment_shift = 1;
+  auto trainer = Trainer::Create(config, train).value();
+  // By brute force: every image under every transform, equally weighted.
+  const std::vector<ImageTransform> transforms = AllImageTransforms(true, 1);
+  Eigen::VectorXd sum = Eigen::VectorXd::Zero(36), sum_sq = Eigen::VectorXd::Zero(36);
+  Eigen::VectorXf moved(36);
+  for (int64_t j = 0; j < train.size(); ++j) {
+    for (const ImageTransform& t : transforms) {
+      TransformImage(t, 6, 6, train.features.col(j).data(), moved.data());
+      sum += moved.cast<double>();
+      sum_sq += moved.cast<double>().cwiseAbs2();
+    }
+  }
+  const double count = double(train.size() * transforms.size());
+  const Eigen::VectorXd mean = sum / count;
+  const Eigen::VectorXd var = sum_sq / count - mean.cwiseAbs2();
+  for (int i = 0; i < 36; ++i) {
+    EXPECT_NEAR(trainer->feature_mean()[i], mean[i], 1e-6) << "pixel " << i;
+    EXPECT_NEAR(trainer->feature_inv_std()[i], 1 / std::sqrt(var[i]), 1e-4 / std::sqrt(var[i]))
+        << "pixel " << i;
+  }
+  // Without augmentation the bars' columns (1 and 4) stand out; with flips
+  // and shifts the mean spreads over columns 0-5 symmetrically.
+  EXPECT_NEAR(trainer->feature_mean()[0], trainer->feature_mean()[5], 1e-6);
+  EXPECT_GT(trainer->feature_mean()[0], 0.05);
+  auto plain = Trainer::Create(SmallConfig(), train).value();
+  EXPECT_LT(plain->feature_mean()[0], 0.2 * plain->feature_mean()[1]);
 }
 
 TEST(TrainerTest, SaveAndRestoreContinueExactly) {

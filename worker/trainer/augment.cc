@@ -12,18 +12,17 @@ ImageTransform DrawImageTransform(bool flip, int max_shift, Random& random) {
   return transform;
 }
 
-void TransformImage(const ImageTransform& transform, int height, int width,
-                    const float* source, float* target) {
-  for (int row = 0; row < height; ++row) {
-    const int source_row = row - transform.down;
-    const bool row_inside = source_row >= 0 && source_row < height;
-    for (int col = 0; col < width; ++col) {
-      const int unshifted = col - transform.right;
-      const int source_col = transform.flip ? width - 1 - unshifted : unshifted;
-      const bool inside = row_inside && source_col >= 0 && source_col < width;
-      target[row * width + col] = inside ? source[source_row * width + source_col] : 0.0f;
+std::vector<ImageTransform> AllImageTransforms(bool flip, int max_shift) {
+  std::vector<ImageTransform> transforms;
+  for (bool mirrored : {false, true}) {
+    if (mirrored && !flip) continue;
+    for (int down = -max_shift; down <= max_shift; ++down) {
+      for (int right = -max_shift; right <= max_shift; ++right) {
+        transforms.push_back({mirrored, down, right});
+      }
     }
   }
+  return transforms;
 }
 
 }  // namespace caviar::trainer

@@ -8,6 +8,8 @@
 #ifndef CAVIAR_WORKER_TRAINER_AUGMENT_H_
 #define CAVIAR_WORKER_TRAINER_AUGMENT_H_
 
+#include <vector>
+
 #include "worker/trainer/random.h"
 
 namespace caviar::trainer {
@@ -22,11 +24,27 @@ struct ImageTransform {
 // [-max_shift, max_shift] rows and columns.
 ImageTransform DrawImageTransform(bool flip, int max_shift, Random& random);
 
+// Every transform DrawImageTransform can return, each as likely as the
+// others (so averages over them are expectations over the draws).
+std::vector<ImageTransform> AllImageTransforms(bool flip, int max_shift);
+
 // target = the source image mirrored, then shifted; pixels that come from
 // outside the source are 0 (the background of IDX images). target and source
-// must not overlap.
-void TransformImage(const ImageTransform& transform, int height, int width,
-                    const float* source, float* target);
+// must not overlap. For float images and double per-pixel statistics.
+template <typename T>
+void TransformImage(const ImageTransform& transform, int height, int width, const T* source,
+                    T* target) {
+  for (int row = 0; row < height; ++row) {
+    const int source_row = row - transform.down;
+    const bool row_inside = source_row >= 0 && source_row < height;
+    for (int col = 0; col < width; ++col) {
+      const int unshifted = col - transform.right;
+      const int source_col = transform.flip ? width - 1 - unshifted : unshifted;
+      const bool inside = row_inside && source_col >= 0 && source_col < width;
+      target[row * width + col] = inside ? source[source_row * width + source_col] : T(0);
+    }
+  }
+}
 
 }  // namespace caviar::trainer
 

@@ -4,9 +4,9 @@
 //
 // Layer l (0-based) maps units[l] inputs to units[l+1] outputs: hidden layers
 // are dense -> [batch norm] -> activation -> [dropout, in training only]; a
-// dense layer followed by batch norm has no bias (beta replaces it). The output layer is dense with bias,
-// then softmax. Instantiated for float (training) and double (gradient
-// checks).
+// dense layer followed by batch norm has no bias (beta replaces it). The
+// output layer is dense with bias, then softmax. Instantiated for float
+// (training) and double (gradient checks).
 //
 // Buffers for every cache are kept for the largest batch seen
 // (Reserve/grown on demand), so a training step allocates nothing.
@@ -105,9 +105,10 @@ class Network {
     return layers_[layer].mask.leftCols(examples);
   }
 
-  // Training mode: batch statistics and the current dropout masks. Returns the mean cross-entropy loss over
-  // the batch (no L2 term); `correct` (optional) gets the number of correct
-  // predictions. Updates the running averages when update_running_stats.
+  // Training mode: batch statistics and the current dropout masks. Returns
+  // the mean cross-entropy loss over the batch (no L2 term); `correct`
+  // (optional) gets the number of correct predictions. Updates the running
+  // averages when update_running_stats.
   T ForwardTrain(const ConstMatrixRef<T>& x, const int32_t* labels, bool update_running_stats,
                  int64_t* correct);
   // Gradients of the last ForwardTrain's loss into grads(); and into *dx with

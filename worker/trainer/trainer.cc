@@ -207,21 +207,42 @@ Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
 
 void Trainer::FitStandardization(const Dataset& train) {
   const Eigen::VectorXd sum = train.features.cast<double>().rowwise().sum();
-  const Eigen::VectorXd mean = sum / double(train.size());
+  Eigen::VectorXd mean = sum / double(train.size());
   Eigen::VectorXd var = Eigen::VectorXd::Zero(mean.size());
   for (int64_t j = 0; j < train.size(); ++j) {
     var += (train.features.col(j).cast<double>() - mean).array().square().matrix();
   }
   var /= double(train.size());
+  if (augments()) {
+    // The statistics of the images the network is shown: averages over every
+    // transform of the per-pixel E[x] and E[x^2] (a transform moves pixels,
+    // so it moves their moments with them). Otherwise a pixel that is almost
+    // always background gets a tiny variance, and an augmented image that
+    // moves ink onto it is scaled into a huge outlier.
+    const std::vector<ImageTransform> transforms =
+        AllImageTransforms(config_.augment_flip, config_.augment_shift);
+    const Eigen::VectorXd second_moment = var + mean.cwiseAbs2();
+    Eigen::VectorXd moved(mean.size());
+    Eigen::VectorXd mean_sum = Eigen::VectorXd::Zero(mean.size());
+    Eigen::VectorXd second_sum = Eigen::VectorXd::Zero(mean.size());
+    for (const ImageTransform& t : transforms) {
+      TransformImage(t, train.image_height, train.image_width, mean.data(), moved.data());
+      mean_sum += moved;
+      TransformImage(t, train.image_height, train.image_width, second_moment.data(),
+                     moved.data());
+      second_sum += moved;
+    }
+    mean = mean_sum / double(transforms.size());
+    var = (second_sum / double(transforms.size()) - mean.cwiseAbs2()).cwiseMax(0.0);
+  }
   feature_mean_ = mean.cast<float>();
   // A constant feature (e.g. an always-black border pixel) maps to 0.
   feature_inv_std_ = (var.array() > 1e-12).select(var.array().rsqrt(), 0.0).matrix().cast<float>();
 }
 
 void Trainer::GatherBatch(const Dataset& data, const int64_t* indices, int64_t n) {
-  const bool augment = config_.augment_flip || config_.augment_shift > 0;
   for (int64_t j = 0; j < n; ++j) {
-    if (augment) {
+    if (augments()) {
       const ImageTransform transform =
           DrawImageTransform(config_.augment_flip, config_.augment_shift, noise_random_);
       TransformImage(transform, data.image_height, data.image_width,

@@ -6,7 +6,8 @@
 //   TrainResult result = trainer->Train(train, dev, epochs, on_epoch, should_stop);
 //
 // - Inputs are standardized with the training set's per-feature mean and
-//   variance (fitted in Create), applied to every batch and evaluation set.
+//   variance (fitted in Create; with augmentation, those of the augmented
+//   images), applied to every batch and evaluation set.
 // - Mini-batches are reshuffled each epoch from the seed; the last batch of an
 //   epoch may be smaller.
 // - train_loss/train_accuracy are means over the epoch's mini-batches (in
@@ -136,12 +137,16 @@ class Trainer {
   absl::Status RestoreState(absl::string_view bytes);
 
   Network<float>& network() { return network_; }
+  // Per-feature standardization: x -> (x - mean) * inv_std.
+  const Eigen::VectorXf& feature_mean() const { return feature_mean_; }
+  const Eigen::VectorXf& feature_inv_std() const { return feature_inv_std_; }
   const TrainerConfig& config() const { return config_; }
   int epoch() const { return epoch_; }
 
  private:
   Trainer(const TrainerConfig& config, const NetworkShape& shape);
   void FitStandardization(const Dataset& train);
+  bool augments() const { return config_.augment_flip || config_.augment_shift > 0; }
   // Standardized copies of the columns `indices[0..n)` into batch_,
   // augmented when the config asks for it.
   void GatherBatch(const Dataset& data, const int64_t* indices, int64_t n);
