@@ -1,5 +1,6 @@
 // examples/fashion_mnist.yaml parses as a StudySpec and passes the trainer's
-// validation, and its dataset files exist where Debian installs them.
+// validation, and its dataset files exist where Debian installs them; every
+// other example spec parses and passes validation too.
 #include <filesystem>
 
 #include "client/spec_loader.h"
@@ -37,6 +38,20 @@ TEST(ExampleSpecTest, FashionMnistExampleIsAValidTrainerStudy) {
     EXPECT_EQ(data->train.num_features(), 784);
     EXPECT_EQ(data->test.num_classes, 10);
   }
+}
+
+TEST(ExampleSpecTest, EveryExampleSpecIsValid) {
+  int trainer_studies = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::string(CAVIAR_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".yaml") continue;
+    auto spec = client::LoadSpecFile(entry.path().string());
+    ASSERT_TRUE(spec.ok()) << entry.path() << ": " << spec.status();
+    EXPECT_TRUE(ValidateTrainerSpec(*spec).ok())
+        << entry.path() << ": " << ValidateTrainerSpec(*spec);
+    trainer_studies += spec->has_trainer();
+  }
+  EXPECT_GE(trainer_studies, 4);
 }
 
 }  // namespace
