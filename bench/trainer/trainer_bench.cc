@@ -5,6 +5,7 @@
 //
 //   trainer_bench [--threads N] [--seconds S] [--what gemm|train|all]
 //                 [--data DIR]   (Fashion-MNIST IDX files; random data if absent)
+//                 [--dropout P]  (dropout after both hidden layers; default 0)
 //
 // The training step's cost is counted as the matrix products only: forward
 // (2 * sum of W sizes per example), weight gradients (same), and the input
@@ -98,12 +99,14 @@ int main(int argc, char** argv) {
   std::string what = "all";
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int batch = 128;
+  double dropout = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--what")) what = argv[i + 1];
     else if (!std::strcmp(argv[i], "--data")) data_dir = argv[i + 1];
     else if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dropout")) dropout = std::atof(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -131,6 +134,7 @@ int main(int argc, char** argv) {
     config.batch_size = batch;
     config.threads = threads;
     config.learning_rate = 1e-3;
+    config.dropout = dropout;
     auto trainer = Trainer::Create(config, train).value();
     trainer->Train(train, Dataset(), 1, nullptr);  // Warm-up: page in, size caches.
     const auto start = Clock::now();
@@ -146,9 +150,10 @@ int main(int argc, char** argv) {
     const double flops_per_sample =
         2.0 * 2 * (784 * 256 + 256 * 256 + 256 * 10) + 2.0 * (256 * 256 + 256 * 10);
     std::printf(
-        "train threads=%d net=784-256-256-10 bn=1 act=relu opt=adam batch=%d data=%s "
-        "samples_per_s=%.0f mean_samples_per_s=%.0f samples_per_cpu_s=%.0f gflops=%.1f\n",
-        threads, batch, real ? "fashion-mnist" : "random", best, samples / Seconds(start),
+        "train threads=%d net=784-256-256-10 bn=1 act=relu opt=adam dropout=%g batch=%d "
+        "data=%s samples_per_s=%.0f mean_samples_per_s=%.0f samples_per_cpu_s=%.0f "
+        "gflops=%.1f\n",
+        threads, dropout, batch, real ? "fashion-mnist" : "random", best, samples / Seconds(start),
         samples / (CpuSeconds() - cpu_start), best * flops_per_sample / 1e9);
   }
   return 0;

@@ -5,6 +5,8 @@ float32, the first 20,000 Fashion-MNIST training images (standardized).
 
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/torch/bench_torch.py --threads 1
 
+--dropout P adds torch.nn.Dropout(P) after each ReLU.
+
 Prints one line like the C++ bench:
     torch threads=1 blas=openblas-pthread samples_per_s=... gflops=...
 """
@@ -42,6 +44,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    parser.add_argument("--dropout", type=float, default=0)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
@@ -52,9 +55,14 @@ def main():
     x = (x - x.mean(0)) / (x.std(0, unbiased=False) + 1e-6)
     y = torch.tensor(labels, dtype=torch.long)
 
+    def dropout():
+        return [torch.nn.Dropout(args.dropout)] if args.dropout > 0 else []
+
     net = torch.nn.Sequential(
         torch.nn.Linear(784, 256, bias=False), torch.nn.BatchNorm1d(256), torch.nn.ReLU(),
+        *dropout(),
         torch.nn.Linear(256, 256, bias=False), torch.nn.BatchNorm1d(256), torch.nn.ReLU(),
+        *dropout(),
         torch.nn.Linear(256, 10))
     optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -83,7 +91,8 @@ def main():
     per_cpu = samples / (time.process_time() - cpu_start)
     flops = 2.0 * 2 * (784 * 256 + 256 * 256 + 256 * 10) + 2.0 * (256 * 256 + 256 * 10)
     blas = ",".join(os.path.basename(p) for p in loaded_blas()) or "none-mapped"
-    print(f"torch threads={args.threads} batch={args.batch} blas={blas} "
+    print(f"torch threads={args.threads} dropout={args.dropout:g} batch={args.batch} "
+          f"blas={blas} "
           f"samples_per_s={best:.0f} mean_samples_per_s={mean:.0f} "
           f"samples_per_cpu_s={per_cpu:.0f} "
           f"gflops={best * flops / 1e9:.1f}", flush=True)
