@@ -17,6 +17,10 @@ constexpr char kCheckpointMagic[8] = {'C', 'A', 'V', 'T', 'R', 'N', '0', '2'};
 // Evaluation runs in chunks of this many examples.
 constexpr int64_t kEvalChunk = 1024;
 
+bool Augments(const TrainerConfig& config) {
+  return config.augment_flip || config.augment_shift > 0;
+}
+
 NetworkShape ShapeOf(const TrainerConfig& config, const Dataset& train) {
   NetworkShape shape;
   shape.inputs = int(train.num_features());
@@ -170,14 +174,14 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const TrainerConfig& co
     return absl::InvalidArgumentError(
         absl::StrCat("training set has ", train.num_classes, " classes, needs >= 2"));
   }
-  if ((config.augment_flip || config.augment_shift > 0) && train.image_width == 0) {
+  if (Augments(config) && train.image_width == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(config.augment_flip ? "augment_flip" : "augment_shift",
                      ": the training set has no image shape (augmentation needs 2-D "
                      "images from an IDX file)"));
   }
-  if (config.augment_shift >= std::min(train.image_height, train.image_width) &&
-      config.augment_shift > 0) {
+  if (config.augment_shift > 0 &&
+      config.augment_shift >= std::min(train.image_height, train.image_width)) {
     return absl::InvalidArgumentError(
         absl::StrCat("augment_shift ", config.augment_shift, ": must be below the image size ",
                      train.image_height, "x", train.image_width));
@@ -213,7 +217,7 @@ void Trainer::FitStandardization(const Dataset& train) {
     var += (train.features.col(j).cast<double>() - mean).array().square().matrix();
   }
   var /= double(train.size());
-  if (augments()) {
+  if (Augments(config_)) {
     // The statistics of the images the network is shown: averages over every
     // transform of the per-pixel E[x] and E[x^2] (a transform moves pixels,
     // so it moves their moments with them). Otherwise a pixel that is almost
@@ -242,7 +246,7 @@ void Trainer::FitStandardization(const Dataset& train) {
 
 void Trainer::GatherBatch(const Dataset& data, const int64_t* indices, int64_t n) {
   for (int64_t j = 0; j < n; ++j) {
-    if (augments()) {
+    if (Augments(config_)) {
       const ImageTransform transform =
           DrawImageTransform(config_.augment_flip, config_.augment_shift, noise_random_);
       TransformImage(transform, data.image_height, data.image_width,
@@ -255,7 +259,6 @@ void Trainer::GatherBatch(const Dataset& data, const int64_t* indices, int64_t n
     batch_labels_[j] = data.labels[indices[j]];
   }
 }
-
 
 double Trainer::CurrentLearningRate() const {
   const int e = epoch_ - schedule_start_epoch_;

@@ -146,7 +146,6 @@ class Trainer {
  private:
   Trainer(const TrainerConfig& config, const NetworkShape& shape);
   void FitStandardization(const Dataset& train);
-  bool augments() const { return config_.augment_flip || config_.augment_shift > 0; }
   // Standardized copies of the columns `indices[0..n)` into batch_,
   // augmented when the config asks for it.
   void GatherBatch(const Dataset& data, const int64_t* indices, int64_t n);
