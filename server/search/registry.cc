@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/splitmix64.h"
 #include "server/search/guard.h"
 #include "server/search/sampler.h"
 #include "server/search/samplers.h"
@@ -47,10 +48,9 @@ std::vector<std::string> SamplerNames() {
 }
 
 uint64_t MixSeed(uint64_t seed, uint64_t index) {
-  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  // The index-th output of SplitMix64 started at `seed`.
+  uint64_t state = seed + 0x9e3779b97f4a7c15ULL * index;
+  return SplitMix64(state);
 }
 
 }  // namespace caviar::search

@@ -24,6 +24,7 @@
 #include <cstdint>
 
 #include "Eigen/Core"
+#include "common/splitmix64.h"
 #include "worker/trainer/random.h"
 #include "worker/trainer/thread_team.h"
 

@@ -14,15 +14,6 @@
 
 namespace caviar::trainer {
 
-// The SplitMix64 generator: advances `state` and returns 64 random bits.
-// Small and fast, for bulk bits seeded from a Random.
-inline uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
 class Random {
  public:
   explicit Random(uint64_t seed) : engine_(seed) {}
