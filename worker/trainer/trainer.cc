@@ -245,8 +245,9 @@ void Trainer::FitStandardization(const Dataset& train) {
 }
 
 void Trainer::GatherBatch(const Dataset& data, const int64_t* indices, int64_t n) {
+  const bool augment = Augments(config_);
   for (int64_t j = 0; j < n; ++j) {
-    if (Augments(config_)) {
+    if (augment) {
       const ImageTransform transform =
           DrawImageTransform(config_.augment_flip, config_.augment_shift, noise_random_);
       TransformImage(transform, data.image_height, data.image_width,
