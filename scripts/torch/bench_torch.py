@@ -11,20 +11,12 @@ Prints one line like the C++ bench:
     torch threads=1 blas=openblas-pthread samples_per_s=... gflops=...
 """
 import argparse
-import gzip
 import os
 import time
 
-import numpy as np
 import torch
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+from idx import read_idx
 
 
 def loaded_blas():

@@ -9,20 +9,12 @@ mean and variance; 784-256-256-10, Linear(no bias) -> BatchNorm1d(momentum
     OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/torch/fashion_accuracy.py --epochs 10 --seed 1
 """
 import argparse
-import gzip
 import os
 import time
 
-import numpy as np
 import torch
 
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+from idx import read_idx
 
 
 def main():
