@@ -597,6 +597,12 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(
   return study.trial(slot.index);
 }
 
+absl::StatusOr<std::string> Coordinator::LeaseHolder(int64_t id) {
+  absl::MutexLock lock(&mu_);
+  CAVIAR_ASSIGN_OR_RETURN(Trial * trial, FindTrial(id));
+  return trial->worker_id();
+}
+
 absl::StatusOr<Trial> Coordinator::ReleaseLocked(StudyRuntime& study, size_t index) {
   Trial updated = WithoutMeasurements(&study.trial(index));
   const Trial& current = study.trial(index);

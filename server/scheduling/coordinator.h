@@ -110,6 +110,10 @@ class Coordinator {
       const caviar::v1::ReportProgressRequest& request);
   absl::StatusOr<caviar::v1::Trial> CompleteTrial(
       const caviar::v1::CompleteTrialRequest& request);
+  // The worker_id that holds (or last held) trial `id`'s lease; empty for a
+  // trial never leased. NOT_FOUND for an unknown id. For the RPC edge, which
+  // binds leases to the credential that took them.
+  absl::StatusOr<std::string> LeaseHolder(int64_t id);
 
   // ---- maintenance
   // Expired leases: back to PENDING (attempt kept; the next lease is
