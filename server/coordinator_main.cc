@@ -5,6 +5,11 @@
 //
 // SIGTERM/SIGINT shut it down gracefully: running calls finish, leases are
 // kept in the database, and a restart on the same file resumes every study.
+// SIGHUP re-reads the token files (connections stay up).
+//
+// Secure by default: off loopback it needs tokens (--tokens-file, or
+// --admin-token-file and --worker-token-file) or an explicit --insecure.
+#include <libgen.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -17,13 +22,14 @@
 #include "CLI/CLI.hpp"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
-#include "server/rpc/auth.h"
+#ifdef CAVIAR_CRASH_POINTS
+#include "tests/testing/crash_point_store.h"
+#endif
+#include "server/rpc/credentials.h"
 #include "server/rpc/server.h"
 #include "server/scheduling/coordinator.h"
 #include "storage/sqlite_store.h"
-#ifdef CAVIAR_HAVE_TRAINER
-#include "worker/trainer_objective.h"
-#endif
+#include "common/trainer_settings/trainer_settings.h"
 
 int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:50051";
@@ -33,7 +39,9 @@ int main(int argc, char** argv) {
   std::string log_level = "info";
   bool durable_power_loss = false;
   std::string port_file;
-  std::string worker_token_file, admin_token_file, tls_cert, tls_key;
+  caviar::rpc::TokenFiles token_files;
+  std::string tls_cert, tls_key, tls_client_ca;
+  bool insecure = false;
 
   CLI::App app{"caviar-coordinator: the caviar hyperparameter tuning service"};
   app.add_option("--listen", listen,
@@ -55,20 +63,52 @@ int main(int argc, char** argv) {
                "fsync every commit (survive power loss, not only process kills)");
   app.add_option("--port-file", port_file,
                  "Write the bound port to this file once serving (for --listen ...:0)");
-  app.add_option("--worker-token-file", worker_token_file,
-                 "Workers must send this file's token (CAVIAR_TOKEN); unset = open")
+  app.add_option("--tokens-file", token_files.tokens_file,
+                 "Credentials, one per line: ROLE NAME TOKEN (roles admin, worker, "
+                 "viewer; see the README's Security section); re-read on SIGHUP")
       ->check(CLI::ExistingFile);
-  app.add_option("--admin-token-file", admin_token_file,
-                 "Users (the StudyService) must send this file's token; unset = open")
+  app.add_option("--worker-token-file", token_files.worker_token_file,
+                 "A single worker token (the credential \"worker\")")
       ->check(CLI::ExistingFile);
+  app.add_option("--admin-token-file", token_files.admin_token_file,
+                 "A single admin token (the credential \"admin\")")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--insecure", insecure,
+               "Serve a non-loopback address without tokens (anyone who reaches it "
+               "can run commands on every worker)");
   app.add_option("--tls-cert", tls_cert,
                  "PEM certificate chain: serve TLS (with --tls-key)")
       ->check(CLI::ExistingFile);
   app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")
       ->check(CLI::ExistingFile);
+  app.add_option("--tls-client-ca", tls_client_ca,
+                 "PEM CA of client certificates: mutual TLS, worker calls must present "
+                 "a certificate it signed (needs --tls-cert)")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
   if (tls_cert.empty() != tls_key.empty()) {
     std::fprintf(stderr, "--tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  if (!tls_client_ca.empty() && tls_cert.empty()) {
+    std::fprintf(stderr, "--tls-client-ca needs --tls-cert and --tls-key\n");
+    return 2;
+  }
+  // Before the database is touched: a refused start creates nothing.
+  if (token_files.empty() && !insecure &&
+      !caviar::rpc::IsLoopbackListenAddress(listen)) {
+    std::fprintf(stderr,
+                 "caviar-coordinator: refusing to listen on %s without tokens: it is "
+                 "not a loopback address, and whoever can create a study runs commands "
+                 "on every worker. Give --tokens-file (or --admin-token-file and "
+                 "--worker-token-file), or --insecure to serve it open anyway\n",
+                 listen.c_str());
+    return 2;
+  }
+  auto credentials = caviar::rpc::LoadCredentials(token_files);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "caviar-coordinator: %s\n",
+                 std::string(credentials.status().message()).c_str());
     return 2;
   }
 
@@ -87,6 +127,7 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   caviar::storage::SqliteStore::Options store_options;
@@ -99,14 +140,20 @@ int main(int argc, char** argv) {
                  std::string(store.status().message()).c_str());
     return 1;
   }
+  caviar::storage::Store* coordinator_store = store->get();
+#ifdef CAVIAR_CRASH_POINTS
+  // Test build only: die at the commit CAVIAR_CRASH_AT names.
+  auto crash_points = caviar::testing::CrashPointStore::FromEnvironment(coordinator_store);
+  if (crash_points != nullptr) coordinator_store = crash_points.get();
+#endif
   caviar::scheduling::CoordinatorOptions options;
   options.default_lease = absl::Seconds(lease_seconds);
   options.default_max_retries = max_retries;
-#ifdef CAVIAR_HAVE_TRAINER
-  options.objective_validator = caviar::worker::ValidateTrainerSpec;
-#endif
+  // The lease reaper runs every second: a longer gap is a stall of ours.
+  options.stall_threshold = absl::Seconds(3);
+  options.objective_validator = caviar::trainer_settings::ValidateTrainerSpec;
   auto coordinator = caviar::scheduling::Coordinator::Create(
-      store->get(), caviar::Clock::Real(), options);
+      coordinator_store, caviar::Clock::Real(), options);
   if (!coordinator.ok()) {
     std::fprintf(stderr, "caviar-coordinator: %s\n",
                  std::string(coordinator.status().message()).c_str());
@@ -114,19 +161,16 @@ int main(int argc, char** argv) {
   }
   caviar::rpc::ServerOptions server_options;
   server_options.listen = listen;
-  for (auto [path, out] : {std::pair{&worker_token_file, &server_options.worker_token},
-                           std::pair{&admin_token_file, &server_options.admin_token}}) {
-    if (path->empty()) continue;
-    auto token = caviar::rpc::ReadTokenFile(*path);
-    if (!token.ok()) {
-      std::fprintf(stderr, "caviar-coordinator: %s\n",
-                   std::string(token.status().message()).c_str());
-      return 2;
-    }
-    *out = *token;
+  server_options.credentials = *std::move(credentials);
+  server_options.insecure = insecure;
+  server_options.database = store->get();
+  {
+    std::string db_copy = db;
+    server_options.backup_dir = ::dirname(db_copy.data());
   }
   for (auto [path, out] : {std::pair{&tls_cert, &server_options.tls_certificate_chain},
-                           std::pair{&tls_key, &server_options.tls_private_key}}) {
+                           std::pair{&tls_key, &server_options.tls_private_key},
+                           std::pair{&tls_client_ca, &server_options.tls_client_ca}}) {
     if (path->empty()) continue;
     std::ifstream in(*path);
     std::stringstream pem;
@@ -152,7 +196,17 @@ int main(int argc, char** argv) {
   }
   std::thread signal_thread([&] {
     int signal_number = 0;
-    sigwait(&signals, &signal_number);
+    while (sigwait(&signals, &signal_number) == 0 && signal_number == SIGHUP) {
+      auto reloaded = caviar::rpc::LoadCredentials(token_files);
+      absl::Status replaced =
+          reloaded.ok() ? (*server)->ReplaceCredentials(*std::move(reloaded))
+                        : reloaded.status();
+      if (replaced.ok()) {
+        CAVIAR_LOG(INFO) << "SIGHUP: token files re-read";
+      } else {
+        CAVIAR_LOG(ERROR) << "SIGHUP: keeping the old tokens: " << replaced.message();
+      }
+    }
     CAVIAR_LOG(INFO) << "signal " << signal_number << ": shutting down";
     (*server)->Shutdown(absl::Seconds(5));
   });

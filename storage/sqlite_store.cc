@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "storage/db_guard.h"
 #include "storage/schema.h"
 #include "storage/sqlite_util.h"
 #include "storage/trial_row.h"
@@ -59,34 +60,6 @@ bool IsUniqueViolation(int rc) {
 bool IsBatchError(const absl::Status& status) {
   return absl::IsNotFound(status) || absl::IsAlreadyExists(status) ||
          absl::IsInvalidArgument(status);
-}
-
-absl::Status ValidateBatch(const WriteBatch& batch) {
-  for (size_t i = 0; i < batch.studies().size(); ++i) {
-    if (batch.studies()[i].spec().name().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("WriteBatch: UpdateStudy #", i, ": spec.name is empty"));
-    }
-  }
-  for (size_t i = 0; i < batch.trials().size(); ++i) {
-    const caviar::v1::Trial& trial = batch.trials()[i];
-    if (trial.id() <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "WriteBatch: PutTrial #", i, ": id must be > 0, got ", trial.id()));
-    }
-    if (trial.study().empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("WriteBatch: PutTrial #", i, " (id ",
-                                                     trial.id(), "): study is empty"));
-    }
-  }
-  for (size_t i = 0; i < batch.measurements().size(); ++i) {
-    int64_t id = batch.measurements()[i].trial_id;
-    if (id <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("WriteBatch: AddMeasurement #", i,
-                                                     ": trial_id must be > 0, got ", id));
-    }
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace
@@ -180,6 +153,9 @@ absl::Status SqliteStore::Configure() {
     CAVIAR_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_, sql));
     CAVIAR_RETURN_IF_ERROR(StepToDone(db_, s, sql));
   }
+  // Before the first write (WAL mode): another application's file must be
+  // left exactly as it was.
+  CAVIAR_RETURN_IF_ERROR(CheckIsCaviarDatabase(db_, kApplicationId));
   {
     // Also the first read of the file: a non-database fails here.
     CAVIAR_ASSIGN_OR_RETURN(Statement wal,
@@ -427,7 +403,7 @@ void SqliteStore::CommitGroup(const std::vector<PendingCommit*>& group) {
 }
 
 absl::Status SqliteStore::Commit(const WriteBatch& batch) {
-  CAVIAR_RETURN_IF_ERROR(ValidateBatch(batch));
+  CAVIAR_RETURN_IF_ERROR(ValidateBatchKeys(batch));
   if (batch.empty()) return absl::OkStatus();
   if (!options_.group_commit) {
     absl::MutexLock lock(&db_mu_);

@@ -118,6 +118,12 @@ class SqliteStore final : public Store {
   };
   CommitStats commit_stats() const;
 
+  // An online copy of the database into the new file `path` (which must not
+  // exist) with SQLite's backup API, `pages_per_step` pages at a time; commits
+  // go on between steps (and reach the copy too). Defined in backup.cc, see
+  // backup.h. ALREADY_EXISTS if `path` exists; UNAVAILABLE on I/O errors.
+  absl::Status Backup(const std::string& path, int pages_per_step = 256);
+
  private:
   struct Statements;
   struct PendingCommit;

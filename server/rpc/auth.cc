@@ -1,13 +1,13 @@
 #include "server/rpc/auth.h"
 
-#include <fstream>
+#include <string_view>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace caviar::rpc {
 namespace {
 
+// Equal strings, in time that depends on the lengths only.
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   const size_t n = std::min(a.size(), b.size());
@@ -15,14 +15,68 @@ bool ConstantTimeEquals(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+bool RoleAllows(Role role, Access access) {
+  switch (access) {
+    case Access::kRead:
+      return role == Role::kViewer || role == Role::kAdmin;
+    case Access::kWorker:
+      return role == Role::kWorker || role == Role::kAdmin;
+    case Access::kWrite:
+    case Access::kAdmin:
+      return role == Role::kAdmin;
+  }
+  return false;
+}
+
+const char* AccessName(Access access) {
+  switch (access) {
+    case Access::kRead:
+      return "a viewer or admin token";
+    case Access::kWorker:
+      return "a worker or admin token";
+    case Access::kWrite:
+    case Access::kAdmin:
+      return "an admin token";
+  }
+  return "?";
+}
+
 }  // namespace
 
-grpc::Status Authorizer::Check(const grpc::CallbackServerContext& context,
-                               Role role) const {
-  const bool worker_open = worker_token_.empty();
-  const bool admin_open = admin_token_.empty();
-  if (role == Role::kAdmin ? admin_open : (worker_open || admin_open))
+Authorizer::Authorizer(std::vector<Credential> credentials,
+                       bool require_worker_client_certificate)
+    : require_worker_client_certificate_(require_worker_client_certificate),
+      credentials_(std::make_shared<const Credentials>(std::move(credentials))) {}
+
+void Authorizer::Replace(std::vector<Credential> credentials) {
+  auto next = std::make_shared<const Credentials>(std::move(credentials));
+  absl::MutexLock lock(&mu_);
+  credentials_ = std::move(next);
+}
+
+std::shared_ptr<const Authorizer::Credentials> Authorizer::Snapshot() const {
+  absl::MutexLock lock(&mu_);
+  return credentials_;
+}
+
+bool Authorizer::open() const { return Snapshot()->empty(); }
+
+grpc::Status Authorizer::Check(const grpc::ServerContextBase& context, Access access,
+                               Caller* caller) const {
+  *caller = Caller();
+  if (access == Access::kWorker && require_worker_client_certificate_) {
+    std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+    if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "worker calls need a client certificate signed by this "
+                          "coordinator's client CA (caviar-worker --tls-cert/--tls-key)");
+    }
+  }
+  std::shared_ptr<const Credentials> credentials = Snapshot();
+  if (credentials->empty()) {
+    caller->anonymous = true;
     return grpc::Status::OK;
+  }
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   if (it == metadata.end()) {
@@ -36,27 +90,23 @@ grpc::Status Authorizer::Check(const grpc::CallbackServerContext& context,
                         "authorization metadata must be \"Bearer <token>\"");
   }
   const std::string_view token = value.substr(kBearer.size());
-  if (!admin_open && ConstantTimeEquals(token, admin_token_)) return grpc::Status::OK;
-  if (role == Role::kWorker && !worker_open && ConstantTimeEquals(token, worker_token_)) {
-    return grpc::Status::OK;
+  const Credential* match = nullptr;
+  for (const Credential& credential : *credentials) {
+    // No early exit: every token is compared, whichever matches.
+    if (ConstantTimeEquals(token, credential.token)) match = &credential;
   }
-  return grpc::Status(
-      grpc::StatusCode::PERMISSION_DENIED,
-      role == Role::kAdmin
-          ? "this call needs the admin token"
-          : "the token is neither this coordinator's worker nor admin token");
-}
-
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read token file"));
-  std::string line;
-  std::getline(in, line);
-  std::string token(absl::StripAsciiWhitespace(line));
-  if (token.empty())
-    return absl::InvalidArgumentError(absl::StrCat(path, ": token file is empty"));
-  return token;
+  if (match == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "the bearer token matches none of this coordinator's tokens");
+  }
+  caller->credential = match->name;
+  if (!RoleAllows(match->role, access)) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("this call needs ", AccessName(access),
+                                     "; credential \"", match->name, "\" is a ",
+                                     RoleName(match->role)));
+  }
+  return grpc::Status::OK;
 }
 
 }  // namespace caviar::rpc

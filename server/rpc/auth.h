@@ -1,43 +1,75 @@
-// Bearer-token authorization at the RPC edge. Two roles: workers (the
-// WorkerService) and admins (the StudyService: users and their tools). An
-// admin token is also accepted for worker calls. A role with no token
-// configured is open, so a coordinator without tokens serves everyone (for
-// a laptop or a closed cluster network).
+// Authorization at the RPC edge: who is calling (which credential, see
+// credentials.h) and whether that credential's role may make this call.
 //
 // Clients send "authorization: Bearer <token>" metadata (caviar and
-// caviar-worker read CAVIAR_TOKEN). Tokens are compared in constant time.
+// caviar-worker read CAVIAR_TOKEN). The token is compared in constant time
+// against every configured credential (no early exit, so timing tells
+// nothing about which one nearly matched).
 //
-// Thread-safety: immutable after construction.
+// With no credentials at all the coordinator is open: every caller is an
+// anonymous admin. CoordinatorServer allows that only on a loopback address
+// or with ServerOptions::insecure. With any credential configured, every
+// call of every caviar service needs a token (the gRPC health service stays
+// open: it tells nothing).
+//
+// Optionally (require_worker_client_certificate, with TLS and a client CA)
+// WorkerService calls must also come over a connection whose client
+// certificate the server verified (mutual TLS).
+//
+// Thread-safety: all methods may be called concurrently; Replace swaps the
+// credentials atomically (calls in flight finish with the old ones).
 #ifndef CAVIAR_SERVER_RPC_AUTH_H_
 #define CAVIAR_SERVER_RPC_AUTH_H_
 
+#include <memory>
 #include <string>
+#include <vector>
 
-#include "absl/status/statusor.h"
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/server_context.h"
+#include "server/rpc/credentials.h"
 
 namespace caviar::rpc {
 
-enum class Role { kWorker, kAdmin };
+// What a call needs.
+enum class Access {
+  kRead,    // Read-only StudyService calls: viewer, admin.
+  kWrite,   // StudyService calls that change something: admin.
+  kWorker,  // WorkerService calls: worker, admin.
+  kAdmin,   // AdminService calls (backup): admin.
+};
+
+// The authenticated caller.
+struct Caller {
+  std::string credential;  // Its name; empty when anonymous or unknown.
+  bool anonymous = false;  // An open coordinator: no credentials configured.
+};
 
 class Authorizer {
  public:
-  Authorizer() = default;  // Everything open.
-  Authorizer(std::string worker_token, std::string admin_token)
-      : worker_token_(std::move(worker_token)), admin_token_(std::move(admin_token)) {}
+  explicit Authorizer(std::vector<Credential> credentials = {},
+                      bool require_worker_client_certificate = false);
 
-  // OK, or UNAUTHENTICATED (no or malformed token) / PERMISSION_DENIED
-  // (a worker token on an admin call, or a wrong token).
-  grpc::Status Check(const grpc::CallbackServerContext& context, Role role) const;
+  // New credentials (SIGHUP). Connections stay up; the next call uses them.
+  void Replace(std::vector<Credential> credentials);
+  bool open() const;
+
+  // OK and `caller` filled in, or UNAUTHENTICATED (no, malformed or unknown
+  // token; no verified client certificate where one is required) or
+  // PERMISSION_DENIED (the credential's role may not make this call; then
+  // `caller->credential` names it, for the audit log).
+  grpc::Status Check(const grpc::ServerContextBase& context, Access access,
+                     Caller* caller) const;
 
  private:
-  std::string worker_token_;
-  std::string admin_token_;
-};
+  using Credentials = std::vector<Credential>;
+  std::shared_ptr<const Credentials> Snapshot() const;
 
-// Reads a token from a file (first line, surrounding whitespace removed).
-// INVALID_ARGUMENT naming the file if it is missing or empty.
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+  const bool require_worker_client_certificate_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Credentials> credentials_ ABSL_GUARDED_BY(mu_);
+};
 
 }  // namespace caviar::rpc
 

@@ -1,8 +1,16 @@
 #include "server/rpc/services.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "server/rpc/status.h"
+#include "storage/backup.h"
 
 namespace caviar::rpc {
 namespace {
@@ -29,73 +37,220 @@ void Fill(std::vector<caviar::v1::Study>&& studies,
   for (auto& study : studies) *response->add_studies() = std::move(study);
 }
 
-// Every call: authorize, run `call` on the Coordinator, answer with its
-// result or its status.
+// Every call: authorize, run `call(caller)` on the Coordinator, answer with
+// its result or its status; a refused call goes to the audit log.
 template <typename Call, typename Response>
-grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context,
-                                const Authorizer& auth, Role role, Call call,
+grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge& edge,
+                                const char* method, Access access, Call call,
                                 Response* response) {
-  if (grpc::Status denied = auth.Check(*context, role); !denied.ok()) {
-    return Finish(context, denied);
+  Caller caller;
+  grpc::Status status = edge.auth->Check(*context, access, &caller);
+  if (status.ok()) {
+    auto result = call(caller);
+    if constexpr (std::is_same_v<decltype(result), std::vector<caviar::v1::Study>>) {
+      Fill(std::move(result), response);
+    } else if (result.ok()) {
+      Fill(*std::move(result), response);
+    } else {
+      status = ToGrpcStatus(result.status());
+    }
   }
-  auto result = call();
-  if constexpr (std::is_same_v<decltype(result), std::vector<caviar::v1::Study>>) {
-    Fill(std::move(result), response);
-  } else {
-    if (!result.ok()) return Finish(context, ToGrpcStatus(result.status()));
-    Fill(*std::move(result), response);
+  if (!status.ok()) edge.audit->Refused(method, context->peer(), caller.credential, status);
+  return Finish(context, status);
+}
+
+// The worker id the coordinator sees: scoped by the caller's credential.
+std::string ScopedWorkerId(const Caller& caller, const std::string& worker_id) {
+  if (caller.anonymous || worker_id.empty()) return worker_id;
+  return absl::StrCat(caller.credential, "/", worker_id);
+}
+
+// PERMISSION_DENIED if trial `id`'s lease was taken under another credential.
+absl::Status CheckLeaseCredential(scheduling::Coordinator& coordinator,
+                                  const Caller& caller, int64_t id) {
+  if (caller.anonymous) return absl::OkStatus();
+  absl::StatusOr<std::string> holder = coordinator.LeaseHolder(id);
+  if (!holder.ok()) return holder.status();
+  if (holder->empty() || absl::StartsWith(*holder, absl::StrCat(caller.credential, "/"))) {
+    return absl::OkStatus();
   }
-  return Finish(context, grpc::Status::OK);
+  return absl::PermissionDeniedError(absl::StrCat(
+      "trial ", id, " is leased under another credential; only the credential that took "
+                    "a lease may report, complete or release its trial"));
+}
+
+// Worker calls on a leased trial: check the credential, then call the
+// coordinator with the scoped worker id.
+template <typename Request, typename Method>
+auto OnLease(scheduling::Coordinator* coordinator, const Caller& caller,
+             const Request& request, Method method)
+    -> decltype((coordinator->*method)(request)) {
+  if (absl::Status bound = CheckLeaseCredential(*coordinator, caller, request.trial_id());
+      !bound.ok()) {
+    return bound;
+  }
+  Request scoped = request;
+  scoped.set_worker_id(ScopedWorkerId(caller, request.worker_id()));
+  return (coordinator->*method)(scoped);
 }
 
 }  // namespace
 
-#define CAVIAR_STUDY_CALL(Method, Request, Response, expr)                      \
+#define CAVIAR_STUDY_CALL(Method, Request, Response, access, expr)              \
   grpc::ServerUnaryReactor* StudyServiceImpl::Method(                           \
       grpc::CallbackServerContext* context, const caviar::v1::Request* request, \
       caviar::v1::Response* response) {                                         \
+    scheduling::Coordinator* coordinator = edge_->coordinator;                  \
     return Serve(                                                               \
-        context, *auth_, Role::kAdmin, [&] { return expr; }, response);         \
+        context, *edge_, "/caviar.v1.StudyService/" #Method, access,            \
+        [&](const Caller&) { return expr; }, response);                         \
   }
 #define CAVIAR_WORKER_CALL(Method, Request, Response, expr)                     \
   grpc::ServerUnaryReactor* WorkerServiceImpl::Method(                          \
       grpc::CallbackServerContext* context, const caviar::v1::Request* request, \
       caviar::v1::Response* response) {                                         \
+    scheduling::Coordinator* coordinator = edge_->coordinator;                  \
     return Serve(                                                               \
-        context, *auth_, Role::kWorker, [&] { return expr; }, response);        \
+        context, *edge_, "/caviar.v1.WorkerService/" #Method, Access::kWorker,  \
+        [&](const Caller& caller) { return expr; }, response);                  \
   }
 
-CAVIAR_STUDY_CALL(CreateStudy, CreateStudyRequest, Study,
-                  coordinator_->CreateStudy(request->spec()))
-CAVIAR_STUDY_CALL(GetStudy, GetStudyRequest, Study,
-                  coordinator_->GetStudy(request->name()))
-CAVIAR_STUDY_CALL(ListStudies, ListStudiesRequest, ListStudiesResponse,
-                  ((void)request, coordinator_->ListStudies()))
-CAVIAR_STUDY_CALL(StopStudy, StopStudyRequest, Study,
-                  coordinator_->StopStudy(request->name(), request->reason()))
-CAVIAR_STUDY_CALL(ListTrials, ListTrialsRequest, ListTrialsResponse,
-                  coordinator_->ListTrials(*request))
-CAVIAR_STUDY_CALL(GetTrial, GetTrialRequest, Trial, coordinator_->GetTrial(request->id()))
-CAVIAR_STUDY_CALL(BestTrials, BestTrialsRequest, BestTrialsResponse,
-                  coordinator_->BestTrials(request->study(), request->top()))
-CAVIAR_STUDY_CALL(RefineStudy, RefineStudyRequest, Study,
-                  coordinator_->RefineStudy(*request))
+CAVIAR_STUDY_CALL(CreateStudy, CreateStudyRequest, Study, Access::kWrite,
+                  coordinator->CreateStudy(request->spec()))
+CAVIAR_STUDY_CALL(GetStudy, GetStudyRequest, Study, Access::kRead,
+                  coordinator->GetStudy(request->name()))
+CAVIAR_STUDY_CALL(ListStudies, ListStudiesRequest, ListStudiesResponse, Access::kRead,
+                  ((void)request, coordinator->ListStudies()))
+CAVIAR_STUDY_CALL(StopStudy, StopStudyRequest, Study, Access::kWrite,
+                  coordinator->StopStudy(request->name(), request->reason()))
+CAVIAR_STUDY_CALL(ListTrials, ListTrialsRequest, ListTrialsResponse, Access::kRead,
+                  coordinator->ListTrials(*request))
+CAVIAR_STUDY_CALL(GetTrial, GetTrialRequest, Trial, Access::kRead,
+                  coordinator->GetTrial(request->id()))
+CAVIAR_STUDY_CALL(BestTrials, BestTrialsRequest, BestTrialsResponse, Access::kRead,
+                  coordinator->BestTrials(request->study(), request->top()))
+CAVIAR_STUDY_CALL(RefineStudy, RefineStudyRequest, Study, Access::kWrite,
+                  coordinator->RefineStudy(*request))
 CAVIAR_STUDY_CALL(EnqueueTrials, EnqueueTrialsRequest, EnqueueTrialsResponse,
-                  coordinator_->EnqueueTrials(*request))
+                  Access::kWrite, coordinator->EnqueueTrials(*request))
 CAVIAR_STUDY_CALL(RetestTrials, RetestTrialsRequest, EnqueueTrialsResponse,
-                  coordinator_->RetestTrials(*request))
-CAVIAR_STUDY_CALL(NudgeTrial, NudgeTrialRequest, Trial, coordinator_->NudgeTrial(*request))
+                  Access::kWrite, coordinator->RetestTrials(*request))
+CAVIAR_STUDY_CALL(NudgeTrial, NudgeTrialRequest, Trial, Access::kWrite,
+                  coordinator->NudgeTrial(*request))
 CAVIAR_STUDY_CALL(GetImportance, GetImportanceRequest, GetImportanceResponse,
-                  coordinator_->GetImportance(request->study()))
+                  Access::kRead, coordinator->GetImportance(request->study()))
 
-CAVIAR_WORKER_CALL(SuggestTrial, SuggestTrialRequest, SuggestTrialResponse,
-                   coordinator_->SuggestTrial(*request))
+CAVIAR_WORKER_CALL(SuggestTrial, SuggestTrialRequest, SuggestTrialResponse, [&] {
+  caviar::v1::SuggestTrialRequest scoped = *request;
+  scoped.set_worker_id(ScopedWorkerId(caller, request->worker_id()));
+  return coordinator->SuggestTrial(scoped);
+}())
 CAVIAR_WORKER_CALL(ReportProgress, ReportProgressRequest, ReportProgressResponse,
-                   coordinator_->ReportProgress(*request))
+                   OnLease(coordinator, caller, *request,
+                           &scheduling::Coordinator::ReportProgress))
 CAVIAR_WORKER_CALL(CompleteTrial, CompleteTrialRequest, Trial,
-                   coordinator_->CompleteTrial(*request))
+                   OnLease(coordinator, caller, *request,
+                           &scheduling::Coordinator::CompleteTrial))
 
 #undef CAVIAR_STUDY_CALL
 #undef CAVIAR_WORKER_CALL
+
+namespace {
+
+constexpr size_t kBackupChunkBytes = 1 << 20;
+
+// Streams an open, already unlinked file in chunks, then closes it.
+class BackupReactor final : public grpc::ServerWriteReactor<caviar::v1::BackupChunk> {
+ public:
+  explicit BackupReactor(const grpc::Status& refused) : fd_(-1) { Finish(refused); }
+  BackupReactor(int fd, int64_t size) : fd_(fd) {
+    chunk_.set_total_bytes(size);
+    WriteNext();
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {
+      Finish(grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      return;
+    }
+    chunk_.clear_total_bytes();
+    WriteNext();
+  }
+  void OnDone() override {
+    if (fd_ >= 0) ::close(fd_);
+    delete this;
+  }
+
+ private:
+  void WriteNext() {
+    std::string* data = chunk_.mutable_data();
+    data->resize(kBackupChunkBytes);
+    ssize_t n;
+    do {
+      n = ::read(fd_, data->data(), data->size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+      Finish(grpc::Status(grpc::StatusCode::INTERNAL, "reading the backup copy failed"));
+      return;
+    }
+    if (n == 0) {
+      Finish(grpc::Status::OK);
+      return;
+    }
+    data->resize(n);
+    StartWrite(&chunk_);
+  }
+
+  const int fd_;
+  caviar::v1::BackupChunk chunk_;
+};
+
+// Copies the database into a staging file, checks the copy, and returns it
+// open (the staging file already unlinked, so nothing is left behind).
+absl::StatusOr<std::pair<int, int64_t>> TakeBackup(const Edge& edge) {
+  if (edge.database == nullptr) {
+    return absl::UnimplementedError("this coordinator has no database to back up");
+  }
+  static std::atomic<int> counter{0};
+  const std::string path = absl::StrCat(edge.backup_dir.empty() ? "." : edge.backup_dir,
+                                        "/.caviar-backup-", ::getpid(), "-", ++counter,
+                                        ".tmp");
+  absl::Status status = edge.database->Backup(path);
+  if (status.ok()) status = storage::PrepareBackupCopy(path);
+  int fd = -1;
+  if (status.ok()) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) status = absl::InternalError(absl::StrCat("cannot reopen ", path));
+  }
+  ::unlink(path.c_str());
+  ::unlink((path + "-journal").c_str());
+  if (!status.ok()) return status;
+  const off_t size = ::lseek(fd, 0, SEEK_END);
+  ::lseek(fd, 0, SEEK_SET);
+  return std::pair<int, int64_t>(fd, size);
+}
+
+}  // namespace
+
+grpc::ServerWriteReactor<caviar::v1::BackupChunk>* AdminServiceImpl::Backup(
+    grpc::CallbackServerContext* context, const caviar::v1::BackupRequest* request) {
+  (void)request;
+  constexpr const char* kMethod = "/caviar.v1.AdminService/Backup";
+  Caller caller;
+  grpc::Status status = edge_->auth->Check(*context, Access::kAdmin, &caller);
+  if (status.ok()) {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<std::pair<int, int64_t>> copy = TakeBackup(*edge_);
+    if (copy.ok()) {
+      CAVIAR_LOG(INFO) << "backup for " << (caller.anonymous ? "-" : caller.credential)
+                       << " at " << context->peer() << ": " << copy->second
+                       << " bytes, copied and checked in " << (absl::Now() - start);
+      return new BackupReactor(copy->first, copy->second);
+    }
+    status = ToGrpcStatus(copy.status());
+  }
+  edge_->audit->Refused(kMethod, context->peer(), caller.credential, status);
+  return new BackupReactor(status);
+}
 
 }  // namespace caviar::rpc

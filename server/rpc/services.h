@@ -1,26 +1,49 @@
-// gRPC services of caviar-coordinator: StudyService (users) and
-// WorkerService (workers). Each method translates its request into a
-// Coordinator call and the absl::Status into a grpc::Status; no domain logic
-// lives here.
+// gRPC services of caviar-coordinator: StudyService (users), WorkerService
+// (workers) and AdminService (backups). Each method authorizes the caller
+// (auth.h), translates its request into a Coordinator call and the
+// absl::Status into a grpc::Status; every refused call goes to the audit log
+// (audit.h). No domain logic lives here.
+//
+// Identity of workers: when credentials are configured, the coordinator
+// sees a worker's id scoped by its credential, "<credential>/<worker_id>",
+// so a lease is bound to the credential that took it by construction; a
+// report, completion or release of a trial whose lease holder
+// (Coordinator::LeaseHolder) belongs to another credential is refused with
+// PERMISSION_DENIED before the coordinator is called, and changes nothing.
 //
 // The services use gRPC's callback API: a handler runs on the thread that
 // read the request and answers at once (the Coordinator never blocks for
 // long), which saves two thread hand-offs per call over the synchronous API.
+// Backup is the exception: it copies the database on the handler's thread.
 //
 // Thread-safety: as the Coordinator (fully concurrent).
 #ifndef CAVIAR_SERVER_RPC_SERVICES_H_
 #define CAVIAR_SERVER_RPC_SERVICES_H_
 
+#include <string>
+
 #include "caviar/v1/service.grpc.pb.h"
+#include "server/rpc/audit.h"
 #include "server/rpc/auth.h"
 #include "server/scheduling/coordinator.h"
+#include "storage/sqlite_store.h"
 
 namespace caviar::rpc {
 
+// What every service needs; owned by CoordinatorServer.
+struct Edge {
+  scheduling::Coordinator* coordinator;
+  const Authorizer* auth;
+  AuditLog* audit;
+  // For AdminService.Backup (nullptr: UNIMPLEMENTED), and the folder where
+  // the copy is staged before it is streamed (the database's own folder).
+  storage::SqliteStore* database = nullptr;
+  std::string backup_dir;
+};
+
 class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService {
  public:
-  StudyServiceImpl(scheduling::Coordinator* coordinator, const Authorizer* auth)
-      : coordinator_(coordinator), auth_(auth) {}
+  explicit StudyServiceImpl(const Edge* edge) : edge_(edge) {}
 
   grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* context,
                                         const caviar::v1::CreateStudyRequest* request,
@@ -63,14 +86,12 @@ class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService 
       caviar::v1::GetImportanceResponse* response) override;
 
  private:
-  scheduling::Coordinator* const coordinator_;
-  const Authorizer* const auth_;
+  const Edge* const edge_;
 };
 
 class WorkerServiceImpl final : public caviar::v1::WorkerService::CallbackService {
  public:
-  WorkerServiceImpl(scheduling::Coordinator* coordinator, const Authorizer* auth)
-      : coordinator_(coordinator), auth_(auth) {}
+  explicit WorkerServiceImpl(const Edge* edge) : edge_(edge) {}
 
   grpc::ServerUnaryReactor* SuggestTrial(
       grpc::CallbackServerContext* context,
@@ -85,8 +106,19 @@ class WorkerServiceImpl final : public caviar::v1::WorkerService::CallbackServic
                                           caviar::v1::Trial* response) override;
 
  private:
-  scheduling::Coordinator* const coordinator_;
-  const Authorizer* const auth_;
+  const Edge* const edge_;
+};
+
+class AdminServiceImpl final : public caviar::v1::AdminService::CallbackService {
+ public:
+  explicit AdminServiceImpl(const Edge* edge) : edge_(edge) {}
+
+  grpc::ServerWriteReactor<caviar::v1::BackupChunk>* Backup(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::BackupRequest* request) override;
+
+ private:
+  const Edge* const edge_;
 };
 
 }  // namespace caviar::rpc
