@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Builds caviar with sanitizers and runs its tests under them.
+#
+#   scripts/sanitize.sh address   ASan+UBSan (clang) in ${CAVIAR_BUILD_DIR:-build-asan}:
+#                                 the whole CTest suite but the "long" label,
+#                                 the fuzz targets' short runs included
+#   scripts/sanitize.sh thread    TSan in ${CAVIAR_BUILD_DIR:-build-tsan}: the
+#                                 coordinator, storage, worker loop, integration
+#                                 and end-to-end tests
+#   scripts/sanitize.sh ci        what CI runs: ASan+UBSan, only the unit and
+#                                 integration tests and the fuzz targets (short)
+#
+# Any sanitizer report fails its test (UBSan does not recover; ASan and
+# LeakSanitizer abort). Extra arguments go to ctest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+MODE="${1:-address}"
+shift || true
+bash scripts/setup-debian.sh
+bash scripts/setup-sanitizers.sh
+
+case "$MODE" in
+  address | ci)
+    BUILD_DIR="${CAVIAR_BUILD_DIR:-build-asan}"
+    SANITIZE=address,undefined
+    EXTRA=(-DCAVIAR_FUZZ=ON -DCAVIAR_BUILD_BENCH=OFF)
+    ;;
+  thread)
+    BUILD_DIR="${CAVIAR_BUILD_DIR:-build-tsan}"
+    SANITIZE=thread
+    EXTRA=(-DCAVIAR_BUILD_BENCH=OFF)
+    ;;
+  *)
+    echo "usage: scripts/sanitize.sh address|thread|ci [ctest args]" >&2
+    exit 2
+    ;;
+esac
+cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DCAVIAR_SANITIZE="$SANITIZE" "${EXTRA[@]}" >/dev/null
+
+# Reports abort the test and print a stack; LeakSanitizer is on with ASan.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0"
+cd "$BUILD_DIR"
+
+# Tests registered with CTest (outside the "long" and "known_failing" labels)
+# whose names match $1 but not $2 and are build targets (GoogleTest binaries
+# and fuzz targets; shell tests are not), one per line.
+tests_matching() {
+  local targets
+  targets=$(cmake --build . --target help | awk '{print $2}')
+  ctest -N -LE 'long|known_failing' | sed -n 's/^ *Test *#[0-9]*: //p' | grep -E "$1" |
+    grep -vE "$2" | while read -r t; do grep -qx "$t" <<<"$targets" && echo "$t"; done
+}
+build_and_test() {  # INCLUDE EXCLUDE: regexes of test names
+  mapfile -t tests < <(tests_matching "$1" "$2")
+  cmake --build . -j"$(nproc)" --target "${tests[@]}"
+  ctest --output-on-failure -j"$(nproc)" -LE 'long|known_failing' \
+    -R "^($(IFS='|'; echo "${tests[*]}"))\$" "${CTEST_ARGS[@]}"
+}
+CTEST_ARGS=("$@")
+case "$MODE" in
+  address)
+    cmake --build . -j"$(nproc)"
+    ctest --output-on-failure -j"$(nproc)" -LE 'long|known_failing' "$@"
+    ;;
+  ci)
+    # Unit and integration tests and the fuzz targets; not the trainer's
+    # numeric tests (minutes under ASan) nor the end-to-end ones.
+    build_and_test '.' '^(trainer_|e2e_)'
+    ;;
+  thread)
+    # The coordinator, the store, the worker loop, and both together.
+    build_and_test '^(coordinator|steering|trial_transitions|sqlite_store|worker_loop|command_objective|e2e)' '^$'
+    ;;
+esac
