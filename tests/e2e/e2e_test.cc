@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
@@ -307,6 +308,11 @@ trainer:
 TEST_F(EndToEndTest, TokensSeparateWorkersFromAdmins) {
   std::ofstream(dir_.File("worker.token")) << "w-secret\n";
   std::ofstream(dir_.File("admin.token")) << "a-secret\n";
+  // Token files readable by others are refused.
+  for (const char* name : {"worker.token", "admin.token"}) {
+    std::filesystem::permissions(dir_.File(name), std::filesystem::perms::owner_read |
+                                                      std::filesystem::perms::owner_write);
+  }
   coordinator_flags_ = {"--worker-token-file", dir_.File("worker.token"),
                         "--admin-token-file", dir_.File("admin.token")};
   StartCoordinator();
