@@ -228,20 +228,45 @@ class YamlToJsonConverter {
       case FieldDescriptor::CPPTYPE_ENUM:
         return EnumValue(value, field->enum_type(), path);
       case FieldDescriptor::CPPTYPE_DOUBLE:
-      case FieldDescriptor::CPPTYPE_FLOAT:
+      case FieldDescriptor::CPPTYPE_FLOAT: {
         if (!IsPlain(value) || !yaml_scalars::IsFloat(text)) break;
-        if (yaml_scalars::IsInfOrNan(text)) {
-          if (absl::AsciiStrToLower(text).find("nan") != std::string::npos)
-            return json("NaN");
-          return json(text[0] == '-' ? "-Infinity" : "Infinity");
-        }
-        return json(std::strtod(text.c_str(), nullptr));
+        std::optional<double> number = FiniteNumber(value, path);
+        if (!number) return std::nullopt;
+        return json(*number);
+      }
       default:
         return IntegerValue(value, field, path);
     }
     Error(value, path,
           absl::StrCat("expected ", Expected(field), ", got ", Describe(value)));
     return std::nullopt;
+  }
+
+  // A plain float scalar as a finite double. Infinities, NaN and numbers a
+  // double cannot hold are errors: JSON has no infinity (1e400 used to
+  // become 0, or vanish from a list), and no spec field means one.
+  std::optional<double> FiniteNumber(const YAML::Node& value, const std::string& path) {
+    const std::string& text = value.Scalar();
+    if (yaml_scalars::IsInfOrNan(text)) {
+      Error(value, path, absl::StrCat(text, " is not a finite number"));
+      return std::nullopt;
+    }
+    const double number = std::strtod(text.c_str(), nullptr);
+    if (std::isinf(number)) {
+      Error(value, path,
+            absl::StrCat(text, " is out of range for a double (largest: ",
+                         yaml_scalars::FormatDouble(std::numeric_limits<double>::max()),
+                         ")"));
+      return std::nullopt;
+    }
+    const std::string_view mantissa =
+        std::string_view(text).substr(0, text.find_first_of("eE"));
+    if (number == 0 && mantissa.find_first_of("123456789") != std::string_view::npos) {
+      Error(value, path,
+            absl::StrCat(text, " is too small for a double (it would read as 0)"));
+      return std::nullopt;
+    }
+    return number;
   }
 
   std::optional<json> IntegerValue(const YAML::Node& value, const FieldDescriptor* field,
@@ -408,7 +433,8 @@ class YamlToJsonConverter {
     if (yaml_scalars::IsBool(text, &flag)) return json(flag);
     if (yaml_scalars::IsNull(text)) return json(nullptr);
     if (yaml_scalars::IsFloat(text) && !yaml_scalars::IsInfOrNan(text)) {
-      return json(std::strtod(text.c_str(), nullptr));
+      std::optional<double> number = FiniteNumber(node, path);
+      return number ? json(*number) : json(nullptr);
     }
     return json(text);
   }

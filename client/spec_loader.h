@@ -9,10 +9,11 @@
 // parser sees it, so that every error names the YAML path and position:
 //   spec.yaml:7:5: parameters[0].scael: unknown field (did you mean 'scale'?)
 //   spec.yaml:9:12: budget.max_trials: expected an integer, got '2.5'
-// Scalars are typed strictly: a number field takes an unquoted number (a
-// quoted "1e-4" is a string and is refused), a bool field takes true/false, a
-// string field takes any scalar as written. All errors found are reported,
-// one per line.
+// Scalars are typed strictly: a number field takes an unquoted finite
+// number (a quoted "1e-4" is a string and is refused), a bool field takes
+// true/false, a string field takes any scalar as written. Numbers a double cannot hold
+// (.inf, .nan, 1e400, 1e-400) are errors, not silently 0 or dropped. All
+// errors found are reported, one per line.
 //
 // Status codes: INVALID_ARGUMENT for anything wrong in the text (syntax,
 // unknown keys, types, enum names), NOT_FOUND / PERMISSION_DENIED when the

@@ -305,7 +305,8 @@ class CommandRun {
   CommandRun(const caviar::v1::StudySpec& spec, const caviar::v1::Trial& trial,
              ProgressReporter* reporter, Started started)
       : spec_(spec), trial_(trial), reporter_(reporter), child_(started) {
-    const int grace = spec.command().grace_seconds() > 0 ? spec.command().grace_seconds()
+    // Zero is a value (kill at once); only a field left out takes the default.
+    const int grace = spec.command().has_grace_seconds() ? spec.command().grace_seconds()
                                                          : kDefaultGraceSeconds;
     grace_ = std::chrono::seconds(grace);
 #ifdef SYS_pidfd_open

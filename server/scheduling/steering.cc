@@ -2,7 +2,10 @@
 // explicit configurations, re-test winners, and parameter importance.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <optional>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
@@ -33,13 +36,27 @@ void SnapToBins(const search::SearchSpace& space, int i, double* lo, double* hi)
   if (*hi <= *lo) *hi = std::min(1.0, *lo + 1.0 / k);
 }
 
+// budget.max_trials is an int32: growing it by `added` trials from `base` is
+// refused (naming `field`) rather than wrapped negative, which would end or
+// wedge the study.
+absl::StatusOr<int32_t> GrownBudget(int64_t base, int64_t added, const std::string& field) {
+  constexpr int64_t kLimit = std::numeric_limits<int32_t>::max();
+  if (added < 0 || base + added > kLimit)
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", base, " + ", added, " trials exceed the limit of ", kLimit,
+                     " (budget.max_trials)"));
+  return static_cast<int32_t>(base + added);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<Trial>> Coordinator::AddPendingTrials(
     StudyRuntime& study, std::vector<Trial> trials) {
   const absl::Time now = clock_->Now();
   Study updated = study.study();
-  const int needed = study.Committed() + static_cast<int>(trials.size());
+  CAVIAR_ASSIGN_OR_RETURN(
+      const int32_t needed,
+      GrownBudget(study.Committed(), static_cast<int64_t>(trials.size()), "trials"));
   if (needed > updated.spec().budget().max_trials()) {
     updated.mutable_spec()->mutable_budget()->set_max_trials(needed);
   }
@@ -153,8 +170,11 @@ absl::StatusOr<Study> Coordinator::RefineStudy(
   *region->mutable_create_time() = ToProto(clock_->Now());
   if (request.additional_trials() > 0) {
     auto* budget = updated.mutable_spec()->mutable_budget();
-    budget->set_max_trials(std::max(budget->max_trials(), study->Committed()) +
-                           request.additional_trials());
+    CAVIAR_ASSIGN_OR_RETURN(
+        const int32_t max_trials,
+        GrownBudget(std::max(budget->max_trials(), study->Committed()),
+                    request.additional_trials(), "additional_trials"));
+    budget->set_max_trials(max_trials);
     if (updated.state() != caviar::v1::STUDY_ACTIVE) {
       updated.set_state(caviar::v1::STUDY_ACTIVE);
       updated.set_state_reason(absl::StrCat("refined: round ", round));

@@ -91,7 +91,8 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
 // Built-in algorithms and their options (each file's header says more):
 //   random          none
 //   quasi_random    none
-//   grid            points (5)
+//   grid            points (5), order (shuffled when max_trials < cells,
+//                   else lexicographic)
 //   coarse_to_fine  rounds (6), trials_per_round (16), top_fraction (0.1),
 //                   margin (0.25), max_volume (0.25)
 //   tpe             n_startup (10), n_ei_candidates (24), gamma (0.25),
@@ -99,6 +100,12 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
 //                   bandwidth (0.1)
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
     const caviar::v1::Algorithm& algorithm, const SearchSpace& space);
+
+// What a user should know about a valid spec before it runs, one sentence
+// each; empty if nothing. Today: a grid with more cells than
+// budget.max_trials (which cells run, and in which order).
+std::vector<std::string> SearchWarnings(const caviar::v1::StudySpec& spec,
+                                        const SearchSpace& space);
 
 // Names of every registered sampler, sorted.
 std::vector<std::string> SamplerNames();

@@ -112,6 +112,12 @@ absl::Status ValidateParameter(const std::string& field, const ParameterSpec& p)
         return Invalid(field, absl::StrFormat(
                                   "double needs min < max, got min %g >= max %g",
                                   min, max));
+      // Sampling computes min + u (max - min): an infinite width would make
+      // every draw an end of the range.
+      if (!std::isfinite(max - min))
+        return Invalid(field, absl::StrFormat("double range [%g, %g] is wider than a "
+                                              "double can hold (max - min overflows)",
+                                              min, max));
       return CheckScale(field, p, min, max);
     }
     case ParameterSpec::kInteger: {
@@ -179,19 +185,24 @@ absl::StatusOr<SearchSpace> SearchSpace::Create(
     absl::Status s = ValidateParameter(field, p);
     if (!s.ok()) return s;
     space.params_.push_back(p);
+    space.index_of_[p.name()] = i;
+    space.category_bin_.emplace_back();
     if (p.has_discrete()) {
       auto* values = space.params_.back().mutable_discrete()->mutable_values();
       std::sort(values->begin(), values->end());
+    }
+    if (p.has_categorical()) {
+      auto& bins = space.category_bin_.back();
+      for (int k = 0; k < p.categorical().values_size(); ++k)
+        bins[p.categorical().values(k)] = k;
     }
   }
   return space;
 }
 
 int SearchSpace::IndexOf(const std::string& name) const {
-  for (int i = 0; i < size(); ++i) {
-    if (params_[i].name() == name) return i;
-  }
-  return -1;
+  auto it = index_of_.find(name);
+  return it == index_of_.end() ? -1 : it->second;
 }
 
 int64_t SearchSpace::Cardinality(int i) const {
@@ -297,18 +308,15 @@ absl::StatusOr<double> SearchSpace::ToUnit(int i, const ParameterValue& v) const
       if (v.has_double_value()) x = v.double_value();
       else if (v.has_int_value()) x = static_cast<double>(v.int_value());
       else return Invalid(field, "expects a number");
-      const auto& values = p.discrete().values();
-      for (int k = 0; k < values.size(); ++k) {
-        if (values[k] == x) return BinCenter(i, k);
-      }
+      const auto& values = p.discrete().values();  // Sorted by Create.
+      auto it = std::lower_bound(values.begin(), values.end(), x);
+      if (it != values.end() && *it == x) return BinCenter(i, it - values.begin());
       return Invalid(field, absl::StrFormat("%g is not one of the discrete values", x));
     }
     case ParameterSpec::kCategorical: {
       if (!v.has_string_value()) return Invalid(field, "expects a category name");
-      const auto& values = p.categorical().values();
-      for (int k = 0; k < values.size(); ++k) {
-        if (values[k] == v.string_value()) return BinCenter(i, k);
-      }
+      auto it = category_bin_[i].find(v.string_value());
+      if (it != category_bin_[i].end()) return BinCenter(i, it->second);
       return Invalid(field, absl::StrCat("\"", v.string_value(),
                                          "\" is not one of the categories"));
     }

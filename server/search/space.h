@@ -11,12 +11,16 @@
 //                       rounded to the nearest integer.
 //   discrete / categorical  k equal bins, one per value, in the given order.
 //
+// Every lookup (a parameter by name, a category or discrete value's bin) is
+// O(1) or O(log values), so mapping a point costs O(parameters).
+//
 // Immutable after Create; safe to share between threads.
 #ifndef CAVIAR_SERVER_SEARCH_SPACE_H_
 #define CAVIAR_SERVER_SEARCH_SPACE_H_
 
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -40,7 +44,7 @@ class SearchSpace {
 
   int size() const { return static_cast<int>(params_.size()); }
   const caviar::v1::ParameterSpec& parameter(int i) const { return params_[i]; }
-  // -1 if no parameter has that name.
+  // -1 if no parameter has that name. O(1).
   int IndexOf(const std::string& name) const;
 
   // Number of distinct values of parameter i; 0 if continuous (double).
@@ -72,6 +76,9 @@ class SearchSpace {
 
  private:
   std::vector<caviar::v1::ParameterSpec> params_;
+  std::unordered_map<std::string, int> index_of_;
+  // Per parameter: category -> bin (empty for other kinds).
+  std::vector<std::unordered_map<std::string, int64_t>> category_bin_;
 };
 
 // "0.001", "64", "adam": a value as a user would write it.

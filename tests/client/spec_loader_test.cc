@@ -183,7 +183,7 @@ seed: 18446744073709551615
 budget: {max_trials: 1e3}
 parameters:
   - name: d
-    discrete: {values: [1, 2.5, -3e-2, .inf]}
+    discrete: {values: [1, 2.5, -3e-2, 1.5e308]}
 command:
   argv: [python3, 0.1, "{x}", 'quoted']
   env: {A: 1, B: "two"}
@@ -203,7 +203,7 @@ seed: 18446744073709551615
 budget: {max_trials: 1e3}
 parameters:
   - name: d
-    discrete: {values: [1, 2.5, -3e-2, .inf]}
+    discrete: {values: [1, 2.5, -3e-2, 1.5e308]}
 command:
   argv: [python3, 0.1, "{x}", 'quoted']
   env: {A: 1, B: "two"}
@@ -219,7 +219,7 @@ algorithm:
   EXPECT_EQ(spec->budget().max_trials(), 1000);
   ASSERT_EQ(spec->parameters(0).discrete().values_size(), 4);
   EXPECT_DOUBLE_EQ(spec->parameters(0).discrete().values(2), -0.03);
-  EXPECT_TRUE(std::isinf(spec->parameters(0).discrete().values(3)));
+  EXPECT_EQ(spec->parameters(0).discrete().values(3), 1.5e308);
   EXPECT_EQ(spec->command().argv(1), "0.1");
   EXPECT_EQ(spec->command().env().at("A"), "1");
   const auto& options = spec->algorithm().options().fields();
@@ -402,6 +402,50 @@ TEST(SpecLoader, RoundTripOfTrainerSpecKeepsExplicitDefaults) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(spec, *back)) << yaml;
   EXPECT_TRUE(back->trainer().settings().has_batch_norm());
   EXPECT_TRUE(back->trainer().settings().has_learning_rate());
+}
+
+// A number a double cannot hold must not change the spec silently (1e400
+// used to become 0, and vanish from a list).
+TEST(SpecLoader, NumbersADoubleCannotHoldAreRefusedAndNamed) {
+  EXPECT_THAT(ErrorOf(R"(parameters: [{name: x, double: {min: -1, max: 1e400}}])"),
+              HasSubstr("spec.yaml:1:47: parameters[0].double.max: 1e400 is out of range "
+                        "for a double"));
+  EXPECT_THAT(
+      ErrorOf(R"(parameters: [{name: x, discrete: {values: [1, 1e999, 2]}}])"),
+      HasSubstr("parameters[0].discrete.values[1]: 1e999 is out of range for a double"));
+  EXPECT_THAT(ErrorOf(R"(parameters: [{name: x, double: {min: 0, max: -1e-400}}])"),
+              HasSubstr("parameters[0].double.max: -1e-400 is too small for a double "
+                        "(it would read as 0)"));
+  EXPECT_THAT(ErrorOf("trainer: {settings: {learning_rate: .inf}}"),
+              HasSubstr("trainer.settings.learning_rate: .inf is not a finite number"));
+  EXPECT_THAT(ErrorOf("parameters: [{name: x, double: {min: .nan, max: 1}}]"),
+              HasSubstr("parameters[0].double.min: .nan is not a finite number"));
+  EXPECT_THAT(ErrorOf("algorithm: {name: tpe, options: {gamma: 1e400}}"),
+              HasSubstr("algorithm.options.gamma: 1e400 is out of range for a double"));
+  // The largest and smallest normal doubles still read exactly.
+  absl::StatusOr<caviar::v1::StudySpec> spec = ParseSpecYaml(
+      "parameters: [{name: x, double: {min: -1.7976931348623157e308, max: "
+      "2.2250738585072014e-308}}]");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->parameters(0).double_().min(), -std::numeric_limits<double>::max());
+  EXPECT_EQ(spec->parameters(0).double_().max(), std::numeric_limits<double>::min());
+}
+
+// Zero is a value, not "unset": retries can be turned off, and the spec
+// printed back says so.
+TEST(SpecLoader, ExplicitZerosOfOptionalFieldsRoundTrip) {
+  absl::StatusOr<caviar::v1::StudySpec> spec = ParseSpecYaml(
+      "trial_policy: {max_retries: 0}\ncommand: {argv: [run], grace_seconds: 0}\n");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const std::string yaml = SpecToYaml(*spec);
+  EXPECT_THAT(yaml, HasSubstr("trial_policy: {max_retries: 0}"));
+  EXPECT_THAT(yaml, HasSubstr("grace_seconds: 0"));
+  absl::StatusOr<caviar::v1::StudySpec> back = ParseSpecYaml(yaml);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*spec, *back)) << yaml;
+  absl::StatusOr<caviar::v1::StudySpec> unset = ParseSpecYaml("command: {argv: [run]}");
+  ASSERT_TRUE(unset.ok()) << unset.status();
+  EXPECT_THAT(SpecToYaml(*unset), Not(HasSubstr("trial_policy")));
 }
 
 TEST(SpecLoader, EmptyMessageRoundTrips) {

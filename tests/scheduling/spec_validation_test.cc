@@ -1,6 +1,10 @@
 #include "server/scheduling/spec_validation.h"
 
 #include <functional>
+#include <limits>
+#include <string>
+
+#include "absl/strings/str_cat.h"
 
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
@@ -129,8 +133,116 @@ INSTANTIATE_TEST_SUITE_P(
              "command.argv[3]: placeholder {momentum} names no parameter"},
         Case{"UnclosedPlaceholder",
              [](auto& s) { s.mutable_command()->add_argv("--x={layers"); },
-             "command.argv[3]: unclosed '{'"}),
+             "command.argv[3]: unclosed '{'"},
+        Case{"TooManyParameters",
+             [](auto& s) {
+               for (int i = 0; i < 1000; ++i) {
+                 auto* p = s.add_parameters();
+                 p->set_name(absl::StrCat("p", i));
+                 p->mutable_integer()->set_max(1);
+               }
+             },
+             "parameters: 1004 parameters, over the limit of 1000"},
+        Case{"SpecOverOneMebibyte",
+             [](auto& s) { s.set_description(std::string(1 << 20, 'x')); },
+             "spec: serialized size 1048"},
+        Case{"LongDescription",
+             [](auto& s) { s.set_description(std::string(4097, 'x')); },
+             "description: 4097 bytes, over the limit of 4096"},
+        Case{"LongStudyName", [](auto& s) { s.set_name(std::string(129, 'a')); },
+             "name: 129 bytes, over the limit of 128"},
+        Case{"LongMetric",
+             [](auto& s) { s.mutable_objective()->set_metric(std::string(129, 'm')); },
+             "objective.metric: 129 bytes, over the limit of 128"},
+        Case{"MetricWithSpace",
+             [](auto& s) { s.mutable_objective()->set_metric("dev accuracy"); },
+             "objective.metric: \"dev accuracy\" may hold only"},
+        Case{"LongCategory",
+             [](auto& s) {
+               s.mutable_parameters(3)->mutable_categorical()->add_values(
+                   std::string(4097, 'c'));
+             },
+             "parameters[3].categorical.values[2]: 4097 bytes, over the limit of 4096"},
+        Case{"LongArgument",
+             [](auto& s) { s.mutable_command()->add_argv(std::string(4097, 'a')); },
+             "command.argv[3]: 4097 bytes, over the limit of 4096"},
+        Case{"LongEnvironmentValue",
+             [](auto& s) {
+               (*s.mutable_command()->mutable_env())["HOME"] = std::string(4097, 'v');
+             },
+             "command.env[HOME]: 4097 bytes, over the limit of 4096"},
+        Case{"BadEnvironmentName",
+             [](auto& s) { (*s.mutable_command()->mutable_env())["A=B"] = "1"; },
+             "command.env: name \"A=B\" must be letters, digits and _"},
+        Case{"LongAlgorithmName",
+             [](auto& s) { s.mutable_algorithm()->set_name(std::string(200, 'a')); },
+             "algorithm.name: 200 bytes, over the limit of 128"},
+        Case{"LongOptionKey",
+             [](auto& s) {
+               (*s.mutable_algorithm()->mutable_options()->mutable_fields())[std::string(
+                                                                                 129, 'k')]
+                   .set_number_value(1);
+             },
+             "algorithm.options: key of 129 bytes, over the limit of 128"},
+        Case{"LongOptionString",
+             [](auto& s) {
+               (*s.mutable_pruner()->mutable_options()->mutable_fields())["metric"]
+                   .set_string_value(std::string(4097, 's'));
+             },
+             "pruner.options.metric: 4097 bytes, over the limit of 4096"},
+        Case{"LongDatasetPath",
+             [](auto& s) {
+               s.mutable_trainer()->mutable_dataset()->mutable_idx()->set_train_images(
+                   std::string(4097, 'p'));
+             },
+             "trainer.dataset.idx.train_images: 4097 bytes, over the limit of 4096"},
+        Case{"InfiniteBound",
+             [](auto& s) {
+               s.mutable_parameters(0)->mutable_double_()->set_max(
+                   std::numeric_limits<double>::infinity());
+             },
+             "parameters[0] (learning_rate): double min and max must be finite"},
+        Case{"RangeWiderThanADouble",
+             [](auto& s) {
+               s.mutable_parameters(0)->set_scale(caviar::v1::LINEAR);
+               s.mutable_parameters(0)->mutable_double_()->set_min(-1e308);
+               s.mutable_parameters(0)->mutable_double_()->set_max(1e308);
+             },
+             "parameters[0] (learning_rate): double range [-1e+308, 1e+308] is wider "
+             "than a double can hold"},
+        Case{"ZeroLease",
+             [](auto& s) { s.mutable_trial_policy()->set_lease_seconds(0); },
+             "trial_policy.lease_seconds: must be in [1, 604800]"},
+        Case{"GridOrder",
+             [](auto& s) {
+               s.mutable_algorithm()->set_name("grid");
+               (*s.mutable_algorithm()->mutable_options()->mutable_fields())["order"]
+                   .set_string_value("spiral");
+             },
+             "algorithm.options.order: must be one of lexicographic, shuffled"}),
     [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+TEST(SpecValidation, AcceptsEveryLimitExactly) {
+  caviar::v1::StudySpec spec = ValidSpec();
+  spec.set_name(std::string(128, 'n'));
+  spec.set_description(std::string(4096, 'd'));
+  spec.mutable_objective()->set_metric(std::string(128, 'm'));
+  spec.mutable_command()->add_argv(std::string(4096, 'a'));
+  (*spec.mutable_command()->mutable_env())["OMP_NUM_THREADS"] = std::string(4096, '1');
+  spec.mutable_parameters(3)->mutable_categorical()->add_values(std::string(4096, 'c'));
+  for (int i = 4; i < 1000; ++i) {
+    auto* p = spec.add_parameters();
+    p->set_name(absl::StrCat("p", i));
+    p->mutable_double_()->set_max(1);
+  }
+  spec.mutable_trial_policy()->set_max_retries(0);
+  spec.mutable_command()->set_grace_seconds(0);
+  EXPECT_TRUE(ValidateStudySpec(spec, nullptr).ok()) << ValidateStudySpec(spec, nullptr);
+  spec.mutable_parameters(0)->set_scale(caviar::v1::LINEAR);
+  spec.mutable_parameters(0)->mutable_double_()->set_min(-8e307);
+  spec.mutable_parameters(0)->mutable_double_()->set_max(8e307);
+  EXPECT_TRUE(ValidateStudySpec(spec, nullptr).ok()) << ValidateStudySpec(spec, nullptr);
+}
 
 TEST(SpecValidation, RunsTheObjectiveValidatorLast) {
   auto validator = [](const caviar::v1::StudySpec&) {

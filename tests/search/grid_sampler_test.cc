@@ -1,7 +1,10 @@
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/search/sampler.h"
@@ -18,6 +21,7 @@ using ::caviar::search::testing::MakeSpace;
 using ::caviar::search::testing::Number;
 using ::caviar::search::testing::SimStudy;
 using ::caviar::search::testing::Struct;
+using ::caviar::search::testing::Text;
 using ::testing::HasSubstr;
 
 using Cell = std::tuple<double, int64_t, std::string>;
@@ -105,6 +109,84 @@ TEST(GridSamplerTest, IntegerGridPointsSubsampleTheRange) {
     values.push_back(space.FromUnitPoint(t.unit)["units"].int_value());
   }
   EXPECT_THAT(values, ::testing::ElementsAre(10, 340, 670, 1000));
+}
+
+// Every cell of a 4 x 4 grid, in the order the sampler hands them out, as
+// (lr index, batch index) pairs.
+std::vector<std::pair<int, int>> GridOrder(const google::protobuf::Struct& options,
+                                           uint64_t seed, int max_trials, int asks) {
+  caviar::v1::ParameterSpec lr = DoubleParam("lr", 1e-4, 1e-1, caviar::v1::LOG);
+  lr.set_grid_points(4);
+  const SearchSpace space = MakeSpace({lr, IntParam("batch", 1, 4)});
+  auto grid = MakeSampler("grid", space, options);
+  if (grid == nullptr) return {};
+  SimStudy study(space, seed);
+  study.spec().mutable_budget()->set_max_trials(max_trials);
+  std::vector<std::pair<int, int>> order;
+  for (int k = 0; k < asks; ++k) {
+    absl::StatusOr<int64_t> id = study.Ask(*grid);
+    if (!id.ok()) {
+      EXPECT_TRUE(absl::IsOutOfRange(id.status())) << id.status();
+      break;
+    }
+    ParameterMap v = space.FromUnitPoint(study.trials()[*id - 1].unit);
+    const int lr_index =
+        static_cast<int>(std::lround(std::log10(v["lr"].double_value()) + 4));
+    order.emplace_back(lr_index, static_cast<int>(v["batch"].int_value()));
+  }
+  return order;
+}
+
+// A grid cut short by max_trials used to explore one corner: 8 trials of a
+// 4 x 4 grid tried only 2 learning rates.
+TEST(GridSamplerTest, AGridCutShortByTheBudgetIsShuffledByDefault) {
+  const auto order = GridOrder({}, 7, 8, 8);
+  ASSERT_EQ(order.size(), 8u);
+  std::set<int> lrs, batches;
+  for (const auto& [lr, batch] : order) {
+    lrs.insert(lr);
+    batches.insert(batch);
+  }
+  EXPECT_GE(lrs.size(), 3u);
+  EXPECT_GE(batches.size(), 3u);
+  // With room for every cell the order stays lexicographic.
+  const auto full = GridOrder({}, 7, 16, 2);
+  EXPECT_THAT(full, ::testing::ElementsAre(std::pair(0, 1), std::pair(0, 2)));
+  // So it does when asked, however small the budget.
+  const auto asked = GridOrder(Struct({{"order", Text("lexicographic")}}), 7, 8, 2);
+  EXPECT_THAT(asked, ::testing::ElementsAre(std::pair(0, 1), std::pair(0, 2)));
+}
+
+TEST(GridSamplerTest, AShuffledGridHandsOutEveryCellOnceInAnOrderFixedBySeed) {
+  const google::protobuf::Struct shuffled = Struct({{"order", Text("shuffled")}});
+  const auto order = GridOrder(shuffled, 7, 100, 17);
+  ASSERT_EQ(order.size(), 16u);  // Then OUT_OF_RANGE.
+  EXPECT_EQ(std::set(order.begin(), order.end()).size(), 16u);
+  EXPECT_EQ(GridOrder(shuffled, 7, 100, 17), order);
+  EXPECT_NE(GridOrder(shuffled, 8, 100, 17), order);
+  std::vector<std::pair<int, int>> sorted = order;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_NE(sorted, order);
+}
+
+TEST(GridSamplerTest, AShuffledGridOfBillionsOfCellsStartsAtOnce) {
+  std::vector<caviar::v1::ParameterSpec> params;
+  for (int i = 0; i < 6; ++i) params.push_back(IntParam(absl::StrCat("n", i), 1, 1000));
+  const SearchSpace space = MakeSpace(params);  // 10^18 cells.
+  auto grid = MakeSampler("grid", space, Struct({{"order", Text("shuffled")}}));
+  ASSERT_NE(grid, nullptr);
+  SimStudy study(space, 3);
+  std::set<std::vector<double>> seen;
+  for (int k = 0; k < 200; ++k) {
+    absl::StatusOr<int64_t> id = study.Ask(*grid);
+    ASSERT_TRUE(id.ok()) << id.status();
+    seen.insert(study.trials()[*id - 1].unit);
+  }
+  EXPECT_EQ(seen.size(), 200u);
+  std::set<int64_t> first_values;
+  for (const TrialPoint& t : study.trials())
+    first_values.insert(space.FromUnitPoint(t.unit)["n0"].int_value());
+  EXPECT_GT(first_values.size(), 150u);
 }
 
 TEST(GridSamplerTest, RejectsBadOptions) {

@@ -146,6 +146,8 @@ class SimStudy {
   }
 
   const SearchSpace& space() const { return space_; }
+  // The spec the sampler sees (seed, budget).
+  caviar::v1::StudySpec& spec() { return spec_; }
   std::vector<TrialPoint>& trials() { return trials_; }
   google::protobuf::RepeatedPtrField<caviar::v1::Region>& regions() { return regions_; }
   const Suggestion& last() const { return last_; }
