@@ -64,6 +64,11 @@ class WriteBatch {
   std::vector<Measurement> measurements_;
 };
 
+// INVALID_ARGUMENT naming the first write of `batch` that misses its key
+// (empty study name, trial id <= 0, trial without study, measurement
+// trial_id <= 0). Every Store checks this before writing anything.
+absl::Status ValidateBatchKeys(const WriteBatch& batch);
+
 class Store {
  public:
   virtual ~Store() = default;

@@ -32,6 +32,9 @@ namespace caviar::storage {
 struct StoreFactory {
   std::string name;  // Test-name suffix: letters, digits, underscores.
   std::function<absl::StatusOr<std::unique_ptr<Store>>(const std::string&)> open;
+  // Survives its process (kill -9). Stores that live in memory are not
+  // asked to.
+  bool durable = true;
 };
 
 // So GoogleTest names the factory in failure messages.
