@@ -61,6 +61,7 @@ void RegisterEnqueue(CLI::App& app, Context& context);
 void RegisterRetest(CLI::App& app, Context& context);
 void RegisterDrift(CLI::App& app, Context& context);
 void RegisterNudge(CLI::App& app, Context& context);
+void RegisterBackup(CLI::App& app, Context& context);
 
 // Adds --format table|json|csv (default table) to `command`.
 void AddFormatOption(CLI::App* command, std::string* format);

@@ -8,7 +8,7 @@ const std::vector<Registrar>& AllCommands() {
       RegisterSubmit,  RegisterStudies, RegisterStudy,      RegisterTrials,
       RegisterTrial,   RegisterBest,    RegisterStop,       RegisterWait,
       RegisterRegions, RegisterRefine,  RegisterImportance, RegisterEnqueue,
-      RegisterRetest,  RegisterDrift, RegisterNudge,
+      RegisterRetest,  RegisterDrift, RegisterNudge,   RegisterBackup,
   };
   return commands;
 }
