@@ -105,14 +105,20 @@ class CoarseToFineSampler : public Sampler {
   }
 
   Suggestion Sample(const SampleContext& context, const Box& box, int round,
-                    int64_t index) const {
+                    int64_t index) {
     const uint64_t seed = context.spec != nullptr ? context.spec->seed() : 0;
     const int d = context.space->size();
-    ScrambledHalton halton(d, MixSeed(seed, static_cast<uint64_t>(round)));
+    // Building the sequence's digit permutations costs O(d^2 log d) (the
+    // d-th prime is ~d log d): once per round, not per suggestion.
+    const uint64_t halton_seed = MixSeed(seed, static_cast<uint64_t>(round));
+    if (!halton_ || halton_seed_ != halton_seed || halton_->dims() != d) {
+      halton_ = std::make_unique<ScrambledHalton>(d, halton_seed);
+      halton_seed_ = halton_seed;
+    }
     Suggestion s;
     s.round = round;
     s.unit.resize(d);
-    halton.Point(static_cast<uint64_t>(index), absl::MakeSpan(s.unit));
+    halton_->Point(static_cast<uint64_t>(index), absl::MakeSpan(s.unit));
     for (int i = 0; i < d; ++i)
       s.unit[i] = box.lo[i] + s.unit[i] * (box.hi[i] - box.lo[i]);
     return s;
@@ -121,6 +127,9 @@ class CoarseToFineSampler : public Sampler {
   const int64_t rounds_;
   const int64_t trials_per_round_;
   const ZoomOptions zoom_;
+  // A cache of the current round's sequence.
+  std::unique_ptr<ScrambledHalton> halton_;
+  uint64_t halton_seed_ = 0;
 };
 
 }  // namespace
