@@ -3,6 +3,7 @@
 //   caviar-worker --coordinator HOST:PORT [--id NAME] [--study NAME]
 //                 [--max-trials N] [--exit-when-idle SECONDS]
 //                 [--rpc-timeout SECONDS] [--tls-ca FILE]
+//                 [--tls-cert FILE --tls-key FILE]   (mutual TLS)
 //                 [--log-level debug|info|warning|error]
 //
 // The bearer token, when the coordinator requires one, is read from
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   double exit_when_idle = 0;
   double rpc_timeout = 10;
   std::string log_level = "info";
-  std::string tls_ca;
+  std::string tls_ca, tls_cert, tls_key;
   app.add_option("--coordinator", coordinator, "Coordinator address HOST:PORT")
       ->required();
   app.add_option("--id", options.worker_id, "Worker id (default: hostname-pid)");
@@ -62,6 +63,12 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--tls-ca", tls_ca, "PEM root certificates: connect with TLS")
       ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", tls_cert,
+                 "PEM client certificate, for a coordinator with --tls-client-ca "
+                 "(with --tls-key and --tls-ca)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->check(CLI::IsMember({"debug", "info", "warning", "error"}));
   try {
@@ -69,6 +76,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : 2;
+  }
+  if (tls_cert.empty() != tls_key.empty() || (!tls_cert.empty() && tls_ca.empty())) {
+    std::fprintf(stderr, "--tls-cert and --tls-key go together, with --tls-ca\n");
+    return 2;
   }
   caviar::LogLevel level;
   caviar::ParseLogLevel(log_level, &level);
@@ -100,6 +111,13 @@ int main(int argc, char** argv) {
     }
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = pem.str();
+    if (!tls_cert.empty()) {
+      std::stringstream cert, key;
+      cert << std::ifstream(tls_cert).rdbuf();
+      key << std::ifstream(tls_key).rdbuf();
+      ssl.pem_cert_chain = cert.str();
+      ssl.pem_private_key = key.str();
+    }
     credentials = grpc::SslCredentials(ssl);
   }
   grpc::ChannelArguments channel_args;
