@@ -5,6 +5,7 @@
 #include "client/commands/command.h"
 #include "client/spec_loader.h"
 #include "common/status_macros.h"
+#include "server/search/sampler.h"
 
 namespace caviar::cli {
 namespace {
@@ -22,6 +23,13 @@ absl::Status RunSubmit(Context& context, const SubmitOptions& options) {
                           client::LoadSpecFile(options.spec_path, options.overrides));
   if (!options.name.empty()) spec.set_name(options.name);
   if (options.show) std::cout << client::SpecToYaml(spec);
+  // The coordinator checks the spec; these are facts about a valid one.
+  if (absl::StatusOr<search::SearchSpace> space =
+          search::SearchSpace::Create(spec.parameters());
+      space.ok()) {
+    for (const std::string& warning : search::SearchWarnings(spec, *space))
+      std::cerr << "caviar: warning: " << warning << "\n";
+  }
   if (options.dry_run) {
     std::cout << "spec is well-formed: study '" << spec.name() << "', "
               << spec.parameters_size() << " parameters, max_trials "

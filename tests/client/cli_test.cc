@@ -109,6 +109,26 @@ TEST(Cli, DryRunChecksTheSpecLocally) {
   EXPECT_THAT(invalid.out, IsEmpty());
 }
 
+// A grid cut short by its budget says so before it runs.
+TEST(Cli, SubmitWarnsOfAGridLargerThanTheBudget) {
+  const std::string grid =
+      ::testing::TempDir() + "/cli_grid_" + std::to_string(getpid()) + ".yaml";
+  std::ofstream(grid) << "name: g\nobjective: {metric: m, goal: MAXIMIZE}\n"
+                         "parameters:\n  - {name: a, integer: {min: 1, max: 4}}\n"
+                         "  - {name: b, integer: {min: 1, max: 4}}\n"
+                         "algorithm: {name: grid}\nbudget: {max_trials: 8}\n"
+                         "command: {argv: [run]}\n";
+  Result result = RunCaviar("submit --dry-run " + grid);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_THAT(result.err,
+              HasSubstr("caviar: warning: the grid has 16 cells and budget.max_trials is "
+                        "8: 8 of them run, in shuffled order"));
+  std::ofstream(grid, std::ios::app) << "seed: 1\n";
+  Result full = RunCaviar("submit --dry-run --set budget.max_trials=16 " + grid);
+  EXPECT_EQ(full.exit_code, 0) << full.err;
+  EXPECT_THAT(full.err, IsEmpty());
+}
+
 TEST(Cli, UnreachableCoordinatorFailsWithTheAddress) {
   Result result = RunCaviar("--coordinator 127.0.0.1:1 --timeout 5 studies");
   EXPECT_EQ(result.exit_code, 1);
