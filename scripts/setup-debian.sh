@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libsqlite3-dev sqlite3 libeigen3-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
-  python3 dataset-fashion-mnist
+  python3 dataset-fashion-mnist openssl
 )
 if [[ "${CAVIAR_WITH_PEERS:-0}" == 1 ]]; then
   # Only for side-by-side benchmarks (bench/): never needed to build or run.
