@@ -146,7 +146,9 @@ void CoordinatorServer::ReapLoop(absl::Duration interval) {
 void CoordinatorServer::Shutdown(absl::Duration grace) {
   if (stopping_.HasBeenNotified()) return;
   stopping_.Notify();
-  server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
+  // A server that never started listening (port taken) has nothing to shut.
+  if (server_ != nullptr)
+    server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoSeconds(grace));
   if (reaper_.joinable()) reaper_.join();
   stopped_.Notify();
 }

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@
 #include "caviar/v1/trial.pb.h"
 #include "common/clock.h"
 #include "server/scheduling/spec_validation.h"
+#include "server/scheduling/trial_transitions.h"
 #include "storage/store.h"
 
 namespace caviar::scheduling {
@@ -43,10 +45,17 @@ namespace caviar::scheduling {
 struct CoordinatorOptions {
   // Lease of a trial when its study's trial_policy.lease_seconds is 0.
   absl::Duration default_lease = absl::Seconds(60);
-  // Retries after lost leases when trial_policy.max_retries is 0 and unset.
+  // Retries after lost leases when trial_policy.max_retries is unset.
   int default_max_retries = 2;
   // What SuggestTrial tells an idle worker to wait before asking again.
   absl::Duration idle_retry_after = absl::Milliseconds(500);
+  // A gap longer than this between two ExpireLeases calls means the
+  // coordinator itself was stalled (SIGSTOP, a frozen VM, swap): its workers
+  // could not be heard, so instead of expiring their leases it gives every
+  // running trial a full lease from now. The server calls ExpireLeases every
+  // second and sets this to a few seconds; infinite (off) for tests that
+  // call ExpireLeases by hand.
+  absl::Duration stall_threshold = absl::InfiniteDuration();
   ObjectiveValidator objective_validator;
 };
 
@@ -55,7 +64,9 @@ class StudyRuntime;
 class Coordinator {
  public:
   // Loads every study and trial from `store`. Trials found ACTIVE get a fresh
-  // lease from now (their workers could not report while we were down).
+  // lease from now (their workers could not report while we were down), and
+  // every study is decided again (one whose budget was spent by its last
+  // stored trial ends now).
   // `store` and `clock` must outlive the coordinator.
   static absl::StatusOr<std::unique_ptr<Coordinator>> Create(storage::Store* store,
                                                              Clock* clock,
@@ -106,8 +117,18 @@ class Coordinator {
   // enqueued) if any, else a new sampled one, in an active study with room.
   absl::StatusOr<caviar::v1::SuggestTrialResponse> SuggestTrial(
       const caviar::v1::SuggestTrialRequest& request);
+  // Refused (FAILED_PRECONDITION) unless `worker` holds the trial's lease
+  // with this attempt. A lease past its deadline that was not yet reaped is
+  // still held. The reply may say STOP (pruned, or the study ended: with the
+  // reason the study was stopped for).
   absl::StatusOr<caviar::v1::ReportProgressResponse> ReportProgress(
       const caviar::v1::ReportProgressRequest& request);
+  // Ends the trial with the worker's result, or hands it back (release).
+  // Accepted from the lease's holder, and from its last holder after the
+  // lease expired as long as nobody else took the trial since (PENDING with
+  // the same worker and attempt): a result finished during an outage is not
+  // thrown away. Completing twice with the same lease returns the stored
+  // result.
   absl::StatusOr<caviar::v1::Trial> CompleteTrial(
       const caviar::v1::CompleteTrialRequest& request);
   // The worker_id that holds (or last held) trial `id`'s lease; empty for a
@@ -116,10 +137,13 @@ class Coordinator {
   absl::StatusOr<std::string> LeaseHolder(int64_t id);
 
   // ---- maintenance
-  // Expired leases: back to PENDING (attempt kept; the next lease is
-  // attempt + 1), or FAILED once attempts exceed 1 + max_retries; a trial
-  // already told to stop becomes STOPPED. Returns how many trials it changed.
-  // Called by the server every second, and by tests with a FakeClock.
+  // Expired leases (measured on the clock's monotonic reading): back to
+  // PENDING (attempt kept; the next lease is attempt + 1), or FAILED once
+  // attempts exceed 1 + max_retries; a trial already told to stop becomes
+  // STOPPED. After a stall (see CoordinatorOptions::stall_threshold) it
+  // expires nothing and gives every running trial a full lease instead.
+  // Returns how many trials it changed. Called by the server every second,
+  // and by tests with a FakeClock.
   absl::StatusOr<int> ExpireLeases();
 
  private:
@@ -134,21 +158,33 @@ class Coordinator {
                                                      int32_t attempt)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration LeaseOf(const StudyRuntime& study) const;
-  int MaxRetriesOf(const StudyRuntime& study) const;
+  LeasePolicy PolicyOf(const StudyRuntime& study) const;
+
+  // One new state of one trial: `index` in its study, or kNewTrial.
+  struct TrialChange {
+    static constexpr size_t kNewTrial = static_cast<size_t>(-1);
+    size_t index;
+    caviar::v1::Trial trial;
+  };
+  // Commits one transition of `study` as one transaction: `batch` (other
+  // writes, e.g. a measurement), the trials in `changes`, the study as it
+  // becomes (`updated_study`, if it changes) and its verdict (ended if these
+  // changes spend its budget). Only once that committed: applies the trials
+  // and the study to memory, the lease table and the pruner (the caller
+  // applies what else it put in `batch`). On error nothing changed. Returns
+  // the changed trials' indexes, in the order of `changes`.
+  absl::StatusOr<std::vector<size_t>> CommitTransition(
+      StudyRuntime& study, storage::WriteBatch batch, std::vector<TrialChange> changes,
+      std::optional<caviar::v1::Study> updated_study) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Hands a trial of `study` to `worker` if it has room; nullptr otherwise.
   absl::StatusOr<caviar::v1::Trial*> LeaseFrom(StudyRuntime& study,
                                                const std::string& worker)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A worker gave its trial back (CompleteTrialRequest.release).
-  absl::StatusOr<caviar::v1::Trial> ReleaseLocked(StudyRuntime& study, size_t index)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Ends the study when its budget is spent or its sampler is exhausted.
-  absl::Status MaybeCompleteStudy(StudyRuntime& study) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   caviar::v1::Study StudyView(const StudyRuntime& study) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::Status ExpireLeasesLocked(StudyRuntime& study, int* changed)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ExpireLeasesLocked(StudyRuntime& study, absl::Time monotonic_now,
+                                  int* changed) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds PENDING trials with these parameters in one commit, growing the
   // budget to fit them and reopening an ended study.
   absl::StatusOr<std::vector<caviar::v1::Trial>> AddPendingTrials(
@@ -169,6 +205,11 @@ class Coordinator {
   absl::flat_hash_map<int64_t, TrialSlot> trials_by_id_ ABSL_GUARDED_BY(mu_);
   // The trial each worker holds, for idempotent SuggestTrial.
   absl::flat_hash_map<std::string, int64_t> trial_of_worker_ ABSL_GUARDED_BY(mu_);
+  // When each ACTIVE trial's lease runs out, on the clock's monotonic
+  // reading (a wall-clock step moves no lease).
+  absl::flat_hash_map<int64_t, absl::Time> lease_expiry_ ABSL_GUARDED_BY(mu_);
+  // Monotonic time of the last ExpireLeases call, to tell a stall.
+  std::optional<absl::Time> last_reap_ ABSL_GUARDED_BY(mu_);
   int64_t last_trial_id_ ABSL_GUARDED_BY(mu_) = 0;
   size_t next_study_ ABSL_GUARDED_BY(mu_) = 0;  // Round-robin over studies.
 };

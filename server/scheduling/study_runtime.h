@@ -21,6 +21,7 @@
 #include "server/search/pruner.h"
 #include "server/search/sampler.h"
 #include "server/search/space.h"
+#include "server/scheduling/trial_transitions.h"
 
 namespace caviar::scheduling {
 
@@ -67,6 +68,13 @@ class StudyRuntime {
   // Trials that count against max_trials: all but FAILED ones.
   int Committed() const;
   int Finished() const;  // SUCCEEDED + STOPPED.
+  // The counts and sampler state a verdict on the study depends on.
+  StudyTally tally() const {
+    StudyTally t;
+    t.counts = counts_;
+    t.sampler_exhausted = sampler_exhausted;
+    return t;
+  }
 
   // Oldest PENDING trial, if any.
   std::optional<int64_t> FirstPending() const;

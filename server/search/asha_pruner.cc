@@ -45,11 +45,16 @@ class AshaPruner : public Pruner {
         }
       }
     }
-    for (const auto& [rung, value] : Record(trial, trial.measurements_size())) {
-      const std::vector<double>& values = rungs_[rung];
-      const int64_t n = static_cast<int64_t>(values.size());
+    for (const auto& [rung, value] : Reached(trial, trial.measurements_size())) {
+      // Rank the value among the rung's values as if it were already there.
+      static const std::vector<double> kNone;
+      auto found = rungs_.find(rung);
+      const std::vector<double>& values = found == rungs_.end() ? kNone : found->second;
+      const int64_t n = static_cast<int64_t>(values.size()) + 1;
       const int64_t keep = std::max<int64_t>(n / eta_, 1);
-      if (value > values[keep - 1]) {
+      const int64_t at = std::upper_bound(values.begin(), values.end(), value) - values.begin();
+      const double kth = keep - 1 < at ? values[keep - 1] : keep - 1 == at ? value : values[keep - 2];
+      if (value > kth) {
         return {true,
                 absl::StrFormat(
                     "asha: at rung %d (step %d) %s %g is not in the best %d of the %d "
@@ -59,6 +64,10 @@ class AshaPruner : public Pruner {
       }
     }
     return {};
+  }
+
+  void OnReportCommitted(const PruneContext& context) override {
+    if (objective_) Record(*context.trial, context.trial->measurements_size());
   }
 
  private:
@@ -73,12 +82,14 @@ class AshaPruner : public Pruner {
     return step;
   }
 
-  // Takes in the rungs the trial's first `count` measurements reach and it
-  // has not reached before; returns them with the trial's value at each.
-  std::vector<std::pair<int, double>> Record(const caviar::v1::Trial& trial, int count) {
+  // The rungs the trial's first `count` measurements reach that it had not
+  // reached before, with its value at each. Changes nothing.
+  std::vector<std::pair<int, double>> Reached(const caviar::v1::Trial& trial,
+                                              int count) const {
     std::vector<std::pair<int, double>> added;
     if (count <= 0) return added;
-    int& reached = reached_[trial.id()];
+    auto known = reached_.find(trial.id());
+    int reached = known == reached_.end() ? 0 : known->second;
     const auto& ms = trial.measurements();
     const int64_t last_step = ms[count - 1].step();
     while (RungStep(reached) <= last_step) {
@@ -92,12 +103,19 @@ class AshaPruner : public Pruner {
         value = std::isnan(*loss) ? std::numeric_limits<double>::infinity() : *loss;
         value_step = ms[k].step();
       }
-      std::vector<double>& values = rungs_[reached];
-      values.insert(std::upper_bound(values.begin(), values.end(), value), value);
       added.emplace_back(reached, value);
       ++reached;
     }
     return added;
+  }
+
+  // Takes in what Reached returns.
+  void Record(const caviar::v1::Trial& trial, int count) {
+    for (const auto& [rung, value] : Reached(trial, count)) {
+      std::vector<double>& values = rungs_[rung];
+      values.insert(std::upper_bound(values.begin(), values.end(), value), value);
+      reached_[trial.id()] = rung + 1;
+    }
   }
 
   const int64_t eta_;

@@ -34,10 +34,16 @@ struct PruneDecision {
   std::string reason;  // Shown to the user, e.g. "median rule at step 3".
 };
 
+// The coordinator asks first and commits after: OnReport decides on a report
+// that is not stored yet, and must not take it in (the commit may fail);
+// OnReportCommitted then takes it in, once it is stored. Both may take in
+// the study's stored history on first use.
 class Pruner {
  public:
   virtual ~Pruner() = default;
   virtual PruneDecision OnReport(const PruneContext& context) = 0;
+  // The report OnReport judged (same context) is now stored.
+  virtual void OnReportCommitted(const PruneContext& context) { (void)context; }
   // A trial of the study finished (any final state), so incremental state can
   // take in its curve.
   virtual void OnTrialFinished(const caviar::v1::Trial& trial) { (void)trial; }

@@ -53,10 +53,13 @@ class Study {
     (*m->mutable_metrics())[metric.empty() ? spec_.objective().metric() : metric] = value;
   }
 
-  // `t` reports `value` at `step`; returns the pruner's decision.
+  // `t` reports `value` at `step`, stored as the coordinator does it: the
+  // pruner decides, then takes the report in. Returns the decision.
   PruneDecision Report(Pruner& pruner, caviar::v1::Trial& t, int64_t step, double value) {
     Append(t, step, value);
-    return pruner.OnReport(Context(t));
+    PruneDecision decision = pruner.OnReport(Context(t));
+    pruner.OnReportCommitted(Context(t));
+    return decision;
   }
 
   PruneContext Context(const caviar::v1::Trial& t) {
@@ -189,6 +192,19 @@ TEST(AshaPrunerTest, RebuiltPrunerMatchesTheIncrementalOne) {
               incremental->OnReport(study.Context(*trials[k])).stop)
         << "trial " << k;
   }
+}
+
+// The coordinator asks before it stores: a report that was judged but never
+// stored (its commit failed) leaves no trace in the pruner.
+TEST(AshaPrunerTest, AJudgedReportIsTakenInOnlyOnceCommitted) {
+  Study study(caviar::v1::MAXIMIZE, "acc");
+  auto pruner = MakePruner("asha");  // eta 3: one of every three goes on at rung 1.
+  caviar::v1::Trial& good = study.Add({}, caviar::v1::ACTIVE);
+  caviar::v1::Trial& bad = study.Add({}, caviar::v1::ACTIVE);
+  EXPECT_FALSE(study.Report(*pruner, good, 1, 0.9).stop);
+  study.Append(bad, 1, 0.1);
+  EXPECT_TRUE(pruner->OnReport(study.Context(bad)).stop);
+  EXPECT_TRUE(pruner->OnReport(study.Context(bad)).stop);  // Judged again, the same.
 }
 
 TEST(DivergencePrunerTest, StopsOnNanInfAndBlowUp) {
