@@ -21,22 +21,6 @@ std::string DefaultCoordinatorAddress() {
   return "localhost:50051";
 }
 
-absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& address) {
-  if (status.ok()) return absl::OkStatus();
-  auto code = static_cast<absl::StatusCode>(status.error_code());
-  switch (status.error_code()) {
-    case grpc::StatusCode::UNAVAILABLE:
-      return absl::UnavailableError(absl::StrCat(
-          "coordinator at ", address, " is unavailable: ", status.error_message()));
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return absl::DeadlineExceededError(
-          absl::StrCat("coordinator at ", address,
-                       " did not answer in time: ", status.error_message()));
-    default:
-      return absl::Status(code, status.error_message());
-  }
-}
-
 absl::StatusOr<std::unique_ptr<CaviarClient>> CaviarClient::Connect(
     const std::string& address, const ClientOptions& options) {
   if (address.empty()) {

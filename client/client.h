@@ -27,7 +27,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "caviar/v1/service.grpc.pb.h"
+#include "common/grpc_status/grpc_status.h"
 #include "grpcpp/channel.h"
+#include "common/message_limits.h"
 #include "grpcpp/support/status.h"
 
 namespace caviar::client {
@@ -39,8 +41,9 @@ struct ClientOptions {
   std::string token;
   // PEM file of root certificates; when set the channel uses TLS.
   std::string tls_root_certificates_file;
-  // Largest reply accepted (trial lists with learning curves can be large).
-  int max_receive_message_bytes = 256 << 20;
+  // Largest reply accepted: every reply the coordinator may send
+  // (common/message_limits.h; trial lists with learning curves can be large).
+  int max_receive_message_bytes = kMaxReplyBytes;
   // Longest pause between reconnection attempts to an unreachable
   // coordinator (gRPC's default grows to 120 s; `caviar wait` across a
   // coordinator restart wants to notice within a second or two).
@@ -50,10 +53,6 @@ struct ClientOptions {
 // The coordinator address from the environment (CAVIAR_COORDINATOR), or
 // localhost:50051.
 std::string DefaultCoordinatorAddress();
-
-// grpc::Status -> absl::Status (same code and message). `address` is named in
-// UNAVAILABLE and DEADLINE_EXCEEDED messages.
-absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& address);
 
 class CaviarClient {
  public:
@@ -101,7 +100,7 @@ class CaviarClient {
   absl::StatusOr<Response> Unary(Method method, const Request& request) const {
     Response response;
     auto context = NewContext();
-    absl::Status status = FromGrpcStatus(
+    absl::Status status = caviar::FromGrpcStatus(
         (studies_.get()->*method)(context.get(), request, &response), address_);
     if (!status.ok()) return status;
     return response;

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -29,9 +28,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/log.h"
+#include "common/parameter_value/parameter_value.h"
 #include "common/placeholders.h"
-#include "server/search/space.h"
 #include "worker/metrics_parser.h"
+#include "worker/spawn.h"
 
 extern char** environ;
 
@@ -185,7 +185,7 @@ std::vector<std::string> BuildEnvironment(const caviar::v1::StudySpec& spec,
   }
   for (const auto& [name, value] : spec.command().env()) vars[name] = value;
   for (const auto& [name, value] : trial.parameters()) {
-    vars[ParameterEnvName(name)] = caviar::search::FormatValue(value);
+    vars[ParameterEnvName(name)] = FormatParameterValue(value);
   }
   vars["CAVIAR_TRIAL_ID"] = absl::StrCat(trial.id());
   vars["CAVIAR_STUDY"] = trial.study().empty() ? spec.name() : trial.study();
@@ -196,22 +196,6 @@ std::vector<std::string> BuildEnvironment(const caviar::v1::StudySpec& spec,
   for (const auto& [name, value] : vars) env.push_back(absl::StrCat(name, "=", value));
   return env;
 }
-
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-// Starts the command in its own process group with stdout/stderr on pipes.
-// Returns the errno of a failed start.
-struct Started {
-  pid_t pid = -1;
-  int out = -1;
-  int err = -1;
-};
 
 // Where `program` is found along the PATH of the command's environment (not
 // the worker's: a spec may set its own PATH); the name itself if it holds a
@@ -241,70 +225,18 @@ std::optional<std::string> FindProgram(const std::string& program,
   return std::nullopt;
 }
 
-int Spawn(const std::string& program, std::vector<std::string> argv,
-          std::vector<std::string> env, const std::string& working_dir,
-          Started* started) {
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return errno;
-  if (::pipe2(err, O_CLOEXEC) != 0) {
-    const int e = errno;
-    ::close(out[0]);
-    ::close(out[1]);
-    return e;
-  }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err[1], STDERR_FILENO);
-  // Sockets of the worker's gRPC channel stay out of the command.
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  if (!working_dir.empty()) {
-    posix_spawn_file_actions_addchdir_np(&actions, working_dir.c_str());
-  }
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(
-      &attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  posix_spawnattr_setpgroup(&attr, 0);
-  sigset_t none, all;
-  sigemptyset(&none);
-  posix_spawnattr_setsigmask(&attr, &none);
-  // The worker blocks or handles SIGTERM/SIGINT; the command starts clean.
-  sigemptyset(&all);
-  for (int s = 1; s < 32; ++s) {
-    if (s != SIGKILL && s != SIGSTOP) sigaddset(&all, s);
-  }
-  posix_spawnattr_setsigdefault(&attr, &all);
-
-  std::vector<char*> c_argv = CStrings(argv);
-  std::vector<char*> c_env = CStrings(env);
-  pid_t pid = -1;
-  const int rc =
-      ::posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  ::close(out[1]);
-  ::close(err[1]);
-  if (rc != 0) {
-    ::close(out[0]);
-    ::close(err[0]);
-    return rc;
-  }
-  ::fcntl(out[0], F_SETFL, ::fcntl(out[0], F_GETFL) | O_NONBLOCK);
-  ::fcntl(err[0], F_SETFL, ::fcntl(err[0], F_GETFL) | O_NONBLOCK);
-  started->pid = pid;
-  started->out = out[0];
-  started->err = err[0];
-  return 0;
-}
-
 // One run of the command: reads its output, reports metrics, stops it.
 class CommandRun {
  public:
   CommandRun(const caviar::v1::StudySpec& spec, const caviar::v1::Trial& trial,
-             ProgressReporter* reporter, Started started)
+             ProgressReporter* reporter, SpawnedCommand started)
       : spec_(spec), trial_(trial), reporter_(reporter), child_(started) {
+    if (const int error = guard_.Start(child_.pid); error != 0) {
+      CAVIAR_LOG(WARNING) << "trial " << trial_.id()
+                          << ": no guard for the command's process group (it would "
+                             "survive a kill -9 of this worker): "
+                          << std::strerror(error);
+    }
     // Zero is a value (kill at once); only a field left out takes the default.
     const int grace = spec.command().has_grace_seconds() ? spec.command().grace_seconds()
                                                          : kDefaultGraceSeconds;
@@ -334,6 +266,7 @@ class CommandRun {
     // What the command wrote just before exiting is still in the pipes.
     Drain();
     TerminateGroup(child_.pid, stopping_ ? kill_at_ : Steady::now() + grace_);
+    guard_.Release();
     ::close(child_.out);
     ::close(child_.err);
     return Outcome(status);
@@ -482,7 +415,8 @@ class CommandRun {
   const caviar::v1::StudySpec& spec_;
   const caviar::v1::Trial& trial_;
   ProgressReporter* const reporter_;
-  const Started child_;
+  const SpawnedCommand child_;
+  GroupGuard guard_;
   const Steady::time_point start_ = Steady::now();
   std::chrono::seconds grace_{kDefaultGraceSeconds};
 
@@ -521,7 +455,7 @@ absl::StatusOr<std::vector<std::string>> SubstituteArgv(
         [&](const std::string& name) -> std::optional<std::string> {
           auto it = trial.parameters().find(name);
           if (it == trial.parameters().end()) return std::nullopt;
-          return caviar::search::FormatValue(it->second);
+          return FormatParameterValue(it->second);
         },
         "trial");
     if (!out.ok()) {
@@ -569,9 +503,9 @@ TrialOutcome CommandObjective::Run(const caviar::v1::StudySpec& spec,
     return Failed(caviar::v1::CRASHED, absl::StrCat("cannot run \"", (*argv)[0],
                                                     "\": not found in PATH ", searched));
   }
-  Started started;
+  SpawnedCommand started;
   const int error =
-      Spawn(*program, *argv, std::move(env), command.working_dir(), &started);
+      SpawnCommand(*program, *argv, std::move(env), command.working_dir(), &started);
   if (error != 0) {
     return Failed(caviar::v1::CRASHED, absl::StrCat("cannot run \"", (*argv)[0], "\"",
                                                     dir.empty() ? "" : " in " + dir, ": ",

@@ -2,7 +2,7 @@
 // per trial and reads its metrics from its standard output.
 //
 // - argv: "{name}" is replaced by the trial's value of parameter `name`
-//   (formatted by caviar::search::FormatValue: 0.001, 64, adam); "{{" and
+//   (formatted by caviar::FormatParameterValue: 0.001, 64, adam); "{{" and
 //   "}}" are literal braces. The grammar is the one the coordinator
 //   validates; a placeholder naming no parameter of the trial, an unclosed
 //   '{' or a lone '}' fail the trial as INFEASIBLE, naming the argument.
@@ -22,11 +22,11 @@
 //   group gets SIGTERM, then SIGKILL after command.grace_seconds (default
 //   5). When the command exits on its own, processes it left running in its
 //   group get the same treatment, so no trainer outlives its trial.
+// - If the worker itself dies (kill -9, OOM), the command and everything in
+//   its process group are killed at once (worker/spawn.h says how).
 // - Report blocks while the coordinator is unreachable (the worker loop
 //   retries inside it); meanwhile the command blocks once the stdout pipe
-//   is full, and resumes when the report goes through. If the worker itself
-//   is killed (kill -9), the command's next write to stdout fails (EPIPE /
-//   SIGPIPE), which ends commands that report regularly.
+//   is full, and resumes when the report goes through.
 //
 // Outcome:
 //   stopped            ended by a stop; final = metrics so far; no failure.

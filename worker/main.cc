@@ -25,8 +25,8 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
-#include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "worker/coordinator_channel.h"
 #include "worker/objective_factory.h"
 #include "worker/worker_loop.h"
 
@@ -120,12 +120,9 @@ int main(int argc, char** argv) {
     }
     credentials = grpc::SslCredentials(ssl);
   }
-  grpc::ChannelArguments channel_args;
-  // Small, frequent messages: bandwidth-delay probing only adds pings.
-  channel_args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   caviar::worker::WorkerLoop loop(
-      grpc::CreateCustomChannel(coordinator, credentials, channel_args),
-      caviar::worker::MakeObjective, options);
+      caviar::worker::CoordinatorChannel(coordinator, credentials),
+      caviar::worker::MakeObjectiveFactory(), options);
   std::thread([&loop, stop_signals] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);

@@ -1,6 +1,10 @@
 #include "worker/objective_factory.h"
 
+#include <memory>
+
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "worker/command_objective.h"
 // CAVIAR_HAVE_TRAINER_OBJECTIVE is defined by worker/CMakeLists.txt when the
 // target caviar_trainer_objective exists.
@@ -9,25 +13,44 @@
 #endif
 
 namespace caviar::worker {
+namespace {
 
-absl::StatusOr<std::unique_ptr<Objective>> MakeObjective(
-    const caviar::v1::StudySpec& spec) {
-  switch (spec.run_case()) {
-    case caviar::v1::StudySpec::kCommand:
-      return std::make_unique<CommandObjective>();
-    case caviar::v1::StudySpec::kTrainer:
+// The objectives of one factory, each built the first time a spec needs it.
+class Objectives {
+ public:
+  absl::StatusOr<Objective*> For(const caviar::v1::StudySpec& spec) {
+    absl::MutexLock lock(&mu_);
+    switch (spec.run_case()) {
+      case caviar::v1::StudySpec::kCommand:
+        if (command_ == nullptr) command_ = std::make_unique<CommandObjective>();
+        return command_.get();
+      case caviar::v1::StudySpec::kTrainer:
 #ifdef CAVIAR_HAVE_TRAINER_OBJECTIVE
-      // ---- trainer helper: the one line that builds the trainer objective.
-      return std::make_unique<TrainerObjective>();
+        if (trainer_ == nullptr) trainer_ = std::make_unique<TrainerObjective>();
+        return trainer_.get();
 #else
-      return absl::UnimplementedError(
-          "this caviar-worker was built without the trainer objective (spec.trainer)");
+        return absl::UnimplementedError(
+            "this caviar-worker was built without the trainer objective (spec.trainer)");
 #endif
-    case caviar::v1::StudySpec::RUN_NOT_SET:
-      break;
+      case caviar::v1::StudySpec::RUN_NOT_SET:
+        break;
+    }
+    return absl::InvalidArgumentError(
+        "the study spec has nothing to run: set command or trainer");
   }
-  return absl::InvalidArgumentError(
-      "the study spec has nothing to run: set command or trainer");
+
+ private:
+  absl::Mutex mu_;
+  std::unique_ptr<Objective> command_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<Objective> trainer_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+ObjectiveFactory MakeObjectiveFactory() {
+  auto objectives = std::make_shared<Objectives>();
+  return
+      [objectives](const caviar::v1::StudySpec& spec) { return objectives->For(spec); };
 }
 
 }  // namespace caviar::worker

@@ -1,18 +1,23 @@
-// MakeObjective: the one place that maps a study spec's `run` to the
+// ObjectiveFactory: the one place that maps a study spec's `run` to the
 // Objective that executes its trials.
 //
 //   spec.command  -> CommandObjective (worker/command_objective.h)
 //   spec.trainer  -> TrainerObjective (worker/trainer_objective.h), when this
 //                    worker was built with it
 //
+// The factory owns its objectives and keeps each for as long as it lives (in
+// caviar-worker: the worker's whole life), so what an objective keeps
+// between trials is reused: the trainer loads and standardizes a study's
+// dataset once, not once per trial.
+//
 // Status codes: INVALID_ARGUMENT when the spec names nothing to run;
 // UNIMPLEMENTED when it names an objective this build cannot run.
-// Thread-safe.
+// Thread-safety: a factory and its objectives serve one WorkerLoop (one
+// trial at a time); calls to the factory itself are serialized inside.
 #ifndef CAVIAR_WORKER_OBJECTIVE_FACTORY_H_
 #define CAVIAR_WORKER_OBJECTIVE_FACTORY_H_
 
 #include <functional>
-#include <memory>
 
 #include "absl/status/statusor.h"
 #include "caviar/v1/study.pb.h"
@@ -20,13 +25,13 @@
 
 namespace caviar::worker {
 
-absl::StatusOr<std::unique_ptr<Objective>> MakeObjective(
-    const caviar::v1::StudySpec& spec);
+// How WorkerLoop obtains objectives. The returned objective is owned by the
+// factory and valid while the factory lives (tests pass their own).
+using ObjectiveFactory =
+    std::function<absl::StatusOr<Objective*>(const caviar::v1::StudySpec&)>;
 
-// How WorkerLoop obtains objectives (MakeObjective in production; tests pass
-// their own).
-using ObjectiveFactory = std::function<absl::StatusOr<std::unique_ptr<Objective>>(
-    const caviar::v1::StudySpec&)>;
+// The production factory: one objective of each kind, created on first use.
+ObjectiveFactory MakeObjectiveFactory();
 
 }  // namespace caviar::worker
 

@@ -35,26 +35,18 @@
 #include "absl/synchronization/mutex.h"
 #include "caviar/v1/study.pb.h"
 #include "caviar/v1/trial.pb.h"
+#include "common/trainer_settings/trainer_settings.h"
 #include "worker/objective.h"
 #include "worker/trainer/data.h"
 #include "worker/trainer/trainer.h"
 
 namespace caviar::worker {
 
-// Checks a spec's trainer objective at CreateStudy; OK for specs that do not
-// use the trainer. INVALID_ARGUMENT naming the field and the reason:
-//   "parameters[2] (optimiser): not a trainer setting (known: learning_rate, ...)"
-//   "parameters[0] (layers): an integer setting needs an integer or discrete domain"
-//   "trainer.settings.activation: unknown value \"gelu\" (known: relu, tanh, sigmoid)"
-//   "trainer.epochs: must be >= 1, got 0"
-// Dataset files are not opened here: the worker checks them.
-absl::Status ValidateTrainerSpec(const caviar::v1::StudySpec& spec);
-
-// The trial's effective settings: the spec's fixed settings with the trial's
-// parameters applied. INVALID_ARGUMENT naming a parameter that is not a
-// setting or has a value of the wrong type.
-absl::StatusOr<caviar::v1::TrainerSettings> EffectiveSettings(
-    const caviar::v1::TrainerSettings& fixed, const ParameterMap& parameters);
+// The study-level rules (spec validation, a trial's effective settings) live
+// in common/trainer_settings/, which the coordinator links without the
+// trainer; named here too for the worker's code and tests.
+using trainer_settings::EffectiveSettings;
+using trainer_settings::ValidateTrainerSpec;
 
 // The trainer library's configuration for those settings (default_seed when
 // the settings have none). INVALID_ARGUMENT naming the setting.

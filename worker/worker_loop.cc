@@ -9,9 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "common/grpc_status/grpc_status.h"
 #include "common/log.h"
+#include "common/parameter_value/parameter_value.h"
 #include "grpcpp/client_context.h"
-#include "server/search/space.h"
 
 namespace caviar::worker {
 namespace {
@@ -69,20 +70,13 @@ class Backoff {
 std::string DescribeParameters(const caviar::v1::Trial& trial) {
   std::vector<std::string> parts;
   for (const auto& [name, value] : trial.parameters()) {
-    parts.push_back(absl::StrCat(name, "=", caviar::search::FormatValue(value)));
+    parts.push_back(absl::StrCat(name, "=", FormatParameterValue(value)));
   }
   std::sort(parts.begin(), parts.end());
   return absl::StrJoin(parts, " ");
 }
 
 }  // namespace
-
-absl::Status FromGrpc(const grpc::Status& status) {
-  if (status.ok()) return absl::OkStatus();
-  // gRPC and Abseil share the canonical code numbers.
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
-}
 
 const char* ExitReasonName(ExitReason reason) {
   switch (reason) {
@@ -98,19 +92,26 @@ const char* ExitReasonName(ExitReason reason) {
   return "?";
 }
 
-namespace {
-
-// One RPC with the loop's deadline.
-absl::Status Call(const WorkerOptions& options,
-                  const std::function<grpc::Status(grpc::ClientContext*)>& rpc) {
+absl::Status WorkerLoop::Call(
+    const std::function<grpc::Status(grpc::ClientContext*)>& rpc, bool wait_for_ready,
+    absl::Time deadline) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options.rpc_timeout));
-  if (!options.token.empty())
-    context.AddMetadata("authorization", "Bearer " + options.token);
-  return FromGrpc(rpc(&context));
+  context.set_deadline(
+      absl::ToChronoTime(std::min(absl::Now() + options_.rpc_timeout, deadline)));
+  context.set_wait_for_ready(wait_for_ready);
+  if (!options_.token.empty())
+    context.AddMetadata("authorization", "Bearer " + options_.token);
+  {
+    absl::MutexLock lock(&calls_mu_);
+    calls_.insert(&context);
+  }
+  const grpc::Status status = rpc(&context);
+  {
+    absl::MutexLock lock(&calls_mu_);
+    calls_.erase(&context);
+  }
+  return FromGrpcStatus(status);
 }
-
-}  // namespace
 
 // The ProgressReporter of one leased trial: each Report is a ReportProgress
 // call; a background thread sends heartbeats while the objective is quiet.
@@ -146,7 +147,7 @@ class WorkerLoop::TrialSession : public ProgressReporter {
       }
       if (loop_->ShuttingDown()) return StopReply("worker shutting down");
       ReportProgressResponse response;
-      const absl::Status status = Send(request, &response);
+      const absl::Status status = Send(request, &response, /*wait_for_ready=*/true);
       if (status.ok()) {
         if (attempt > 1) {
           CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": step " << measurement.step()
@@ -197,11 +198,15 @@ class WorkerLoop::TrialSession : public ProgressReporter {
     return request;
   }
 
+  // A measurement waits for the connection (wait_for_ready); a heartbeat
+  // does not: StopHeartbeats must not wait for a call to a dead coordinator.
   absl::Status Send(const ReportProgressRequest& request,
-                    ReportProgressResponse* response) {
-    const absl::Status status = Call(loop_->options_, [&](grpc::ClientContext* context) {
-      return loop_->stub_->ReportProgress(context, request, response);
-    });
+                    ReportProgressResponse* response, bool wait_for_ready) {
+    const absl::Status status = loop_->Call(
+        [&](grpc::ClientContext* context) {
+          return loop_->stub_->ReportProgress(context, request, response);
+        },
+        wait_for_ready);
     absl::MutexLock lock(&mu_);
     last_contact_ = absl::Now();
     return status;
@@ -277,7 +282,8 @@ class WorkerLoop::TrialSession : public ProgressReporter {
       last_contact_ = absl::Now();
       mu_.Unlock();
       ReportProgressResponse response;
-      const absl::Status status = Send(MakeRequest(), &response);
+      const absl::Status status =
+          Send(MakeRequest(), &response, /*wait_for_ready=*/false);
       if (status.ok()) {
         // The objective sees stop via StopRequested, updates with its next
         // Report.
@@ -342,6 +348,10 @@ void WorkerLoop::Shutdown() {
   if (shutdown_.HasBeenNotified()) return;
   shutdown_at_nanos_.store(absl::ToUnixNanos(absl::Now()));
   shutdown_.Notify();
+  // Calls waiting for a coordinator that is down end now (CANCELLED, which
+  // the callers treat as transient, and then see the shutdown).
+  absl::MutexLock lock(&calls_mu_);
+  for (grpc::ClientContext* context : calls_) context->TryCancel();
 }
 
 void WorkerLoop::SleepUnlessShutdown(absl::Duration d) {
@@ -372,7 +382,7 @@ absl::StatusOr<ExitReason> WorkerLoop::Run() {
     request.set_worker_id(options_.worker_id);
     request.set_study(options_.study);
     SuggestTrialResponse response;
-    const absl::Status status = Call(options_, [&](grpc::ClientContext* c) {
+    const absl::Status status = Call([&](grpc::ClientContext* c) {
       return stub_->SuggestTrial(c, request, &response);
     });
     if (!status.ok()) {
@@ -420,7 +430,7 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
   request.set_worker_id(options_.worker_id);
   request.set_attempt(trial.attempt());
 
-  absl::StatusOr<std::unique_ptr<Objective>> objective = factory_(suggestion.spec());
+  absl::StatusOr<Objective*> objective = factory_(suggestion.spec());
   if (!objective.ok()) {
     CAVIAR_LOG(ERROR) << "trial " << trial.id() << ": cannot run: " << objective.status();
     request.set_failure_kind(objective.status().code() ==
@@ -467,9 +477,17 @@ absl::Status WorkerLoop::Complete(const CompleteTrialRequest& original) {
   Backoff backoff(options_.min_backoff, options_.max_backoff);
   for (int attempt = 1;; ++attempt) {
     caviar::v1::Trial response;
-    const absl::Status status = Call(options_, [&](grpc::ClientContext* c) {
-      return stub_->CompleteTrial(c, request, &response);
-    });
+    // A finished result waits for the coordinator rather than polling it;
+    // during shutdown no longer than the shutdown allows.
+    const absl::Time deadline = ShuttingDown()
+                                    ? absl::FromUnixNanos(shutdown_at_nanos_.load()) +
+                                          options_.shutdown_complete_timeout
+                                    : absl::InfiniteFuture();
+    const absl::Status status = Call(
+        [&](grpc::ClientContext* c) {
+          return stub_->CompleteTrial(c, request, &response);
+        },
+        /*wait_for_ready=*/true, deadline);
     if (status.ok()) {
       CAVIAR_LOG(INFO) << "trial " << request.trial_id()
                        << " completed: " << caviar::v1::TrialState_Name(response.state())

@@ -19,7 +19,8 @@
 //                   UNIMPLEMENTED and the other codes.
 //   ReportProgress  OK: the decision (STOP stops the objective) and any
 //                   parameter updates go to the objective. T: retried while
-//                   the objective waits (the report is the same step, so a
+//                   the objective waits; each attempt waits for the
+//                   connection, like CompleteTrial (the report is the same step, so a
 //                   retry of one that did arrive is a duplicate the
 //                   coordinator already has). FAILED_PRECONDITION or
 //                   NOT_FOUND: the lease is lost (expired, taken over):
@@ -30,8 +31,10 @@
 //                   returns the error.
 //   CompleteTrial   OK: done. T: retried until acknowledged or refused - a
 //                   finished result is never dropped while the coordinator
-//                   is merely down. FAILED_PRECONDITION or NOT_FOUND:
-//                   refused (the lease was lost meanwhile): dropped.
+//                   is merely down. The call waits for the connection
+//                   (wait_for_ready), so a result reaches a restarted
+//                   coordinator as soon as the channel reconnects. FAILED_PRECONDITION or
+//                   NOT_FOUND: refused (the lease was lost meanwhile): dropped.
 //                   INVALID_ARGUMENT on a successful result: completed again
 //                   as CRASHED with the coordinator's message as the reason
 //                   (so the trial does not wait for its lease to expire);
@@ -66,15 +69,19 @@
 #define CAVIAR_WORKER_WORKER_LOOP_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "caviar/v1/service.grpc.pb.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
 #include "worker/objective_factory.h"
 
 namespace caviar::worker {
@@ -90,17 +97,18 @@ struct WorkerOptions {
   // Bearer token sent with every call (the coordinator's worker or admin
   // token); empty for an open coordinator.
   std::string token;
+  // Retries of a failed call wait up to max_backoff: short, so that a
+  // restarted coordinator hears from its workers within about a second
+  // (the channel's reconnect backoff is capped the same way, see
+  // worker/coordinator_channel.h).
   absl::Duration min_backoff = absl::Milliseconds(100);
-  absl::Duration max_backoff = absl::Seconds(10);
+  absl::Duration max_backoff = absl::Seconds(1);
   absl::Duration default_retry_after = absl::Seconds(1);
   absl::Duration shutdown_complete_timeout = absl::Seconds(10);
 };
 
 enum class ExitReason { kMaxTrials, kNoMoreWork, kIdle, kShutdown };
 const char* ExitReasonName(ExitReason reason);
-
-// The single grpc::Status -> absl::Status conversion of the worker.
-absl::Status FromGrpc(const grpc::Status& status);
 
 class WorkerLoop {
  public:
@@ -126,6 +134,14 @@ class WorkerLoop {
   // Sends the completion, retrying transient failures.
   absl::Status Complete(const caviar::v1::CompleteTrialRequest& request);
   bool ShuttingDown() const { return shutdown_.HasBeenNotified(); }
+  // One RPC with the options' token and deadline (or `deadline`, when
+  // earlier). With `wait_for_ready`, a call made while the channel is
+  // reconnecting waits for the connection instead of failing at once, so it
+  // goes out the moment a restarted coordinator accepts connections;
+  // Shutdown() cancels calls in flight.
+  absl::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& rpc,
+                    bool wait_for_ready = false,
+                    absl::Time deadline = absl::InfiniteFuture());
   // Sleeps `d`, or less if Shutdown() is called.
   void SleepUnlessShutdown(absl::Duration d);
 
@@ -133,6 +149,8 @@ class WorkerLoop {
   const ObjectiveFactory factory_;
   const WorkerOptions options_;
   absl::Notification shutdown_;
+  absl::Mutex calls_mu_;
+  std::set<grpc::ClientContext*> calls_ ABSL_GUARDED_BY(calls_mu_);
   std::atomic<int64_t> shutdown_at_nanos_{0};
   std::atomic<int> trials_run_{0};
 };

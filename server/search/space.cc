@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/parameter_value/parameter_value.h"
 
 namespace caviar::search {
 namespace {
@@ -379,24 +380,6 @@ absl::StatusOr<ParameterValue> SearchSpace::ParseValue(int i,
   return v;
 }
 
-std::string FormatValue(const ParameterValue& v) {
-  switch (v.value_case()) {
-    case ParameterValue::kDoubleValue: {
-      // Shortest text that reads back as the same double.
-      for (int precision = 6; precision < 17; ++precision) {
-        std::string text = absl::StrFormat("%.*g", precision, v.double_value());
-        double back;
-        if (absl::SimpleAtod(text, &back) && back == v.double_value()) return text;
-      }
-      return absl::StrFormat("%.17g", v.double_value());
-    }
-    case ParameterValue::kIntValue:
-      return absl::StrCat(v.int_value());
-    case ParameterValue::kStringValue:
-      return v.string_value();
-    default:
-      return "";
-  }
-}
+std::string FormatValue(const ParameterValue& v) { return FormatParameterValue(v); }
 
 }  // namespace caviar::search

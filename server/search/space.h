@@ -81,7 +81,8 @@ class SearchSpace {
   std::vector<std::unordered_map<std::string, int64_t>> category_bin_;
 };
 
-// "0.001", "64", "adam": a value as a user would write it.
+// "0.001", "64", "adam": a value as a user would write it
+// (caviar::FormatParameterValue, common/parameter_value/).
 std::string FormatValue(const caviar::v1::ParameterValue& v);
 
 }  // namespace caviar::search

@@ -503,7 +503,8 @@ TEST(TrainerTest, InvalidConfigNamesTheSetting) {
             std::string::npos);
   config = SmallConfig();
   config.dropout = 1.0;
-  EXPECT_EQ(Trainer::Create(config, train).status().message(), "dropout 1: must be in [0, 1)");
+  EXPECT_EQ(Trainer::Create(config, train).status().message(),
+            "dropout: must be in [0, 1), got 1");
 }
 
 }  // namespace

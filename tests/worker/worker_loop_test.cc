@@ -205,19 +205,9 @@ class WorkerLoopTest : public ::testing::Test {
 
   // A factory handing out `objective` (owned by the test).
   static ObjectiveFactory Share(Objective* objective) {
-    return
-        [objective](
-            const caviar::v1::StudySpec&) -> absl::StatusOr<std::unique_ptr<Objective>> {
-          struct Borrowed : Objective {
-            explicit Borrowed(Objective* o) : o(o) {}
-            TrialOutcome Run(const caviar::v1::StudySpec& s, const caviar::v1::Trial& t,
-                             ProgressReporter* r) override {
-              return o->Run(s, t, r);
-            }
-            Objective* o;
-          };
-          return std::make_unique<Borrowed>(objective);
-        };
+    return [objective](const caviar::v1::StudySpec&) -> absl::StatusOr<Objective*> {
+      return objective;
+    };
   }
 
   Script script_;
@@ -458,10 +448,9 @@ TEST_F(WorkerLoopTest, StopInAHeartbeatReplyReachesTheObjective) {
 
 TEST_F(WorkerLoopTest, ObjectiveThatCannotBeBuiltFailsTheTrial) {
   script_.trials = {MakeTrial(1)};
-  auto loop = MakeLoop(
-      [](const caviar::v1::StudySpec&) -> absl::StatusOr<std::unique_ptr<Objective>> {
-        return absl::UnimplementedError("no trainer in this build");
-      });
+  auto loop = MakeLoop([](const caviar::v1::StudySpec&) -> absl::StatusOr<Objective*> {
+    return absl::UnimplementedError("no trainer in this build");
+  });
   ASSERT_TRUE(loop->Run().ok());
   std::lock_guard<std::mutex> lock(script_.mu);
   ASSERT_EQ(script_.completions.size(), 1);
@@ -511,7 +500,7 @@ TEST_F(WorkerLoopTest, UnreachableCoordinatorCountsAsIdle) {
   EXPECT_EQ(*result, ExitReason::kIdle);
 }
 
-TEST_F(WorkerLoopTest, RunsARealCommandThroughMakeObjective) {
+TEST_F(WorkerLoopTest, RunsARealCommandThroughTheObjectiveFactory) {
   const std::string dir =
       ::testing::TempDir() + "/caviar-loop-" + std::to_string(::getpid());
   std::filesystem::create_directories(dir);
@@ -524,7 +513,7 @@ TEST_F(WorkerLoopTest, RunsARealCommandThroughMakeObjective) {
   caviar::v1::Trial trial = MakeTrial(3);
   (*trial.mutable_parameters())["layers"].set_int_value(4);
   script_.trials = {trial};
-  auto loop = MakeLoop(MakeObjective);
+  auto loop = MakeLoop(MakeObjectiveFactory());
   ASSERT_TRUE(loop->Run().ok());
   std::filesystem::remove_all(dir);
   std::lock_guard<std::mutex> lock(script_.mu);
@@ -535,14 +524,6 @@ TEST_F(WorkerLoopTest, RunsARealCommandThroughMakeObjective) {
       << script_.completions[0].failure_reason();
   EXPECT_EQ(script_.completions[0].final_measurement().metrics().at("acc"), 8);
   EXPECT_EQ(script_.completions[0].final_measurement().step(), 2);
-}
-
-TEST(FromGrpcTest, KeepsCodeAndMessage) {
-  EXPECT_TRUE(FromGrpc(grpc::Status::OK).ok());
-  const absl::Status s =
-      FromGrpc(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "stale"));
-  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(s.message(), "stale");
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "common/trainer_settings/setting_rules.h"
 #include "worker/trainer/augment.h"
 
 namespace caviar::trainer {
@@ -89,78 +90,71 @@ class ByteReader {
 
 }  // namespace
 
-bool ParseOptimizerKind(absl::string_view name, OptimizerKind* kind) {
-  if (name == "gd" || name == "sgd") *kind = OptimizerKind::kGradientDescent;
-  else if (name == "momentum") *kind = OptimizerKind::kMomentum;
-  else if (name == "rmsprop") *kind = OptimizerKind::kRmsprop;
-  else if (name == "adam") *kind = OptimizerKind::kAdam;
-  else return false;
+namespace {
+
+// Names map to enums by their position in the setting's rule
+// (common/trainer_settings/setting_rules.h): the trainer accepts exactly the
+// names the coordinator accepts.
+template <typename Enum, size_t N>
+bool ParseByRule(absl::string_view field, absl::string_view name,
+                 const Enum (&by_position)[N], Enum* out) {
+  const int i = trainer_settings::NameIndex(field, name);
+  if (i < 0 || i >= static_cast<int>(N)) return false;
+  *out = by_position[i];
   return true;
+}
+
+// One setting against the table; `where` is the setting's name.
+absl::Status Check(const char* field, double value) {
+  const trainer_settings::SettingRule* rule = trainer_settings::RuleFor(field);
+  if (rule == nullptr) return absl::InternalError(absl::StrCat("no rule for ", field));
+  return trainer_settings::CheckNumber(field, *rule, value);
+}
+
+}  // namespace
+
+bool ParseOptimizerKind(absl::string_view name, OptimizerKind* kind) {
+  static constexpr OptimizerKind kByPosition[] = {
+      OptimizerKind::kGradientDescent, OptimizerKind::kMomentum, OptimizerKind::kRmsprop,
+      OptimizerKind::kAdam};
+  return ParseByRule("optimizer", name, kByPosition, kind);
 }
 
 bool ParseActivation(absl::string_view name, Activation* activation) {
-  if (name == "relu") *activation = Activation::kRelu;
-  else if (name == "tanh") *activation = Activation::kTanh;
-  else if (name == "sigmoid") *activation = Activation::kSigmoid;
-  else return false;
-  return true;
+  static constexpr Activation kByPosition[] = {Activation::kRelu, Activation::kTanh,
+                                               Activation::kSigmoid};
+  return ParseByRule("activation", name, kByPosition, activation);
 }
 
 bool ParseLrSchedule(absl::string_view name, LrSchedule* schedule) {
-  if (name == "inverse") *schedule = LrSchedule::kInverse;
-  else if (name == "exponential") *schedule = LrSchedule::kExponential;
-  else if (name == "step") *schedule = LrSchedule::kStep;
-  else return false;
-  return true;
+  static constexpr LrSchedule kByPosition[] = {
+      LrSchedule::kInverse, LrSchedule::kExponential, LrSchedule::kStep};
+  return ParseByRule("lr_schedule", name, kByPosition, schedule);
 }
 
 bool ParseInitKind(absl::string_view name, InitKind* init) {
-  if (name == "he") *init = InitKind::kHe;
-  else if (name == "xavier") *init = InitKind::kXavier;
-  else return false;
-  return true;
+  static constexpr InitKind kByPosition[] = {InitKind::kHe, InitKind::kXavier};
+  return ParseByRule("init", name, kByPosition, init);
 }
 
 absl::Status ValidateConfig(const TrainerConfig& config) {
-  auto bad = [](absl::string_view field, auto value, absl::string_view reason) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " ", value, ": ", reason));
-  };
-  for (size_t i = 0; i < config.hidden.size(); ++i) {
-    if (config.hidden[i] < 1 || config.hidden[i] > 1 << 16) {
-      return bad("hidden_units", config.hidden[i], "must be in [1, 65536]");
-    }
-  }
-  if (config.hidden.size() > 64) return bad("layers", config.hidden.size(), "must be <= 64");
-  if (!(config.learning_rate > 0) || !std::isfinite(config.learning_rate)) {
-    return bad("learning_rate", config.learning_rate, "must be a positive number");
-  }
+  CAVIAR_RETURN_IF_ERROR(Check("layers", double(config.hidden.size())));
+  for (int units : config.hidden) CAVIAR_RETURN_IF_ERROR(Check("hidden_units", units));
+  CAVIAR_RETURN_IF_ERROR(Check("learning_rate", config.learning_rate));
   const OptimizerSettings& o = config.optimizer;
-  if (!(o.beta1 >= 0 && o.beta1 < 1)) return bad("beta1", o.beta1, "must be in [0, 1)");
-  if (!(o.beta2 >= 0 && o.beta2 < 1)) return bad("beta2", o.beta2, "must be in [0, 1)");
-  if (!(o.epsilon > 0)) return bad("epsilon", o.epsilon, "must be positive");
-  if (!(o.l2 >= 0)) return bad("l2", o.l2, "must be >= 0");
-  if (!(config.bn_momentum >= 0 && config.bn_momentum < 1)) {
-    return bad("bn_momentum", config.bn_momentum, "must be in [0, 1)");
-  }
-  if (!(config.dropout >= 0 && config.dropout < 1)) {
-    return bad("dropout", config.dropout, "must be in [0, 1)");
-  }
-  if (config.augment_shift < 0 || config.augment_shift > 16) {
-    return bad("augment_shift", config.augment_shift, "must be in [0, 16]");
-  }
-  if (!(config.lr_decay >= 0)) return bad("lr_decay", config.lr_decay, "must be >= 0");
-  if (config.lr_schedule == LrSchedule::kStep && config.lr_decay >= 1) {
-    return bad("lr_decay", config.lr_decay, "must be below 1 for the step schedule");
-  }
-  if (config.lr_step_epochs < 1) {
-    return bad("lr_step_epochs", config.lr_step_epochs, "must be >= 1");
-  }
-  if (config.batch_size < 1 || config.batch_size > 1 << 20) {
-    return bad("batch_size", config.batch_size, "must be in [1, 1048576]");
-  }
-  if (config.threads < 1 || config.threads > 1024) {
-    return bad("threads", config.threads, "must be in [1, 1024]");
-  }
+  CAVIAR_RETURN_IF_ERROR(Check("beta1", o.beta1));
+  CAVIAR_RETURN_IF_ERROR(Check("beta2", o.beta2));
+  CAVIAR_RETURN_IF_ERROR(Check("epsilon", o.epsilon));
+  CAVIAR_RETURN_IF_ERROR(Check("l2", o.l2));
+  CAVIAR_RETURN_IF_ERROR(Check("bn_momentum", config.bn_momentum));
+  CAVIAR_RETURN_IF_ERROR(Check("dropout", config.dropout));
+  CAVIAR_RETURN_IF_ERROR(Check("augment_shift", config.augment_shift));
+  CAVIAR_RETURN_IF_ERROR(Check("lr_decay", config.lr_decay));
+  CAVIAR_RETURN_IF_ERROR(trainer_settings::CheckStepDecay(
+      "lr_decay", config.lr_schedule == LrSchedule::kStep, config.lr_decay));
+  CAVIAR_RETURN_IF_ERROR(Check("lr_step_epochs", config.lr_step_epochs));
+  CAVIAR_RETURN_IF_ERROR(Check("batch_size", config.batch_size));
+  CAVIAR_RETURN_IF_ERROR(Check("threads", config.threads));
   return absl::OkStatus();
 }
 
