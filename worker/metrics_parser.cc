@@ -115,7 +115,7 @@ absl::StatusOr<caviar::v1::Measurement> ParseJson(absl::string_view line,
   nlohmann::json object;
   try {
     object = nlohmann::json::parse(QuoteNonFiniteTokens(line));
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     return Malformed(absl::StrCat("invalid JSON (", e.what(), ")"));
   }
   if (!object.is_object()) return Malformed("JSON line is not an object");
