@@ -90,8 +90,9 @@ class YamlToJsonConverter {
     std::set<std::string> seen;
     std::vector<const FieldDescriptor*> oneof_member(type->oneof_decl_count(), nullptr);
     for (auto it = node.begin(); it != node.end(); ++it) {
-      const YAML::Node& key = it->first;
-      const YAML::Node& value = it->second;
+      // Copies: `it->` points into a temporary that dies with this statement.
+      const YAML::Node key = it->first;
+      const YAML::Node value = it->second;
       if (!key.IsScalar()) {
         Error(key, path, "keys must be plain names");
         continue;
