@@ -2,13 +2,13 @@
 // output, fed line by line to one parser as CommandObjective does.
 #include <cstdint>
 #include <cstdlib>
-#include <string_view>
+#include "absl/strings/string_view.h"
 
 #include "absl/strings/str_split.h"
 #include "worker/metrics_parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string_view output(reinterpret_cast<const char*>(data), size);
+  const absl::string_view output(reinterpret_cast<const char*>(data), size);
   caviar::worker::MetricsParser parser;
   int64_t last_step = 0;
   for (absl::string_view line : absl::StrSplit(output, '\n')) {

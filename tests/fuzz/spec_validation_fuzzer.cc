@@ -7,10 +7,18 @@
 #include <cstdlib>
 
 #include "caviar/v1/study.pb.h"
+#include "google/protobuf/stubs/logging.h"
 #include "server/scheduling/spec_validation.h"
 #ifdef CAVIAR_HAVE_TRAINER
 #include "worker/trainer_objective.h"
 #endif
+
+// Inputs with invalid UTF-8 in string fields are refused by the parser,
+// which logs each one: keep the fuzzer's output readable.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  google::protobuf::SetLogHandler(nullptr);
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   caviar::v1::StudySpec spec;

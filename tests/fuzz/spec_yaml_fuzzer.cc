@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "client/spec_loader.h"
+#include "google/protobuf/util/field_comparator.h"
 #include "google/protobuf/util/message_differencer.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -23,8 +24,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  again.status().ToString().c_str(), written.c_str());
     std::abort();
   }
+  google::protobuf::util::DefaultFieldComparator comparator;
+  comparator.set_treat_nan_as_equal(true);  // A NaN setting stays NaN.
   google::protobuf::util::MessageDifferencer differencer;
-  differencer.set_treat_nan_as_equal(true);
+  differencer.set_field_comparator(&comparator);
   std::string diff;
   differencer.ReportDifferencesToString(&diff);
   if (!differencer.Compare(*spec, *again)) {
