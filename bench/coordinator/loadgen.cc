@@ -7,7 +7,12 @@
 //
 // Each worker has its own channel (its own TCP connection), as separate
 // worker processes would, and runs as a chain of gRPC callbacks.
+//
+// Soak mode (bench/coordinator/soak.sh): --seconds S runs for S seconds
+// instead of until the study's trials are done, and --interval I adds one
+// JSON line per I seconds with that interval's lifecycles and p99 latencies.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -29,9 +34,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+enum Rpc { kSuggest, kReport, kComplete };
+
 struct Latencies {
   std::vector<double> suggest, report, complete;
   std::vector<double> suggest_tail;  // Suggestions of the last `window` trials.
+  // With --interval: every call as (seconds since start, rpc, ms).
+  struct Sample {
+    float at;
+    Rpc rpc;
+    float ms;
+  };
+  std::vector<Sample> timeline;
 };
 
 double Percentile(std::vector<double> v, double p) {
@@ -54,7 +68,8 @@ class SimulatedWorker {
   SimulatedWorker(std::unique_ptr<caviar::v1::WorkerService::Stub> stub, std::string id,
                   std::string study, int reports, int64_t tail_from, Latencies* latencies,
                   std::atomic<int>* finished, std::atomic<int>* errors,
-                  absl::BlockingCounter* done)
+                  absl::BlockingCounter* done, Clock::time_point start,
+                  Clock::time_point stop_at, bool timeline)
       : stub_(std::move(stub)),
         id_(std::move(id)),
         study_(std::move(study)),
@@ -63,7 +78,10 @@ class SimulatedWorker {
         latencies_(latencies),
         finished_(finished),
         errors_(errors),
-        done_(done) {}
+        done_(done),
+        start_(start),
+        stop_at_(stop_at),
+        timeline_(timeline) {}
 
   void Start() { Suggest(); }
 
@@ -75,6 +93,17 @@ class SimulatedWorker {
     return context_.get();
   }
   double Elapsed() const { return Ms(Clock::now() - started_); }
+  // Records the latency of the call that just ended.
+  double Record(Rpc rpc, std::vector<double>* all) {
+    const double ms = Elapsed();
+    all->push_back(ms);
+    if (timeline_) {
+      latencies_->timeline.push_back(
+          {static_cast<float>(std::chrono::duration<double>(started_ - start_).count()),
+           rpc, static_cast<float>(ms)});
+    }
+    return ms;
+  }
   void Fail() {
     ++*errors_;
     done_->DecrementCount();
@@ -87,8 +116,7 @@ class SimulatedWorker {
                                  [this](grpc::Status s) { OnSuggest(s); });
   }
   void OnSuggest(const grpc::Status& s) {
-    const double ms = Elapsed();
-    latencies_->suggest.push_back(ms);
+    const double ms = Record(kSuggest, &latencies_->suggest);
     if (!s.ok()) return Fail();
     if (!suggestion_.has_trial()) {
       if (suggestion_.no_more_work()) {
@@ -114,7 +142,7 @@ class SimulatedWorker {
     (*report_.mutable_measurement()->mutable_metrics())["score"] = score_;
     stub_->async()->ReportProgress(NewCall(), &report_, &reply_,
                                    [this, step](grpc::Status s) {
-                                     latencies_->report.push_back(Elapsed());
+                                     Record(kReport, &latencies_->report);
                                      if (!s.ok()) return Fail();
                                      Report(step + 1);
                                    });
@@ -128,9 +156,13 @@ class SimulatedWorker {
     (*complete_.mutable_final_measurement()->mutable_metrics())["score"] = score_;
     stub_->async()->CompleteTrial(NewCall(), &complete_, &done_trial_,
                                   [this](grpc::Status s) {
-                                    latencies_->complete.push_back(Elapsed());
+                                    Record(kComplete, &latencies_->complete);
                                     if (!s.ok()) return Fail();
                                     ++*finished_;
+                                    if (Clock::now() >= stop_at_) {
+                                      done_->DecrementCount();  // Soak over.
+                                      return;
+                                    }
                                     Suggest();
                                   });
   }
@@ -143,6 +175,8 @@ class SimulatedWorker {
   std::atomic<int>* const finished_;
   std::atomic<int>* const errors_;
   absl::BlockingCounter* const done_;
+  const Clock::time_point start_, stop_at_;
+  const bool timeline_;
   std::unique_ptr<grpc::ClientContext> context_;
   Clock::time_point started_;
   double score_ = 0;
@@ -153,6 +187,27 @@ class SimulatedWorker {
   caviar::v1::CompleteTrialRequest complete_;
   caviar::v1::Trial done_trial_;
 };
+
+// One JSON line per interval: lifecycles completed in it and p99 of each RPC.
+void PrintIntervals(const std::vector<Latencies>& latencies, double interval,
+                    double seconds) {
+  const int n = static_cast<int>(std::ceil(seconds / interval));
+  std::vector<std::array<std::vector<double>, 3>> by_interval(n);
+  for (const auto& l : latencies) {
+    for (const auto& s : l.timeline) {
+      const int i = std::min(n - 1, static_cast<int>(s.at / interval));
+      by_interval[i][s.rpc].push_back(s.ms);
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    auto& [suggest, report, complete] = by_interval[i];
+    std::printf(
+        "{\"interval\":%d,\"from_s\":%.0f,\"lifecycles\":%zu,\"suggest_p99_ms\":%.3f,"
+        "\"report_p99_ms\":%.3f,\"complete_p99_ms\":%.3f}\n",
+        i, i * interval, complete.size(), Percentile(suggest, 0.99),
+        Percentile(report, 0.99), Percentile(complete, 0.99));
+  }
+}
 
 }  // namespace
 
@@ -174,6 +229,12 @@ int main(int argc, char** argv) {
                  "Also report suggestion p99 over the last N trials of the study")
       ->capture_default_str();
   app.add_option("--study", study, "Study name")->capture_default_str();
+  double run_seconds = 0;
+  double interval = 0;
+  app.add_option("--seconds", run_seconds,
+                 "Stop after this long instead of when the trials are done (soak)");
+  app.add_option("--interval", interval,
+                 "Also print lifecycles and p99 latencies per interval of this many seconds");
   CLI11_PARSE(app, argc, argv);
 
   {
@@ -197,6 +258,11 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<SimulatedWorker>> sims;
   absl::BlockingCounter done(workers);
   const auto start = Clock::now();
+  const auto stop_at =
+      run_seconds > 0
+          ? start + std::chrono::duration_cast<Clock::duration>(
+                        std::chrono::duration<double>(run_seconds))
+          : Clock::time_point::max();
   for (int w = 0; w < workers; ++w) {
     grpc::ChannelArguments args;
     args.SetInt("caviar.loadgen.worker", w);   // Distinct channel per worker.
@@ -205,11 +271,13 @@ int main(int argc, char** argv) {
         grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
     sims.push_back(std::make_unique<SimulatedWorker>(
         caviar::v1::WorkerService::NewStub(channel), absl::StrCat("loadgen-", w), study,
-        reports, trials - window, &latencies[w], &finished, &errors, &done));
+        reports, trials - window, &latencies[w], &finished, &errors, &done, start, stop_at,
+        interval > 0));
   }
   for (auto& sim : sims) sim->Start();
   done.Wait();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (interval > 0) PrintIntervals(latencies, interval, seconds);
   Latencies all;
   for (auto& l : latencies) {
     all.suggest.insert(all.suggest.end(), l.suggest.begin(), l.suggest.end());
@@ -230,5 +298,5 @@ int main(int argc, char** argv) {
       Percentile(all.report, 0.5), Percentile(all.report, 0.99),
       Percentile(all.complete, 0.5), Percentile(all.complete, 0.99),
       Percentile(all.suggest_tail, 0.99), window);
-  return errors.load() == 0 && finished.load() == trials ? 0 : 1;
+  return errors.load() == 0 && (run_seconds > 0 || finished.load() == trials) ? 0 : 1;
 }
