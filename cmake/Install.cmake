@@ -4,6 +4,9 @@
 # caviar_<version>_amd64.deb. Build with -DCAVIAR_PORTABLE=ON for a package
 # that runs on any x86-64 (the default is -march=native).
 include(GNUInstallDirs)
+# `cpack` and `make install` install what is built instead of building every
+# target first (tests, benchmarks): build the binaries, then package.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 set(CMAKE_INSTALL_DEFAULT_DIRECTORY_PERMISSIONS
     OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
