@@ -54,7 +54,7 @@ grep -q "not a caviar database" "$T/notes.log" || fail "no reason for the foreig
 # 4. Roles, with the audit log on the coordinator's stderr.
 start_coordinator "$T/coordinator.log" "$T/c.db" --tokens-file "$T/tokens"
 cp "$SRC/examples/quadratic.py" "$T/"
-sed -e 's/max_trials: 20/max_trials: 12/' "$SRC/examples/quadratic.yaml" >"$T/quadratic.yaml"
+sed -e 's/max_trials: 20/max_trials: 6/' "$SRC/examples/quadratic.yaml" >"$T/quadratic.yaml"
 SPEC="$T/quadratic.yaml"
 if CAVIAR_TOKEN=$VIEWER cli submit "$SPEC" 2>"$T/viewer-submit.log"; then fail "viewer created a study"; fi
 grep -q "needs an admin token" "$T/viewer-submit.log" || fail "viewer refusal reason"
