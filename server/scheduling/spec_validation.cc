@@ -82,8 +82,7 @@ absl::Status CheckStringsIn(const google::protobuf::Message& message,
   using google::protobuf::FieldDescriptor;
   if (message.GetDescriptor() == google::protobuf::Struct::descriptor()) {
     google::protobuf::Value value;
-    *value.mutable_struct_value() =
-        static_cast<const google::protobuf::Struct&>(message);
+    *value.mutable_struct_value() = static_cast<const google::protobuf::Struct&>(message);
     return CheckOptionValue(value, path);
   }
   const google::protobuf::Reflection* reflection = message.GetReflection();
@@ -102,9 +101,9 @@ absl::Status CheckStringsIn(const google::protobuf::Message& message,
                                      ? entry_reflection->GetString(entry, key)
                                      : absl::StrCat(i);
         if (name.size() > kMaxNameBytes)
-          return Invalid(field_path, absl::StrCat("key of ", name.size(),
-                                                  " bytes, over the limit of ",
-                                                  kMaxNameBytes));
+          return Invalid(field_path,
+                         absl::StrCat("key of ", name.size(),
+                                      " bytes, over the limit of ", kMaxNameBytes));
         const std::string entry_path = absl::StrCat(field_path, "[", name, "]");
         if (value->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
           CAVIAR_RETURN_IF_ERROR(CheckLength(
@@ -118,17 +117,17 @@ absl::Status CheckStringsIn(const google::protobuf::Message& message,
       for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
         const std::string element_path = absl::StrCat(field_path, "[", i, "]");
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-          CAVIAR_RETURN_IF_ERROR(CheckLength(
-              element_path, reflection->GetRepeatedString(message, field, i),
-              kMaxStringBytes));
+          CAVIAR_RETURN_IF_ERROR(
+              CheckLength(element_path, reflection->GetRepeatedString(message, field, i),
+                          kMaxStringBytes));
         } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
           CAVIAR_RETURN_IF_ERROR(CheckStringsIn(
               reflection->GetRepeatedMessage(message, field, i), element_path));
         }
       }
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING) {
-      CAVIAR_RETURN_IF_ERROR(
-          CheckLength(field_path, reflection->GetString(message, field), kMaxStringBytes));
+      CAVIAR_RETURN_IF_ERROR(CheckLength(
+          field_path, reflection->GetString(message, field), kMaxStringBytes));
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       CAVIAR_RETURN_IF_ERROR(
           CheckStringsIn(reflection->GetMessage(message, field), field_path));
@@ -144,9 +143,9 @@ absl::Status ValidateLimits(const caviar::v1::StudySpec& spec) {
     return Invalid("spec", absl::StrCat("serialized size ", bytes,
                                         " bytes exceeds the limit of ", kMaxSpecBytes));
   if (spec.parameters_size() > kMaxParameters)
-    return Invalid("parameters", absl::StrCat(spec.parameters_size(),
-                                              " parameters, over the limit of ",
-                                              kMaxParameters));
+    return Invalid("parameters",
+                   absl::StrCat(spec.parameters_size(), " parameters, over the limit of ",
+                                kMaxParameters));
   CAVIAR_RETURN_IF_ERROR(CheckLength("name", spec.name(), kMaxNameBytes));
   CAVIAR_RETURN_IF_ERROR(
       CheckLength("objective.metric", spec.objective().metric(), kMaxNameBytes));
@@ -155,11 +154,11 @@ absl::Status ValidateLimits(const caviar::v1::StudySpec& spec) {
   CAVIAR_RETURN_IF_ERROR(CheckLength("pruner.name", spec.pruner().name(), kMaxNameBytes));
   for (const auto& [name, value] : spec.command().env()) {
     CAVIAR_RETURN_IF_ERROR(CheckLength("command.env", name, kMaxNameBytes));
-    const bool valid =
-        !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
-        std::all_of(name.begin(), name.end(), [](char c) {
-          return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
-        });
+    const bool valid = !name.empty() &&
+                       !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                       });
     if (!valid)
       return Invalid("command.env",
                      absl::StrCat("name \"", name,
@@ -192,7 +191,8 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
   CAVIAR_RETURN_IF_ERROR(ValidateName("name", spec.name(), ""));
   if (spec.objective().metric().empty())
     return Invalid("objective.metric", "is empty (name the metric to optimize)");
-  CAVIAR_RETURN_IF_ERROR(ValidateName("objective.metric", spec.objective().metric(), "/"));
+  CAVIAR_RETURN_IF_ERROR(
+      ValidateName("objective.metric", spec.objective().metric(), "/"));
   if (spec.objective().goal() == caviar::v1::GOAL_UNSPECIFIED)
     return Invalid("objective.goal", "must be MAXIMIZE or MINIMIZE");
   if (spec.parameters().empty())
@@ -220,7 +220,8 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
                    absl::StrCat("must be in [1, 604800] (leave it out for the "
                                 "coordinator's default), got ",
                                 policy.lease_seconds()));
-  if (policy.has_max_retries() && (policy.max_retries() < 0 || policy.max_retries() > 100))
+  if (policy.has_max_retries() &&
+      (policy.max_retries() < 0 || policy.max_retries() > 100))
     return Invalid("trial_policy.max_retries",
                    absl::StrCat("must be in [0, 100], got ", policy.max_retries()));
 
@@ -233,9 +234,9 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
       if (spec.command().argv(0).empty()) return Invalid("command.argv[0]", "is empty");
       if (spec.command().has_grace_seconds() &&
           (spec.command().grace_seconds() < 0 || spec.command().grace_seconds() > 3600))
-        return Invalid("command.grace_seconds",
-                       absl::StrCat("must be in [0, 3600], got ",
-                                    spec.command().grace_seconds()));
+        return Invalid(
+            "command.grace_seconds",
+            absl::StrCat("must be in [0, 3600], got ", spec.command().grace_seconds()));
       CAVIAR_RETURN_IF_ERROR(ValidatePlaceholders(spec.command(), names));
       break;
     case caviar::v1::StudySpec::kTrainer:

@@ -39,12 +39,13 @@ void SnapToBins(const search::SearchSpace& space, int i, double* lo, double* hi)
 // budget.max_trials is an int32: growing it by `added` trials from `base` is
 // refused (naming `field`) rather than wrapped negative, which would end or
 // wedge the study.
-absl::StatusOr<int32_t> GrownBudget(int64_t base, int64_t added, const std::string& field) {
+absl::StatusOr<int32_t> GrownBudget(int64_t base, int64_t added,
+                                    const std::string& field) {
   constexpr int64_t kLimit = std::numeric_limits<int32_t>::max();
   if (added < 0 || base + added > kLimit)
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", base, " + ", added, " trials exceed the limit of ", kLimit,
-                     " (budget.max_trials)"));
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", base, " + ", added,
+                                                   " trials exceed the limit of ", kLimit,
+                                                   " (budget.max_trials)"));
   return static_cast<int32_t>(base + added);
 }
 
@@ -111,7 +112,7 @@ absl::StatusOr<Study> Coordinator::RefineStudy(
   if (!request.ranges().empty()) {
     for (const auto& [name, range] : request.ranges()) {
       const int i = space.IndexOf(name);
-      const std::string field = absl::StrCat("ranges[", name, "]");
+      const std::string field = absl::StrCat("ranges[", search::EchoForError(name), "]");
       if (i < 0)
         return absl::InvalidArgumentError(absl::StrCat(field, ": unknown parameter"));
       auto u_lo = space.ToUnit(i, range.lo());
@@ -266,8 +267,9 @@ absl::StatusOr<Trial> Coordinator::NudgeTrial(
   for (const auto& [name, value] : request.parameters()) {
     const int i = study.space().IndexOf(name);
     if (i < 0)
-      return absl::InvalidArgumentError(absl::StrCat(
-          "parameters[", name, "]: study \"", study.name(), "\" has no such parameter"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameters[", search::EchoForError(name), "]: study \"",
+                       study.name(), "\" has no such parameter"));
     absl::Status valid = study.space().ToUnit(i, value).status();
     if (!valid.ok())
       return absl::InvalidArgumentError(

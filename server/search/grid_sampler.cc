@@ -113,7 +113,8 @@ class GridSampler : public Sampler {
   absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
     taken_.Update(context.trials);
     const uint64_t seed = context.spec != nullptr ? context.spec->seed() : 0;
-    const int max_trials = context.spec != nullptr ? context.spec->budget().max_trials() : 0;
+    const int max_trials =
+        context.spec != nullptr ? context.spec->budget().max_trials() : 0;
     const bool shuffled =
         order_ == Order::kShuffled ||
         (order_ == Order::kByBudget && max_trials > 0 && max_trials < cells_);

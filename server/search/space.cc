@@ -318,7 +318,7 @@ absl::StatusOr<double> SearchSpace::ToUnit(int i, const ParameterValue& v) const
       if (!v.has_string_value()) return Invalid(field, "expects a category name");
       auto it = category_bin_[i].find(v.string_value());
       if (it != category_bin_[i].end()) return BinCenter(i, it->second);
-      return Invalid(field, absl::StrCat("\"", v.string_value(),
+      return Invalid(field, absl::StrCat("\"", EchoForError(v.string_value()),
                                          "\" is not one of the categories"));
     }
     default:
@@ -336,7 +336,8 @@ absl::StatusOr<std::vector<double>> SearchSpace::ToUnitPoint(
     const ParameterMap& params) const {
   for (const auto& [name, value] : params) {
     if (IndexOf(name) < 0)
-      return absl::InvalidArgumentError(absl::StrCat("unknown parameter \"", name, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown parameter \"", EchoForError(name), "\""));
   }
   std::vector<double> unit(size());
   for (int i = 0; i < size(); ++i) {
@@ -378,6 +379,12 @@ absl::StatusOr<ParameterValue> SearchSpace::ParseValue(int i,
   absl::StatusOr<double> check = ToUnit(i, v);
   if (!check.ok()) return check.status();
   return v;
+}
+
+std::string EchoForError(const std::string& text) {
+  constexpr size_t kEcho = 64;
+  if (text.size() <= kEcho) return text;
+  return absl::StrCat(text.substr(0, kEcho), "... (", text.size(), " bytes)");
 }
 
 std::string FormatValue(const ParameterValue& v) { return FormatParameterValue(v); }

@@ -81,6 +81,11 @@ class SearchSpace {
   std::vector<std::unordered_map<std::string, int64_t>> category_bin_;
 };
 
+// `text` as an error message may quote it: whole up to 64 bytes, else its
+// first 64 bytes, "..." and its size, so that no request echoes a huge
+// string back.
+std::string EchoForError(const std::string& text);
+
 // "0.001", "64", "adam": a value as a user would write it
 // (caviar::FormatParameterValue, common/parameter_value/).
 std::string FormatValue(const caviar::v1::ParameterValue& v);

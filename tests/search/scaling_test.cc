@@ -34,12 +34,14 @@ double CpuSeconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
 // while a linear one takes milliseconds.
 TEST(ScalingTest, PointsMapBothWaysInTimeLinearInTheParameterCount) {
   std::vector<caviar::v1::ParameterSpec> params;
-  for (int i = 0; i < 40000; ++i) params.push_back(DoubleParam(absl::StrCat("p", i), 0, 1));
+  for (int i = 0; i < 40000; ++i)
+    params.push_back(DoubleParam(absl::StrCat("p", i), 0, 1));
   const SearchSpace space = MakeSpace(params);
   std::vector<double> unit(space.size(), 0.25);
   const double start = CpuSeconds();
   for (int round = 0; round < 10; ++round) {
-    absl::StatusOr<std::vector<double>> back = space.ToUnitPoint(space.FromUnitPoint(unit));
+    absl::StatusOr<std::vector<double>> back =
+        space.ToUnitPoint(space.FromUnitPoint(unit));
     ASSERT_TRUE(back.ok()) << back.status();
     ASSERT_EQ((*back)[space.size() - 1], 0.25);
   }

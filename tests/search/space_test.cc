@@ -133,6 +133,18 @@ TEST(SpaceTest, ErrorsNameTheFieldAndTheReason) {
   EXPECT_THAT(CreateError({none}).message(), HasSubstr("parameters[0] (p): needs one of"));
 }
 
+// Requests name parameters and categories: a huge one is not echoed whole.
+TEST(SpaceTest, ErrorsQuoteAtMost64BytesOfAName) {
+  SearchSpace space = MakeSpace({Double("lr", 1e-4, 1, caviar::v1::LOG)});
+  ParameterMap params;
+  params[std::string(1 << 20, 'n')].set_double_value(0.1);
+  const absl::Status status = space.ToUnitPoint(params).status();
+  EXPECT_THAT(status.message(), HasSubstr("unknown parameter \"" + std::string(64, 'n') +
+                                          "... (1048576 bytes)\""));
+  EXPECT_LT(status.message().size(), 200u);
+  EXPECT_EQ(EchoForError("adam"), "adam");
+}
+
 TEST(SpaceTest, ParseAndFormatValues) {
   SearchSpace space = MakeSpace({Double("lr", 1e-4, 1, caviar::v1::LOG)});
   auto v = space.ParseValue(0, "1e-3");
