@@ -42,8 +42,8 @@ std::vector<TrialPoint> History(int d, int n) {
   return trials;
 }
 
-void BM_Suggest(benchmark::State& state, const std::string& name) {
-  const int d = 6, n = static_cast<int>(state.range(0));
+// `name`'s Suggest over d parameters and a history of n trials.
+void Suggest(benchmark::State& state, const std::string& name, int d, int n) {
   const SearchSpace space = Space(d);
   caviar::v1::Algorithm algorithm;
   algorithm.set_name(name);
@@ -63,6 +63,10 @@ void BM_Suggest(benchmark::State& state, const std::string& name) {
     benchmark::DoNotOptimize(sampler->Suggest(c));
   }
 }
+
+void BM_Suggest(benchmark::State& state, const std::string& name) {
+  Suggest(state, name, 6, static_cast<int>(state.range(0)));
+}
 BENCHMARK_CAPTURE(BM_Suggest, random, std::string("random"))->Arg(100)->Arg(10000);
 BENCHMARK_CAPTURE(BM_Suggest, quasi_random, std::string("quasi_random"))
     ->Arg(100)
@@ -71,6 +75,27 @@ BENCHMARK_CAPTURE(BM_Suggest, coarse_to_fine, std::string("coarse_to_fine"))
     ->Arg(100)
     ->Arg(10000);
 BENCHMARK_CAPTURE(BM_Suggest, tpe, std::string("tpe"))->Arg(100)->Arg(1000)->Arg(10000);
+
+// At the spec's limit of 1,000 parameters (100 trials of history): every
+// call is O(parameters); mapping a point to parameter values and back (what
+// the scheduler does for every new trial and every trial it loads) too.
+void BM_SuggestAtParameterLimit(benchmark::State& state, const std::string& name) {
+  Suggest(state, name, 1000, 100);
+}
+BENCHMARK_CAPTURE(BM_SuggestAtParameterLimit, random, std::string("random"));
+BENCHMARK_CAPTURE(BM_SuggestAtParameterLimit, quasi_random, std::string("quasi_random"));
+BENCHMARK_CAPTURE(BM_SuggestAtParameterLimit, coarse_to_fine,
+                  std::string("coarse_to_fine"));
+BENCHMARK_CAPTURE(BM_SuggestAtParameterLimit, tpe, std::string("tpe"));
+
+void BM_PointRoundTrip(benchmark::State& state) {
+  const SearchSpace space = Space(static_cast<int>(state.range(0)));
+  const std::vector<double> unit(space.size(), 0.25);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(space.ToUnitPoint(space.FromUnitPoint(unit)));
+  }
+}
+BENCHMARK(BM_PointRoundTrip)->Arg(1000)->Arg(10000);
 
 // The suggestion that starts a round: coarse_to_fine computes the next
 // region from the whole history (every trial finished, all in round 0).
