@@ -7,7 +7,9 @@
 #  2. jobs whose trials run for minutes are preempted while their trials run
 #     (scancel --signal=TERM, and scancel --batch --signal=TERM as
 #     --signal=B:TERM@N does): the trials must be PENDING again at once, with
-#     a lease of an hour (so not by lease expiry).
+#     a lease of an hour (so not by lease expiry);
+#  3. deploy/slurm/caviar-workers.sbatch as a job array against a coordinator
+#     started outside Slurm.
 # Stops only the daemons it started (by the PIDs in their pid files).
 #   slurm_test.sh BUILD_DIR SOURCE_DIR
 source "$(dirname "$0")/lib.sh"
@@ -127,8 +129,11 @@ trials_in "$T/run1.db" slurm-quadratic >"$T/trials1.csv"
 SUCCEEDED=$(grep -c ",SUCCEEDED," "$T/trials1.csv" || true)
 ((SUCCEEDED == 8)) || fail "expected 8 SUCCEEDED trials, got: $(cat "$T/trials1.csv")"
 grep -q "slurm-quadratic" "$T/job1.log" || fail "job log: $(cat "$T/job1.log")"
-awk -v s="$START" -v e="$END" -v n="$TEST_NAME" -v t="$TASKS" 'BEGIN {
-  printf "%s: job 1: 8 trials on %d Slurm tasks, sbatch to finished study %.1f s\n", n, t, e - s }' >&2
+# sbatch --wait polls (its return lags); the job says when it stopped.
+STOPPED="$(date -d "$(sed -n 's/^caviar.sbatch: stopped at \([^ ]*\) .*/\1/p' "$T/job1.log")" +%s.%N)"
+awk -v s="$START" -v e="$END" -v j="$STOPPED" -v n="$TEST_NAME" -v t="$TASKS" 'BEGIN {
+  printf "%s: job 1: 8 trials on %d Slurm tasks: sbatch to finished study and stopped job %.1f s" \
+    " (sbatch --wait returned after %.1f s)\n", n, t, j - s, e - s }' >&2
 
 # 2 and 3. Preempted while its trials run: they go back to PENDING at once,
 # whether the workers' step is signalled (scancel --signal=TERM) or the batch
@@ -179,4 +184,30 @@ preempt() {
 }
 preempt 2 --signal=TERM
 preempt 3 --batch --signal=TERM
+
+# 4. Workers as a job array against a coordinator that runs elsewhere (here:
+# started by the test, with tokens).
+(
+  umask 077
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/array-admin.token"
+  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/array-worker.token"
+)
+"$BUILD/server/caviar-coordinator" --listen 127.0.0.1:0 --port-file "$T/array.port" \
+  --db "$T/array.db" --admin-token-file "$T/array-admin.token" \
+  --worker-token-file "$T/array-worker.token" >"$T/array-coordinator.log" 2>&1 &
+ARRAY_COORDINATOR=$!
+PIDFILES+=("$T/array-coordinator.pid")
+echo "$ARRAY_COORDINATOR" >"$T/array-coordinator.pid"
+wait_for 20 test -s "$T/array.port" || fail "the array's coordinator did not start"
+export CAVIAR_COORDINATOR="127.0.0.1:$(cat "$T/array.port")"
+export CAVIAR_TOKEN="$(cat "$T/array-admin.token")"
+"$CLI" submit "$T/quadratic.yaml" --name slurm-array --set budget.max_trials=4 >/dev/null
+CAVIAR_TOKEN="$(cat "$T/array-worker.token")" sbatch --wait --array=1-2 \
+  --output="$T/array-%a.log" "$SRC/deploy/slurm/caviar-workers.sbatch" slurm-array \
+  >/dev/null || fail "the array job failed: $(cat "$T"/array-*.log)"
+"$CLI" trials slurm-array --format csv >"$T/trials4.csv"
+SUCCEEDED=$(grep -c ",SUCCEEDED," "$T/trials4.csv" || true)
+((SUCCEEDED == 4)) || fail "expected 4 SUCCEEDED trials from the array: $(cat "$T/trials4.csv")"
+ARRAY_WORKERS=$(awk -F, 'NR > 1 { print $(NF - 1) }' "$T/trials4.csv" | sort -u | tr '\n' ' ')
+echo "$TEST_NAME: job 4, a 2-task array of workers: 4 trials by $ARRAY_WORKERS" >&2
 echo "$TEST_NAME: PASSED"
