@@ -47,6 +47,9 @@ function checkCoordinator(where, set, services) {
   const tokenVolume = pod.volumes?.find((v) => v.secret?.secretName === SECRET);
   const tokenMount = c.volumeMounts?.find((m) => m.name === tokenVolume?.name);
   check(tokenMount, `${where}: Secret ${SECRET} mounted`);
+  const mode = tokenVolume?.secret?.defaultMode ?? 0o644;
+  check((mode & 0o007) === 0, `${where}: the Secret's files not readable by others ` +
+        `(defaultMode ${mode.toString(8)}: the coordinator refuses such token files)`);
   for (const f of ["admin-token-file", "worker-token-file"]) {
     check(flag(c.args, f)?.startsWith(`${tokenMount?.mountPath}/`),
           `${where}: --${f} read from the Secret's mount`);
