@@ -27,3 +27,8 @@ wait_for() {
     sleep 0.1
   done
 }
+# new_token FILE: a random token in FILE, readable by its owner only (the
+# coordinator refuses token files that every user can read).
+new_token() {
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1")
+}

@@ -60,9 +60,8 @@ in_host() {
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=caviar-coordinator" \
   -addext "subjectAltName=DNS:caviar-coordinator,IP:$COORD_IP" \
   -keyout "$T/key.pem" -out "$T/cert.pem" 2>"$T/openssl.log" || fail "openssl"
-umask 077
-head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/worker.token"
-head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/admin.token"
+new_token "$T/worker.token"
+new_token "$T/admin.token"
 
 PORT=50051
 ip netns exec "$COORD_NS" "$BUILD/server/caviar-coordinator" --listen "0.0.0.0:$PORT" \

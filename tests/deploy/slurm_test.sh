@@ -187,11 +187,8 @@ preempt 3 --batch --signal=TERM
 
 # 4. Workers as a job array against a coordinator that runs elsewhere (here:
 # started by the test, with tokens).
-(
-  umask 077
-  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/array-admin.token"
-  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$T/array-worker.token"
-)
+new_token "$T/array-admin.token"
+new_token "$T/array-worker.token"
 "$BUILD/server/caviar-coordinator" --listen 127.0.0.1:0 --port-file "$T/array.port" \
   --db "$T/array.db" --admin-token-file "$T/array-admin.token" \
   --worker-token-file "$T/array-worker.token" >"$T/array-coordinator.log" 2>&1 &
