@@ -75,12 +75,13 @@ class IntegrationTest : public ::testing::Test {
         options.worker_id = "w" + std::to_string(i);
         options.study = study;
         options.default_retry_after = absl::Milliseconds(20);
+        // The factory owns its objective for the worker's life.
+        auto objective = std::make_shared<BowlObjective>();
         worker::WorkerLoop loop(
             grpc::CreateCustomChannel(server_->address(),
                                       grpc::InsecureChannelCredentials(), args),
-            [](const v1::StudySpec&)
-                -> absl::StatusOr<std::unique_ptr<worker::Objective>> {
-              return std::make_unique<BowlObjective>();
+            [objective](const v1::StudySpec&) -> absl::StatusOr<worker::Objective*> {
+              return objective.get();
             },
             options);
         auto exit = loop.Run();
