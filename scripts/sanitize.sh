@@ -68,8 +68,9 @@ case "$MODE" in
     ;;
   ci)
     # Unit and integration tests and the fuzz targets; not the trainer's
-    # numeric tests (minutes under ASan) nor the end-to-end ones.
-    build_and_test '.' '^(trainer_|e2e_)'
+    # numeric tests (minutes under ASan), the CLI's (the whole CLI to build)
+    # nor the end-to-end ones.
+    build_and_test '.' '^(trainer_|e2e_|client_cli_)'
     ;;
   thread)
     # The coordinator, the store, the worker loop, and both together.
