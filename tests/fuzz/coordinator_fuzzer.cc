@@ -25,11 +25,10 @@
 #include "common/log.h"
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/text_format.h"
-#include "google/protobuf/util/field_comparator.h"
-#include "google/protobuf/util/message_differencer.h"
 #include "server/scheduling/coordinator.h"
 #include "storage/sqlite_store.h"
 #include "tests/fuzz/fuzz_session.pb.h"
+#include "tests/fuzz/message_diff.h"
 #ifdef CAVIAR_HAVE_TRAINER
 #include "worker/trainer_objective.h"
 #endif
@@ -89,13 +88,8 @@ v1::ListStudiesResponse Snapshot(scheduling::Coordinator& coordinator,
 
 void ExpectSame(const google::protobuf::Message& before,
                 const google::protobuf::Message& after, const char* what) {
-  google::protobuf::util::DefaultFieldComparator comparator;
-  comparator.set_treat_nan_as_equal(true);  // A NaN metric stays NaN.
-  google::protobuf::util::MessageDifferencer differencer;
-  differencer.set_field_comparator(&comparator);
-  std::string diff;
-  differencer.ReportDifferencesToString(&diff);
-  if (!differencer.Compare(before, after)) {
+  const std::string diff = fuzz::MessageDiff(before, after);
+  if (!diff.empty()) {
     Fail(std::string(what) + " changed across a restart:\n" + diff);
   }
 }

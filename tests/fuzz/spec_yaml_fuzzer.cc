@@ -8,8 +8,7 @@
 
 #include "client/spec_loader.h"
 #include "google/protobuf/stubs/common.h"
-#include "google/protobuf/util/field_comparator.h"
-#include "google/protobuf/util/message_differencer.h"
+#include "tests/fuzz/message_diff.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view yaml(reinterpret_cast<const char*>(data), size);
@@ -34,13 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                  again.status().ToString().c_str(), written.c_str());
     std::abort();
   }
-  google::protobuf::util::DefaultFieldComparator comparator;
-  comparator.set_treat_nan_as_equal(true);  // A NaN setting stays NaN.
-  google::protobuf::util::MessageDifferencer differencer;
-  differencer.set_field_comparator(&comparator);
-  std::string diff;
-  differencer.ReportDifferencesToString(&diff);
-  if (!differencer.Compare(*spec, *again)) {
+  const std::string diff = caviar::fuzz::MessageDiff(*spec, *again);
+  if (!diff.empty()) {
     std::fprintf(stderr, "round trip changed the spec:\n%s\nYAML:\n%s\n", diff.c_str(),
                  written.c_str());
     std::abort();
