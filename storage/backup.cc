@@ -23,8 +23,8 @@ struct Connection {
 };
 
 absl::Status OpenFile(const std::string& path, int flags, Connection* out) {
-  const int rc = sqlite3_open_v2(path.c_str(), &out->db, flags | SQLITE_OPEN_EXRESCODE,
-                                 nullptr);
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &out->db, flags | SQLITE_OPEN_EXRESCODE, nullptr);
   if (rc != SQLITE_OK) return SqliteError(out->db, rc, absl::StrCat("opening ", path));
   sqlite3_extended_result_codes(out->db, 1);
   return absl::OkStatus();
@@ -35,8 +35,9 @@ absl::Status OpenFile(const std::string& path, int flags, Connection* out) {
 absl::Status SqliteStore::Backup(const std::string& path, int pages_per_step) {
   struct stat info;
   if (::stat(path.c_str(), &info) == 0) {
-    return absl::AlreadyExistsError(absl::StrCat(path, ": exists; a backup never "
-                                                       "overwrites a file"));
+    return absl::AlreadyExistsError(absl::StrCat(path,
+                                                 ": exists; a backup never "
+                                                 "overwrites a file"));
   }
   Connection copy;
   CAVIAR_RETURN_IF_ERROR(OpenFile(
@@ -71,7 +72,8 @@ absl::Status SqliteStore::Backup(const std::string& path, int pages_per_step) {
     sqlite3_backup_finish(backup);
   }
   if (rc != SQLITE_DONE) {
-    absl::Status status = SqliteError(copy.db, rc, absl::StrCat("backing up into ", path));
+    absl::Status status =
+        SqliteError(copy.db, rc, absl::StrCat("backing up into ", path));
     sqlite3_close_v2(copy.db);
     copy.db = nullptr;
     ::unlink(path.c_str());
@@ -89,7 +91,8 @@ absl::Status PrepareBackupCopy(const std::string& path) {
     ScopedReset reset(s);
     const int rc = sqlite3_step(s.get());
     if (rc != SQLITE_ROW) return SqliteError(copy.db, rc, absl::StrCat(path, ": ", sql));
-    const std::string result(reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)));
+    const std::string result(
+        reinterpret_cast<const char*>(sqlite3_column_text(s.get(), 0)));
     if (std::string_view(sql).find("integrity_check") != std::string_view::npos &&
         result != "ok") {
       return absl::DataLossError(

@@ -44,17 +44,18 @@ absl::Status CheckIsCaviarDatabase(sqlite3* db, int32_t application_id) {
   if (!app_id.ok()) {
     if (app_id.status().code() == absl::StatusCode::kFailedPrecondition) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "not a caviar database (not an SQLite file at all: ",
-          app_id.status().message(), "); nothing was written to it"));
+          "not a caviar database (not an SQLite file at all: ", app_id.status().message(),
+          "); nothing was written to it"));
     }
     return app_id.status();
   }
   if (*app_id == application_id) return absl::OkStatus();
   if (*app_id != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "not a caviar database: its application_id is ", *app_id, " (caviar's is ",
-        application_id, "); it belongs to another application, nothing was written "
-                        "to it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("not a caviar database: its application_id is ", *app_id,
+                     " (caviar's is ", application_id,
+                     "); it belongs to another application, nothing was written "
+                     "to it"));
   }
   CAVIAR_ASSIGN_OR_RETURN(int64_t version, ReadInt(db, "PRAGMA user_version"));
   CAVIAR_ASSIGN_OR_RETURN(int64_t objects,
@@ -62,8 +63,8 @@ absl::Status CheckIsCaviarDatabase(sqlite3* db, int32_t application_id) {
   if (objects == 0 && version == 0) return absl::OkStatus();  // New or empty.
   CAVIAR_ASSIGN_OR_RETURN(std::vector<std::string> tables, TableNames(db));
   const std::set<std::string> present(tables.begin(), tables.end());
-  const bool caviar_tables =
-      present.count("studies") && present.count("trials") && present.count("measurements");
+  const bool caviar_tables = present.count("studies") && present.count("trials") &&
+                             present.count("measurements");
   if (version >= 1 && caviar_tables) {
     // caviar's, from before it set application_id: mark it now.
     const std::string sql = absl::StrCat("PRAGMA application_id = ", application_id);

@@ -54,8 +54,9 @@ absl::Status Backup(Context& context, const std::string& file) {
   const std::string partial = file + ".partial";
   const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return absl::UnavailableError(absl::StrCat(partial, ": cannot create (exists, or "
-                                                        "the folder is not writable)"));
+    return absl::UnavailableError(absl::StrCat(partial,
+                                               ": cannot create (exists, or "
+                                               "the folder is not writable)"));
   }
   auto reader = stub->Backup(&rpc, caviar::v1::BackupRequest());
   caviar::v1::BackupChunk chunk;
@@ -69,12 +70,12 @@ absl::Status Backup(Context& context, const std::string& file) {
   if (!status.ok()) rpc.TryCancel();
   const grpc::Status finished = reader->Finish();
   if (status.ok() && !finished.ok()) {
-    status = absl::Status(static_cast<absl::StatusCode>(finished.error_code()),
-                          absl::StrCat(finished.error_code() == grpc::StatusCode::UNAVAILABLE
-                                           ? absl::StrCat("coordinator at ",
-                                                          client->address(), ": ")
-                                           : "",
-                                       finished.error_message()));
+    status = absl::Status(
+        static_cast<absl::StatusCode>(finished.error_code()),
+        absl::StrCat(finished.error_code() == grpc::StatusCode::UNAVAILABLE
+                         ? absl::StrCat("coordinator at ", client->address(), ": ")
+                         : "",
+                     finished.error_message()));
   }
   if (status.ok() && written != expected) {
     status = absl::DataLossError(absl::StrCat("the backup stream ended after ", written,
@@ -85,7 +86,8 @@ absl::Status Backup(Context& context, const std::string& file) {
   }
   ::close(fd);
   if (status.ok() && std::rename(partial.c_str(), file.c_str()) != 0) {
-    status = absl::UnavailableError(absl::StrCat("cannot rename ", partial, " to ", file));
+    status =
+        absl::UnavailableError(absl::StrCat("cannot rename ", partial, " to ", file));
   }
   if (!status.ok()) {
     ::unlink(partial.c_str());

@@ -59,8 +59,8 @@ void AuditLog::Refused(absl::string_view method, absl::string_view peer,
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = absl::Now();
-    tokens_ = std::min(burst_, tokens_ + absl::ToDoubleSeconds(now - last_refill_) *
-                                             per_second_);
+    tokens_ = std::min(burst_,
+                       tokens_ + absl::ToDoubleSeconds(now - last_refill_) * per_second_);
     last_refill_ = now;
     if (tokens_ < 1) {
       ++suppressed_since_last_;
@@ -71,11 +71,11 @@ void AuditLog::Refused(absl::string_view method, absl::string_view peer,
     left_out = suppressed_since_last_;
     suppressed_since_last_ = 0;
   }
-  std::string line = absl::StrCat(
-      "refused ", Clean(method, 128), " peer=", Clean(peer, 128),
-      " credential=", credential.empty() ? "-" : Clean(credential, 64),
-      " code=", CodeName(status.error_code()), " reason=\"",
-      Clean(status.error_message(), 300), "\"");
+  std::string line =
+      absl::StrCat("refused ", Clean(method, 128), " peer=", Clean(peer, 128),
+                   " credential=", credential.empty() ? "-" : Clean(credential, 64),
+                   " code=", CodeName(status.error_code()), " reason=\"",
+                   Clean(status.error_message(), 300), "\"");
   if (left_out > 0) {
     absl::StrAppend(&line, " (", left_out,
                     " earlier refused calls not logged: rate limit)");

@@ -101,10 +101,10 @@ grpc::Status Authorizer::Check(const grpc::ServerContextBase& context, Access ac
   }
   caller->credential = match->name;
   if (!RoleAllows(match->role, access)) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("this call needs ", AccessName(access),
-                                     "; credential \"", match->name, "\" is a ",
-                                     RoleName(match->role)));
+    return grpc::Status(
+        grpc::StatusCode::PERMISSION_DENIED,
+        absl::StrCat("this call needs ", AccessName(access), "; credential \"",
+                     match->name, "\" is a ", RoleName(match->role)));
   }
   return grpc::Status::OK;
 }

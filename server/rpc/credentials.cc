@@ -92,16 +92,16 @@ absl::StatusOr<std::vector<Credential>> ParseTokens(absl::string_view text,
     std::vector<absl::string_view> fields =
         absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
     if (fields.size() != 3) {
-      return error(absl::InvalidArgumentError(absl::StrCat(
-          "expected 3 fields \"ROLE NAME TOKEN\", got ", fields.size())));
+      return error(absl::InvalidArgumentError(
+          absl::StrCat("expected 3 fields \"ROLE NAME TOKEN\", got ", fields.size())));
     }
     absl::StatusOr<Role> role = ParseRole(fields[0]);
     if (!role.ok()) return error(role.status());
     if (absl::Status name = CheckName(fields[1]); !name.ok()) return error(name);
     if (fields[2].size() < kMinTokenLength) {
-      return error(absl::InvalidArgumentError(absl::StrCat(
-          "token: must be at least ", kMinTokenLength, " characters, got ",
-          fields[2].size(), " (make one with: openssl rand -hex 32)")));
+      return error(absl::InvalidArgumentError(
+          absl::StrCat("token: must be at least ", kMinTokenLength, " characters, got ",
+                       fields[2].size(), " (make one with: openssl rand -hex 32)")));
     }
     credentials.push_back({std::string(fields[1]), *role, std::string(fields[2])});
   }
@@ -114,10 +114,10 @@ absl::Status CheckTokenFilePermissions(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot read token file"));
   }
   if ((info.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        path, ": token file is readable or writable by every user (mode ",
-        absl::StrFormat("%03o", info.st_mode & 0777),
-        "); restrict it, e.g. chmod 600 ", path));
+    return absl::PermissionDeniedError(
+        absl::StrCat(path, ": token file is readable or writable by every user (mode ",
+                     absl::StrFormat("%03o", info.st_mode & 0777),
+                     "); restrict it, e.g. chmod 600 ", path));
   }
   return absl::OkStatus();
 }

@@ -28,10 +28,10 @@
 #define CAVIAR_SERVER_RPC_CREDENTIALS_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace caviar::rpc {
 

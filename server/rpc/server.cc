@@ -32,8 +32,7 @@ bool IsLoopbackListenAddress(const std::string& listen) {
     host = host.substr(1, host.size() - 2);
   if (host == "localhost") return true;
   in_addr v4;
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
   in6_addr v6;
   if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
     if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
@@ -88,9 +87,8 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
       grpc::InsecureServerCredentials();
   if (tls) {
     grpc::SslServerCredentialsOptions ssl(
-        options.tls_client_ca.empty()
-            ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+        options.tls_client_ca.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                      : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
     ssl.pem_root_certs = options.tls_client_ca;
     ssl.pem_key_cert_pairs.push_back(
         {options.tls_private_key, options.tls_certificate_chain});

@@ -55,7 +55,8 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge
       status = ToGrpcStatus(result.status());
     }
   }
-  if (!status.ok()) edge.audit->Refused(method, context->peer(), caller.credential, status);
+  if (!status.ok())
+    edge.audit->Refused(method, context->peer(), caller.credential, status);
   return Finish(context, status);
 }
 
@@ -71,12 +72,14 @@ absl::Status CheckLeaseCredential(scheduling::Coordinator& coordinator,
   if (caller.anonymous) return absl::OkStatus();
   absl::StatusOr<std::string> holder = coordinator.LeaseHolder(id);
   if (!holder.ok()) return holder.status();
-  if (holder->empty() || absl::StartsWith(*holder, absl::StrCat(caller.credential, "/"))) {
+  if (holder->empty() ||
+      absl::StartsWith(*holder, absl::StrCat(caller.credential, "/"))) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat(
-      "trial ", id, " is leased under another credential; only the credential that took "
-                    "a lease may report, complete or release its trial"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("trial ", id,
+                   " is leased under another credential; only the credential that took "
+                   "a lease may report, complete or release its trial"));
 }
 
 // Worker calls on a leased trial: check the credential, then call the
@@ -212,9 +215,9 @@ absl::StatusOr<std::pair<int, int64_t>> TakeBackup(const Edge& edge) {
     return absl::UnimplementedError("this coordinator has no database to back up");
   }
   static std::atomic<int> counter{0};
-  const std::string path = absl::StrCat(edge.backup_dir.empty() ? "." : edge.backup_dir,
-                                        "/.caviar-backup-", ::getpid(), "-", ++counter,
-                                        ".tmp");
+  const std::string path =
+      absl::StrCat(edge.backup_dir.empty() ? "." : edge.backup_dir, "/.caviar-backup-",
+                   ::getpid(), "-", ++counter, ".tmp");
   absl::Status status = edge.database->Backup(path);
   if (status.ok()) status = storage::PrepareBackupCopy(path);
   int fd = -1;

@@ -22,9 +22,12 @@ struct CallerSpec {
   const char* token;
 };
 constexpr CallerSpec kCallers[] = {
-    {"none", ""},           {"wrong", "not-a-token-of-this-coordinator"},
-    {"viewer", kViewerToken}, {"worker", kPoolAToken},
-    {"admin", kAdminToken},   {"other-worker", kPoolBToken},
+    {"none", ""},
+    {"wrong", "not-a-token-of-this-coordinator"},
+    {"viewer", kViewerToken},
+    {"worker", kPoolAToken},
+    {"admin", kAdminToken},
+    {"other-worker", kPoolBToken},
 };
 constexpr int kNumCallers = std::size(kCallers);
 
@@ -55,7 +58,8 @@ class AuthMatrixTest : public ::testing::TestWithParam<Transport> {
       v1::Trial done = Suggest(kPoolAToken, "done");
       ASSERT_TRUE(Complete(kPoolAToken, done, "done", 0.1 * i).ok());
     }
-    for (const char* worker : {"w", "w2", "w3"}) leased_[worker] = Suggest(kPoolAToken, worker);
+    for (const char* worker : {"w", "w2", "w3"})
+      leased_[worker] = Suggest(kPoolAToken, worker);
   }
 
   v1::Trial Suggest(const std::string& token, const std::string& worker) {
@@ -63,7 +67,8 @@ class AuthMatrixTest : public ::testing::TestWithParam<Transport> {
     request.set_worker_id(worker);
     request.set_study("s");
     v1::SuggestTrialResponse response;
-    grpc::Status status = workers_->SuggestTrial(Context(token).get(), request, &response);
+    grpc::Status status =
+        workers_->SuggestTrial(Context(token).get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     EXPECT_TRUE(response.has_trial());
     return response.trial();
@@ -222,12 +227,12 @@ class AuthMatrixTest : public ::testing::TestWithParam<Transport> {
 // Columns: none, wrong, viewer, worker (pool-a, which holds the leases),
 // admin, other worker (pool-b).
 constexpr Row kMatrix[] = {
-    {"CreateStudy", "UUDDOD"},   {"GetStudy", "UUODOD"},     {"ListStudies", "UUODOD"},
-    {"StopStudy", "UUDDOD"},     {"ListTrials", "UUODOD"},   {"GetTrial", "UUODOD"},
-    {"BestTrials", "UUODOD"},    {"RefineStudy", "UUDDOD"},  {"EnqueueTrials", "UUDDOD"},
-    {"RetestTrials", "UUDDOD"},  {"NudgeTrial", "UUDDOD"},   {"GetImportance", "UUODOD"},
-    {"SuggestTrial", "UUDOOO"},  {"ReportProgress", "UUDODD"},
-    {"CompleteTrial", "UUDODD"}, {"ReleaseTrial", "UUDODD"}, {"Backup", "UUDDOD"},
+    {"CreateStudy", "UUDDOD"},  {"GetStudy", "UUODOD"},       {"ListStudies", "UUODOD"},
+    {"StopStudy", "UUDDOD"},    {"ListTrials", "UUODOD"},     {"GetTrial", "UUODOD"},
+    {"BestTrials", "UUODOD"},   {"RefineStudy", "UUDDOD"},    {"EnqueueTrials", "UUDDOD"},
+    {"RetestTrials", "UUDDOD"}, {"NudgeTrial", "UUDDOD"},     {"GetImportance", "UUODOD"},
+    {"SuggestTrial", "UUDOOO"}, {"ReportProgress", "UUDODD"}, {"CompleteTrial", "UUDODD"},
+    {"ReleaseTrial", "UUDODD"}, {"Backup", "UUDDOD"},
 };
 
 // Callers run in this order: the lease holder last, so the others try
@@ -293,9 +298,9 @@ TEST_P(AuthMatrixTest, AnotherCredentialCannotReportCompleteOrReleaseALease) {
   report.set_attempt(t.attempt());
   (*report.mutable_measurement()->mutable_metrics())["score"] = 1e9;
   v1::ReportProgressResponse reply;
-  EXPECT_EQ(workers_->ReportProgress(Context(kPoolBToken).get(), report, &reply)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      workers_->ReportProgress(Context(kPoolBToken).get(), report, &reply).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // Nothing changed.
   v1::GetTrialRequest get;
   get.set_id(t.id());

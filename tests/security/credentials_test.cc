@@ -1,5 +1,7 @@
 // Token files (format, permissions, uniqueness), loopback detection, the
 // secure-by-default start, and the audit log's rate limit.
+#include "server/rpc/credentials.h"
+
 #include <sys/stat.h>
 
 #include <fstream>
@@ -7,7 +9,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/rpc/audit.h"
-#include "server/rpc/credentials.h"
 #include "server/rpc/server.h"
 #include "tests/security/security_fixture.h"
 
@@ -59,8 +60,7 @@ TEST(TokenFileTest, BadLinesNameTheLineAndTheField) {
 TEST(TokenFileTest, WorldReadableFilesAreRefused) {
   testing::TempDir dir;
   rpc::TokenFiles files;
-  files.tokens_file =
-      WriteFile(dir, "tokens", "admin alice 0123456789abcdef0\n", 0644);
+  files.tokens_file = WriteFile(dir, "tokens", "admin alice 0123456789abcdef0\n", 0644);
   auto loaded = rpc::LoadCredentials(files);
   ASSERT_FALSE(loaded.ok());
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kPermissionDenied);
@@ -89,13 +89,13 @@ TEST(TokenFileTest, SingleTokenFilesAreCredentialsWorkerAndAdmin) {
 TEST(TokenFileTest, NamesAndTokensAreUnique) {
   testing::TempDir dir;
   rpc::TokenFiles files;
-  files.tokens_file = WriteFile(
-      dir, "t", "admin admin 0123456789abcdef0\nviewer v 1123456789abcdef0\n");
+  files.tokens_file =
+      WriteFile(dir, "t", "admin admin 0123456789abcdef0\nviewer v 1123456789abcdef0\n");
   files.admin_token_file = WriteFile(dir, "a", "another-token\n");
   EXPECT_THAT(std::string(rpc::LoadCredentials(files).status().message()),
               HasSubstr("credential name \"admin\" is given twice"));
-  files.tokens_file = WriteFile(
-      dir, "t", "admin a1 0123456789abcdef0\nviewer v 0123456789abcdef0\n");
+  files.tokens_file =
+      WriteFile(dir, "t", "admin a1 0123456789abcdef0\nviewer v 0123456789abcdef0\n");
   files.admin_token_file.clear();
   EXPECT_THAT(std::string(rpc::LoadCredentials(files).status().message()),
               HasSubstr("same token"));

@@ -59,8 +59,9 @@ void ExpectRefusedUnchanged(const std::string& path, const std::string& why) {
 TEST(DatabaseSafetyTest, AnotherApplicationsTablesAreRefusedBeforeAnyWrite) {
   testing::TempDir dir;
   const std::string path = dir.File("notes.db");
-  Exec(path, "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"
-             "INSERT INTO notes (text) VALUES ('keep me');");
+  Exec(path,
+       "CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT);"
+       "INSERT INTO notes (text) VALUES ('keep me');");
   ExpectRefusedUnchanged(path, "notes");
   EXPECT_EQ(QueryText(path, "PRAGMA journal_mode"), "delete");
   EXPECT_EQ(QueryText(path, "SELECT text FROM notes"), "keep me");
@@ -86,11 +87,13 @@ TEST(DatabaseSafetyTest, CaviarDatabasesStillOpenWithOrWithoutApplicationId) {
   {
     auto store = storage::SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)->CreateStudy([] {
-      v1::Study study;
-      *study.mutable_spec() = Spec("kept");
-      return study;
-    }()).ok());
+    ASSERT_TRUE((*store)
+                    ->CreateStudy([] {
+                      v1::Study study;
+                      *study.mutable_spec() = Spec("kept");
+                      return study;
+                    }())
+                    .ok());
   }
   ASSERT_TRUE(storage::SqliteStore::Open(path).ok());
   // A caviar file from before application_id: recognised by its tables.
@@ -147,7 +150,8 @@ TEST(OnlineBackupTest, ACopyTakenWhileWorkersRunOpensAndResumes) {
           report.mutable_measurement()->set_step(step);
           (*report.mutable_measurement()->mutable_metrics())["score"] = 0.1 * step;
           v1::ReportProgressResponse reply;
-          EXPECT_TRUE(stub->ReportProgress(Context(kPoolAToken).get(), report, &reply).ok());
+          EXPECT_TRUE(
+              stub->ReportProgress(Context(kPoolAToken).get(), report, &reply).ok());
         }
         v1::CompleteTrialRequest complete;
         complete.set_trial_id(trial.trial().id());
@@ -155,7 +159,8 @@ TEST(OnlineBackupTest, ACopyTakenWhileWorkersRunOpensAndResumes) {
         complete.set_attempt(trial.trial().attempt());
         (*complete.mutable_final_measurement()->mutable_metrics())["score"] = 0.3;
         v1::Trial done;
-        EXPECT_TRUE(stub->CompleteTrial(Context(kPoolAToken).get(), complete, &done).ok());
+        EXPECT_TRUE(
+            stub->CompleteTrial(Context(kPoolAToken).get(), complete, &done).ok());
         ++completed;
       }
     });

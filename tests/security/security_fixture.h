@@ -64,19 +64,18 @@ struct Certificates {
     const std::string d = dir.path();
     const std::string key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     const std::string script = absl::StrCat(
-        "set -e; cd ", d, "; exec 2>openssl.log\n",
-        "openssl req -x509 ", key, " -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca\n",
-        "openssl req -x509 ", key,
-        " -keyout rogue-ca.key -out rogue-ca.pem -days 2 -subj /CN=rogue-ca\n",
+        "set -e; cd ", d, "; exec 2>openssl.log\n", "openssl req -x509 ", key,
+        " -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca\n", "openssl req -x509 ",
+        key, " -keyout rogue-ca.key -out rogue-ca.pem -days 2 -subj /CN=rogue-ca\n",
         "printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > server.ext\n",
-        "printf 'extendedKeyUsage=clientAuth\\n' > client.ext\n",
-        "openssl req ", key, " -keyout server.key -out server.csr -subj /CN=localhost\n",
+        "printf 'extendedKeyUsage=clientAuth\\n' > client.ext\n", "openssl req ", key,
+        " -keyout server.key -out server.csr -subj /CN=localhost\n",
         "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial ",
-        "-out server.pem -days 2 -extfile server.ext\n",
-        "openssl req ", key, " -keyout client.key -out client.csr -subj /CN=pool-a\n",
+        "-out server.pem -days 2 -extfile server.ext\n", "openssl req ", key,
+        " -keyout client.key -out client.csr -subj /CN=pool-a\n",
         "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial ",
-        "-out client.pem -days 2 -extfile client.ext\n",
-        "openssl req ", key, " -keyout rogue.key -out rogue.csr -subj /CN=rogue\n",
+        "-out client.pem -days 2 -extfile client.ext\n", "openssl req ", key,
+        " -keyout rogue.key -out rogue.csr -subj /CN=rogue\n",
         "openssl x509 -req -in rogue.csr -CA rogue-ca.pem -CAkey rogue-ca.key ",
         "-CAcreateserial -out rogue.pem -days 2 -extfile client.ext\n");
     if (std::system(script.c_str()) != 0) {
@@ -98,14 +97,14 @@ inline v1::StudySpec Spec(const std::string& name, int max_trials = 100) {
   v1::StudySpec spec;
   EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
       absl::StrCat(R"pb(
-        objective { metric: "score" goal: MAXIMIZE }
-        parameters {
-          name: "x"
-          double { min: 0 max: 1 }
-        }
-        budget { max_trials: )pb",
-                   max_trials, R"pb( max_parallel_trials: 100 }
-        command { argv: "unused" }
+                     objective { metric: "score" goal: MAXIMIZE }
+                     parameters {
+                       name: "x"
+                       double { min: 0 max: 1 }
+                     }
+                     budget { max_trials:)pb",
+                   max_trials, R"pb(                                     max_parallel_trials: 100 }
+                                                                         command { argv: "unused" }
       )pb"),
       &spec));
   spec.set_name(name);
@@ -127,8 +126,8 @@ inline std::vector<rpc::Credential> TestCredentials() {
 
 class CoordinatorFixture {
  public:
-  explicit CoordinatorFixture(Transport transport,
-                              std::vector<rpc::Credential> credentials = TestCredentials())
+  explicit CoordinatorFixture(
+      Transport transport, std::vector<rpc::Credential> credentials = TestCredentials())
       : transport_(transport) {
     auto store = storage::SqliteStore::Open(dir_.File("caviar.db"));
     EXPECT_TRUE(store.ok()) << store.status();
