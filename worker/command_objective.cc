@@ -384,6 +384,16 @@ class CommandRun {
     }
     const std::string tail = stderr_tail_.Text();
     const std::string tail_text = tail.empty() ? "" : absl::StrCat("; stderr:\n", tail);
+    if (WIFSIGNALED(status) && (WTERMSIG(status) == SIGTERM || WTERMSIG(status) == SIGINT)) {
+      // Not sent by us (stopping_ is false): a scheduler's preemption or a
+      // Ctrl-C that reached the command first. An interruption, not a
+      // result: the worker hands the trial back.
+      CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": command "
+                          << SignalText(WTERMSIG(status)) << " from outside the worker";
+      outcome.stopped = true;
+      outcome.final_measurement = final_;
+      return outcome;
+    }
     if (WIFSIGNALED(status)) {
       outcome = Failed(caviar::v1::CRASHED,
                        absl::StrCat("command ", SignalText(WTERMSIG(status)), tail_text));

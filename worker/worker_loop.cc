@@ -457,7 +457,8 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
     // rather than after the lease expires.
     CAVIAR_LOG(WARNING)
         << "trial " << trial.id()
-        << ": stopped by the worker's shutdown; released to the coordinator";
+        << ": interrupted (the worker's shutdown, or a SIGTERM/SIGINT from outside "
+           "such as a scheduler's preemption); released to the coordinator";
     CompleteTrialRequest release;
     release.set_trial_id(trial.id());
     release.set_worker_id(options_.worker_id);

@@ -57,7 +57,9 @@
 // PENDING at once and hands it to another worker (attempt + 1); a worker
 // that cannot reach the coordinator leaves it to lease expiry. A result that was already
 // finished when the signal came is still completed, retrying for at most
-// shutdown_complete_timeout.
+// shutdown_complete_timeout. A command killed by a SIGTERM or SIGINT the
+// worker did not send (a scheduler preempting the whole job step, a Ctrl-C
+// of the job) is released the same way: it was interrupted, it did not fail.
 //
 // An objective the factory cannot build (e.g. a trainer study on a worker
 // built without the trainer) is completed as failed (INFEASIBLE for an

@@ -247,6 +247,22 @@ TEST_F(CommandObjectiveTest, DeathBySignalCrashes) {
   EXPECT_THAT(outcome.failure_reason, HasSubstr("dying"));
 }
 
+// A scheduler's preemption (Slurm signals every process of the job step)
+// or a Ctrl-C of the job can reach the command before the worker: killed by
+// a SIGTERM or SIGINT the worker did not send, it did not fail, it was
+// interrupted, and the worker hands the trial back.
+TEST_F(CommandObjectiveTest, DeathByAnOutsideSigtermIsAnInterruptionNotACrash) {
+  for (const char* signal : {"TERM", "INT"}) {
+    SCOPED_TRACE(signal);
+    UseScript(std::string("echo caviar: step=1 dev_accuracy=0.5; kill -") + signal + " $$");
+    RecordingReporter reporter;
+    const TrialOutcome outcome = Run(&reporter);
+    EXPECT_TRUE(outcome.stopped);
+    EXPECT_EQ(outcome.failure_kind, caviar::v1::FAILURE_KIND_UNSPECIFIED)
+        << outcome.failure_reason;
+  }
+}
+
 TEST_F(CommandObjectiveTest, NonFiniteObjectiveDiverges) {
   UseScript(R"(
 echo "caviar: dev_accuracy=0.3 loss=1"
