@@ -155,7 +155,8 @@ int main(int argc, char** argv) {
   auto coordinator = caviar::scheduling::Coordinator::Create(
       coordinator_store, caviar::Clock::Real(), options);
   if (!coordinator.ok()) {
-    std::fprintf(stderr, "caviar-coordinator: %s\n",
+    // Loading failed after the file opened (a damaged page): name the file.
+    std::fprintf(stderr, "caviar-coordinator: %s: %s\n", db.c_str(),
                  std::string(coordinator.status().message()).c_str());
     return 1;
   }
