@@ -7,6 +7,11 @@
 #   scripts/sanitize.sh thread    TSan in ${CAVIAR_BUILD_DIR:-build-tsan}: the
 #                                 coordinator, storage, worker loop, integration
 #                                 and end-to-end tests
+#                                 (caveat: Debian's libabsl is not built with
+#                                 TSan, so absl::Mutex is invisible to it and
+#                                 data guarded by one is reported as racing;
+#                                 only reports outside absl::Mutex sections mean
+#                                 anything until an instrumented Abseil is used)
 #   scripts/sanitize.sh ci        what CI runs: ASan+UBSan, only the unit and
 #                                 integration tests and the fuzz targets (short)
 #
