@@ -544,6 +544,10 @@ def disk_full(bins, workdir, options):
     if not os.environ.get("CAVIAR_FAULTS_IN_MOUNT_NS"):
         # Re-run this scenario in a private mount namespace: the tmpfs goes
         # away with it, whatever happens.
+        if subprocess.run(["unshare", "--mount", "--propagation", "private", "true"],
+                          capture_output=True).returncode != 0:
+            print("SKIP: disk_full cannot create a mount namespace here (unshare)")
+            return SKIP
         env = dict(os.environ, CAVIAR_FAULTS_IN_MOUNT_NS="1")
         result = subprocess.run(["unshare", "--mount", "--propagation", "private",
                                  sys.executable, *sys.argv], env=env)
