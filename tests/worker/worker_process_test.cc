@@ -226,7 +226,7 @@ TEST_F(WorkerProcessTest, EverySpecTheCoordinatorAcceptsReachesAWorker) {
   for (int mib : {1, 5, 12}) {
     const std::string name = absl::StrCat("big", mib);
     StudySpec spec = ScriptStudy(name, kQuickScript);
-    spec.set_description(std::string(size_t{mib} << 20, 'd'));
+    spec.set_description(std::string(static_cast<size_t>(mib) << 20, 'd'));
     auto created = client_->CreateStudy(spec);
     if (!created.ok()) {
       EXPECT_EQ(created.status().code(), absl::StatusCode::kInvalidArgument)
