@@ -53,6 +53,25 @@ CREATE INDEX measurements_by_trial ON measurements (trial_id, seq);
 
 PRAGMA user_version = 1;
 )sql"},
+    {2, R"sql(
+-- The index of checkpoint files (server/checkpoints keeps the files next to
+-- the database). seq orders by when a checkpoint was written; a step saved
+-- again replaces its row (and gets a new seq).
+CREATE TABLE checkpoints (
+  seq          INTEGER PRIMARY KEY,
+  trial_id     INTEGER NOT NULL,
+  step         INTEGER NOT NULL,
+  study        TEXT    NOT NULL,
+  size_bytes   INTEGER NOT NULL,
+  digest       TEXT    NOT NULL,
+  create_time  INTEGER NOT NULL,  -- Unix microseconds.
+  proto        BLOB    NOT NULL,  -- caviar.v1.CheckpointInfo
+  UNIQUE (trial_id, step)
+);
+CREATE INDEX checkpoints_by_study ON checkpoints (study);
+
+PRAGMA user_version = 2;
+)sql"},
 };
 
 absl::StatusOr<int64_t> QueryInt(sqlite3* db, const char* sql) {

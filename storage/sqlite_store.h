@@ -60,7 +60,7 @@ namespace caviar::storage {
 class SqliteStore final : public Store {
  public:
   // Schema version written by this build (PRAGMA user_version).
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   // PRAGMA application_id of caviar databases ("cavi").
   static constexpr int32_t kApplicationId = 0x63617669;
 
@@ -125,6 +125,8 @@ class SqliteStore final : public Store {
   absl::Status Backup(const std::string& path, int pages_per_step = 256);
 
  private:
+  friend class CheckpointIndex;  // Shares the connection (checkpoint_index.h).
+
   struct Statements;
   struct PendingCommit;
 

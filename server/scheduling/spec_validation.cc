@@ -224,6 +224,21 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
       (policy.max_retries() < 0 || policy.max_retries() > 100))
     return Invalid("trial_policy.max_retries",
                    absl::StrCat("must be in [0, 100], got ", policy.max_retries()));
+  const caviar::v1::CheckpointPolicy& checkpoint = spec.checkpoint();
+  if (checkpoint.has_every_steps() &&
+      (checkpoint.every_steps() < 0 || checkpoint.every_steps() > 1000000))
+    return Invalid("checkpoint.every_steps",
+                   absl::StrCat("must be in [0, 1000000] (0 = no checkpoints), got ",
+                                checkpoint.every_steps()));
+  if (checkpoint.has_keep_latest() &&
+      (checkpoint.keep_latest() < 1 || checkpoint.keep_latest() > 100))
+    return Invalid("checkpoint.keep_latest",
+                   absl::StrCat("must be in [1, 100] (a resume needs the latest), got ",
+                                checkpoint.keep_latest()));
+  if (checkpoint.has_keep_best() &&
+      (checkpoint.keep_best() < 0 || checkpoint.keep_best() > 100))
+    return Invalid("checkpoint.keep_best",
+                   absl::StrCat("must be in [0, 100], got ", checkpoint.keep_best()));
 
   std::set<std::string> names;
   for (const auto& p : spec.parameters()) names.insert(p.name());
