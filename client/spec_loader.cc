@@ -13,7 +13,6 @@
 #include <limits>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -22,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "client/spec_overrides.h"
 #include "client/yaml_scalars.h"
+#include "client/yaml_text.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
@@ -444,9 +444,17 @@ class YamlToJsonConverter {
   std::vector<std::string> errors_;
 };
 
+// Reads up to `limit` bytes: one over the cap is enough for CheckYamlText
+// to refuse a file, without reading all of a huge one (or /dev/zero).
+void ReadAtMost(std::istream& in, size_t limit, std::string* contents) {
+  contents->resize(limit);
+  in.read(contents->data(), static_cast<std::streamsize>(limit));
+  contents->resize(static_cast<size_t>(in.gcount()));
+}
+
 absl::Status ReadFile(const std::string& path, std::string* contents) {
   if (path == "-") {
-    contents->assign(std::istreambuf_iterator<char>(std::cin), {});
+    ReadAtMost(std::cin, kMaxSpecYamlBytes + 1, contents);
     return absl::OkStatus();
   }
   std::ifstream in(path, std::ios::binary);
@@ -462,9 +470,7 @@ absl::Status ReadFile(const std::string& path, std::string* contents) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot read spec file '", path, "': it is a directory"));
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  *contents = buffer.str();
+  ReadAtMost(in, kMaxSpecYamlBytes + 1, contents);
   return absl::OkStatus();
 }
 
@@ -474,6 +480,7 @@ absl::Status YamlToMessage(std::string_view yaml, std::string_view source_name,
                            google::protobuf::Message* message) {
   message->Clear();
   const std::string source(source_name);
+  if (absl::Status text = CheckYamlText(yaml, source); !text.ok()) return text;
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(std::string(yaml));
@@ -499,8 +506,16 @@ absl::Status YamlToMessage(std::string_view yaml, std::string_view source_name,
   }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
-  auto status =
-      google::protobuf::util::JsonStringToMessage(object.dump(), message, options);
+  std::string json_text;
+  try {
+    json_text = object.dump();
+  } catch (const json::exception& e) {
+    // CheckYamlText lets only UTF-8 through and yaml-cpp refuses escapes of
+    // surrogates, so a string that cannot be dumped is a gap; still an
+    // error in the input, never an exception out of the CLI.
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", e.what()));
+  }
+  auto status = google::protobuf::util::JsonStringToMessage(json_text, message, options);
   if (!status.ok()) {
     // The walk above checks what this parser checks; reaching here is a gap
     // in the walk, still reported as the user's input error.
@@ -523,9 +538,16 @@ absl::StatusOr<caviar::v1::StudySpec> LoadSpecFile(
   std::string contents;
   absl::Status status = ReadFile(path, &contents);
   if (!status.ok()) return status;
+  std::string source = path == "-" ? "<stdin>" : path;
+  // Overrides parse the spec with yaml-cpp: check what it will see first.
+  status = CheckYamlText(contents, source);
+  if (!status.ok()) return status;
+  for (size_t i = 0; i < overrides.size(); ++i) {
+    status = CheckYamlText(overrides[i], absl::StrCat("--set #", i + 1));
+    if (!status.ok()) return status;
+  }
   absl::StatusOr<std::string> changed = ApplyOverrides(contents, overrides);
   if (!changed.ok()) return changed.status();
-  std::string source = path == "-" ? "<stdin>" : path;
   if (!overrides.empty()) source += " (with --set)";
   absl::StatusOr<caviar::v1::StudySpec> spec = ParseSpecYaml(*changed, source);
   if (!spec.ok()) return spec;

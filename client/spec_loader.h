@@ -15,8 +15,13 @@
 // (.inf, .nan, 1e400, 1e-400) are errors, not silently 0 or dropped. All
 // errors found are reported, one per line.
 //
-// Status codes: INVALID_ARGUMENT for anything wrong in the text (syntax,
-// unknown keys, types, enum names), NOT_FOUND / PERMISSION_DENIED when the
+// Before any parsing, the text is checked (client/yaml_text.h): at most
+// kMaxSpecYamlBytes (2 MiB; a larger file is not read past that), UTF-8, no
+// control characters but tab, LF and CR; a refusal names the line and column:
+//   spec.yaml:2:10: not UTF-8 (byte 0xE9); save the spec as UTF-8
+//
+// Status codes: INVALID_ARGUMENT for anything wrong in the text (size, bytes,
+// syntax, unknown keys, types, enum names), NOT_FOUND / PERMISSION_DENIED when the
 // file cannot be read. Thread-safe (no shared state).
 #ifndef CAVIAR_CLIENT_SPEC_LOADER_H_
 #define CAVIAR_CLIENT_SPEC_LOADER_H_

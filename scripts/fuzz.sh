@@ -39,7 +39,7 @@ for t in "${TARGETS[@]}"; do
   [[ -d "$out/seeds/$t" ]] && seeds+=("$out/seeds/$t")
   [[ "$t" == spec_yaml ]] && seeds+=(examples)
   log="$out/artifacts/$t.log"
-  if CAVIAR_FUZZ_SKIP_KNOWN=1 ASAN_OPTIONS=detect_leaks=1 "$out/${t}_fuzzer" -max_total_time="$SECONDS_PER_TARGET" \
+  if ASAN_OPTIONS=detect_leaks=1 "$out/${t}_fuzzer" -max_total_time="$SECONDS_PER_TARGET" \
       -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
       -artifact_prefix="$out/artifacts/$t-" "$out/work/$t" "${seeds[@]}" >"$log" 2>&1; then
     result=ok

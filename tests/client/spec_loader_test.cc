@@ -7,6 +7,8 @@
 #include <fstream>
 #include <limits>
 
+#include "absl/strings/str_cat.h"
+#include "client/yaml_text.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -262,6 +264,86 @@ TEST(SpecLoader, FileErrorsNameTheFile) {
   spec = LoadSpecFile(relative);
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->command().working_dir(), (dir / "sub").string());
+  std::filesystem::remove_all(dir);
+}
+
+// Fuzz finding 5 (tests/fuzz/README.md): a 735-byte spec with control
+// characters made yaml-cpp allocate without bound. Refused before parsing.
+TEST(SpecLoader, ControlCharactersAreRefusedBeforeYamlCppSeesThem) {
+  absl::StatusOr<caviar::v1::StudySpec> spec =
+      LoadSpecFile(std::string(CAVIAR_FUZZ_CORPUS_DIR) +
+                   "/regression-yaml-cpp-hang-control-chars.yaml");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(spec.status().message()),
+              AllOf(HasSubstr("regression-yaml-cpp-hang-control-chars.yaml:"),
+                    HasSubstr("is not allowed in YAML")));
+  EXPECT_EQ(ErrorOf("name: s\nobjective: {metric: a\x01"
+                    "b}\n"),
+            "spec.yaml:2:22: character U+0001 is not allowed in YAML (no control "
+            "characters but tab, line feed and carriage return)");
+  EXPECT_THAT(ErrorOf("# x\nname: \x1f"), HasSubstr("spec.yaml:2:7: character U+001F "));
+  EXPECT_THAT(ErrorOf(std::string("name: a\0", 9)),
+              HasSubstr("spec.yaml:1:8: character U+0000 "));
+  // Columns count characters, not bytes.
+  EXPECT_THAT(ErrorOf("name: \xc3\xa9t\xc3\xa9\x02"), HasSubstr("spec.yaml:1:10: "));
+  // Tabs, CR LF line ends, a byte order mark and UTF-8 beyond ASCII are fine.
+  std::string crlf = std::string("\xef\xbb\xbf") + kMinimal;
+  for (size_t at = 0; (at = crlf.find('\n', at)) != std::string::npos; at += 2) {
+    crlf.insert(at, "\r");
+  }
+  crlf += "#\tcaf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n";
+  EXPECT_TRUE(ParseSpecYaml(crlf).ok()) << ParseSpecYaml(crlf).status();
+}
+
+// Fuzz finding 4: a string that is not UTF-8 ended the CLI (nlohmann's dump
+// threw). Refused with its position instead.
+TEST(SpecLoader, TextThatIsNotUtf8IsRefusedWithItsPosition) {
+  EXPECT_EQ(ErrorOf("name: caf\xe9\nobjective: {metric: m}\n"),
+            "spec.yaml:1:10: not UTF-8 (byte 0xE9); save the spec as UTF-8");
+  absl::StatusOr<caviar::v1::StudySpec> spec = LoadSpecFile(
+      std::string(CAVIAR_FUZZ_CORPUS_DIR) + "/regression-invalid-utf8-string.yaml");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(
+      std::string(spec.status().message()),
+      HasSubstr("regression-invalid-utf8-string.yaml:1:10: not UTF-8 (byte 0xE9)"));
+  // Overlong forms, surrogates, truncated and stray continuation bytes.
+  EXPECT_THAT(ErrorOf("name: \xc0\xaf"),
+              HasSubstr("spec.yaml:1:7: not UTF-8 (byte 0xC0)"));
+  EXPECT_THAT(ErrorOf("name: \xed\xa0\x80"), HasSubstr("spec.yaml:1:7: not UTF-8"));
+  EXPECT_THAT(ErrorOf("name: ab\xe2\x82"), HasSubstr("spec.yaml:1:9: not UTF-8"));
+  EXPECT_THAT(ErrorOf("name: \x80"), HasSubstr("spec.yaml:1:7: not UTF-8 (byte 0x80)"));
+  EXPECT_THAT(ErrorOf("name: \xf4\x90\x80\x80"), HasSubstr("spec.yaml:1:7: not UTF-8"));
+}
+
+TEST(SpecLoader, SpecsOverTheSizeCapAreRefusedUnread) {
+  std::string big = kMinimal;
+  big += "# " + std::string(kMaxSpecYamlBytes, 'x') + "\n";
+  EXPECT_THAT(ErrorOf(big), HasSubstr(absl::StrCat("spec.yaml: ", big.size(),
+                                                   " bytes is over the 2097152-byte "
+                                                   "limit of a spec")));
+  std::string fits = kMinimal;
+  fits += "# " + std::string(kMaxSpecYamlBytes - fits.size() - 3, 'x') + "\n";
+  ASSERT_EQ(fits.size(), kMaxSpecYamlBytes);
+  EXPECT_TRUE(ParseSpecYaml(fits).ok());
+  // An endless file is read only up to the cap.
+  absl::StatusOr<caviar::v1::StudySpec> spec = LoadSpecFile("/dev/zero");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(std::string(spec.status().message()),
+              HasSubstr("/dev/zero: 2097153 bytes is over the 2097152-byte limit"));
+}
+
+TEST(SpecLoader, OverridesAreCheckedBeforeTheyAreParsed) {
+  const std::filesystem::path dir = std::filesystem::path(::testing::TempDir()) /
+                                    ("spec_loader_set_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "spec.yaml").string();
+  std::ofstream(path) << kMinimal;
+  absl::StatusOr<caviar::v1::StudySpec> spec =
+      LoadSpecFile(path, {"budget.max_trials=3", "name=a\x03"});
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(std::string(spec.status().message()),
+              HasSubstr("--set #2:1:7: character U+0003 is not allowed in YAML"));
   std::filesystem::remove_all(dir);
 }
 

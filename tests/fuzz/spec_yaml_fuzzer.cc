@@ -7,20 +7,10 @@
 #include <string_view>
 
 #include "client/spec_loader.h"
-#include "google/protobuf/stubs/common.h"
 #include "tests/fuzz/message_diff.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view yaml(reinterpret_cast<const char*>(data), size);
-  // KNOWN BUG (README.md, known_failing/spec_yaml/): a string that is not
-  // UTF-8 ends the process (nlohmann's dump throws). With
-  // CAVIAR_FUZZ_SKIP_KNOWN set (the fuzz runs), such inputs are skipped so
-  // the fuzzer explores past it; drop this once the loader refuses them.
-  if (std::getenv("CAVIAR_FUZZ_SKIP_KNOWN") != nullptr &&
-      !google::protobuf::internal::IsStructurallyValidUTF8(
-          reinterpret_cast<const char*>(data), static_cast<int>(size))) {
-    return -1;
-  }
   auto spec = caviar::client::ParseSpecYaml(yaml, "fuzz.yaml");
   if (!spec.ok()) {
     if (spec.status().code() != absl::StatusCode::kInvalidArgument) std::abort();
