@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Installs what caviar needs to build, test and run, from Debian 12 packages.
+# Installs what caviar needs to build, test and run, from Debian 12 packages,
+# and any further Debian packages named as arguments (scripts that need more,
+# e.g. setup-sanitizers.sh, pass theirs here):
+#   bash scripts/setup-debian.sh [PACKAGE...]
 # Idempotent: does nothing when everything is there. Runs apt-get as root,
 # through sudo when needed.
 set -euo pipefail
@@ -11,6 +14,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   python3 dataset-fashion-mnist openssl
+  "$@"
 )
 if [[ "${CAVIAR_WITH_PEERS:-0}" == 1 ]]; then
   # Only for side-by-side benchmarks (bench/): never needed to build or run.

@@ -4,18 +4,4 @@
 # with its runtime libraries (libFuzzer, ASan, UBSan, TSan), iproute2 (network
 # namespaces) and util-linux (unshare). Idempotent.
 set -euo pipefail
-PACKAGES=(clang libclang-rt-dev iproute2 util-linux)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-    missing+=("$p")
-done
-if ((${#missing[@]} == 0)); then
-  exit 0
-fi
-SUDO=""
-if [[ $(id -u) != 0 ]]; then SUDO="sudo"; fi
-echo "caviar: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec bash "$(dirname "$0")/setup-debian.sh" clang libclang-rt-dev iproute2 util-linux
