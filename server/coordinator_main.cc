@@ -28,6 +28,8 @@
 #include "server/rpc/credentials.h"
 #include "server/rpc/server.h"
 #include "server/scheduling/coordinator.h"
+#include "server/checkpoints/checkpoint_store.h"
+#include "storage/checkpoint_index.h"
 #include "storage/sqlite_store.h"
 #include "common/trainer_settings/trainer_settings.h"
 
@@ -42,6 +44,7 @@ int main(int argc, char** argv) {
   caviar::rpc::TokenFiles token_files;
   std::string tls_cert, tls_key, tls_client_ca;
   bool insecure = false;
+  caviar::checkpoints::CheckpointLimits checkpoint_limits;
 
   CLI::App app{"caviar-coordinator: the caviar hyperparameter tuning service"};
   app.add_option("--listen", listen,
@@ -57,6 +60,14 @@ int main(int argc, char** argv) {
                  "Default re-runs of a trial whose worker vanished")
       ->capture_default_str()
       ->check(CLI::Range(0, 100));
+  app.add_option("--max-checkpoint-bytes", checkpoint_limits.max_checkpoint_bytes,
+                 "Largest checkpoint a worker may upload (stored in DB.checkpoints/)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-study-checkpoint-bytes", checkpoint_limits.max_study_bytes,
+                 "Most bytes of checkpoints kept for one study")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   app.add_option("--log-level", log_level, "debug, info, warning or error")
       ->capture_default_str();
   app.add_flag("--fsync", durable_power_loss,
@@ -160,11 +171,22 @@ int main(int argc, char** argv) {
                  std::string(coordinator.status().message()).c_str());
     return 1;
   }
+  // Checkpoints live next to the database, indexed in it.
+  caviar::storage::CheckpointIndex checkpoint_index(store->get());
+  auto checkpoints = caviar::checkpoints::CheckpointStore::Open(
+      caviar::checkpoints::CheckpointDirFor(db), &checkpoint_index, caviar::Clock::Real(),
+      checkpoint_limits);
+  if (!checkpoints.ok()) {
+    std::fprintf(stderr, "caviar-coordinator: %s\n",
+                 std::string(checkpoints.status().message()).c_str());
+    return 1;
+  }
   caviar::rpc::ServerOptions server_options;
   server_options.listen = listen;
   server_options.credentials = *std::move(credentials);
   server_options.insecure = insecure;
   server_options.database = store->get();
+  server_options.checkpoints = checkpoints->get();
   {
     std::string db_copy = db;
     server_options.backup_dir = ::dirname(db_copy.data());

@@ -9,6 +9,8 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "caviar/v1/study.pb.h"
@@ -28,6 +30,15 @@ struct ProgressReply {
   ParameterMap parameter_updates;
 };
 
+// A checkpoint a trial resumes from: the state the objective saved after
+// `step`, and the learning curve up to it (already reported again for the
+// new attempt when the objective starts: it goes on with step + 1).
+struct ResumePoint {
+  int64_t step = 0;
+  std::string bytes;
+  std::vector<caviar::v1::Measurement> curve;
+};
+
 class ProgressReporter {
  public:
   virtual ~ProgressReporter() = default;
@@ -38,6 +49,17 @@ class ProgressReporter {
   // True once a reply said stop or the worker is shutting down; objectives
   // poll it between steps (the trainer: between mini-batches).
   virtual bool StopRequested() const = 0;
+  // The checkpoint this attempt resumes from, or nullptr: start from scratch.
+  virtual const ResumePoint* resume() const { return nullptr; }
+  // Stores the objective's state after `step` (already reported) with the
+  // coordinator; returns once it is stored. False if it could not be (the
+  // reason is logged; the trial goes on, and a later resume starts from an
+  // earlier checkpoint or from scratch).
+  virtual bool SaveCheckpoint(int64_t step, std::string_view bytes) {
+    (void)step;
+    (void)bytes;
+    return false;
+  }
 };
 
 struct TrialOutcome {

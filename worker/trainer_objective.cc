@@ -1,5 +1,6 @@
 #include "worker/trainer_objective.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -30,6 +31,12 @@ caviar::v1::Measurement ToMeasurement(const trainer::EpochMetrics& m, bool has_d
   metrics["learning_rate"] = m.learning_rate;
   metrics["seconds"] = m.seconds;
   return measurement;
+}
+
+// Epochs between checkpoints: the spec's checkpoint.every_steps, 1 when
+// unset, 0 for none.
+int CheckpointEvery(const caviar::v1::StudySpec& spec) {
+  return spec.checkpoint().has_every_steps() ? spec.checkpoint().every_steps() : 1;
 }
 
 TrialOutcome Failure(caviar::v1::FailureKind kind, std::string reason) {
@@ -154,8 +161,17 @@ TrialOutcome TrainerObjective::Run(const caviar::v1::StudySpec& spec,
   const bool has_dev = sets.dev.size() > 0;
   TrialOutcome outcome;
   caviar::v1::Measurement last;
+  if (const ResumePoint* resume = reporter->resume()) {
+    if (absl::Status restored = (*trainer)->RestoreState(resume->bytes); !restored.ok()) {
+      return Failure(caviar::v1::CRASHED,
+                     absl::StrCat("the checkpoint at step ", resume->step,
+                                  " does not restore: ", restored.message()));
+    }
+    if (!resume->curve.empty()) last = resume->curve.back();
+  }
+  const int every = CheckpointEvery(spec);
   const trainer::TrainResult result = (*trainer)->Train(
-      sets.train, sets.dev, objective.epochs(),
+      sets.train, sets.dev, std::max(0, objective.epochs() - (*trainer)->epoch()),
       [&](const trainer::EpochMetrics& metrics) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         last = ToMeasurement(metrics, has_dev, elapsed);
@@ -168,7 +184,12 @@ TrialOutcome TrainerObjective::Run(const caviar::v1::StudySpec& spec,
           const double lr = value.value_case() == ParameterValue::kIntValue
                                 ? double(value.int_value())
                                 : value.double_value();
-          if (lr > 0 && std::isfinite(lr)) decision.learning_rate = lr;
+          // Applied now rather than by Train, so that a checkpoint taken
+          // below holds it.
+          if (lr > 0 && std::isfinite(lr)) (*trainer)->SetLearningRate(lr);
+        }
+        if (!decision.stop && every > 0 && metrics.epoch % every == 0) {
+          reporter->SaveCheckpoint(metrics.epoch, (*trainer)->SaveState());
         }
         return decision;
       },

@@ -16,6 +16,16 @@
 // learning rate from the next epoch on. The final measurement is the last
 // epoch's plus test_loss and test_accuracy (when there is a test set).
 //
+// Checkpoints: after every spec.checkpoint.every_steps epochs (default 1;
+// 0 = none) the trainer's exact state (Trainer::SaveState: weights, running
+// averages, optimizer moments, schedule, epoch, random streams, shuffle
+// order; a learning-rate nudge of that epoch included) goes to
+// reporter->SaveCheckpoint. A trial given a checkpoint
+// (reporter->resume()) restores it and trains the remaining epochs: its
+// weights and metrics are bit-identical to a run that was never
+// interrupted (except the wall-time ones: seconds, elapsed_seconds). A
+// checkpoint that does not restore fails the trial as CRASHED.
+//
 // Outcome: DIVERGED for a NaN/inf loss; INFEASIBLE when the dataset cannot
 // be read (the reason names the file and the problem) or the settings are
 // invalid; stopped when the coordinator or the worker said stop.

@@ -149,6 +149,7 @@ class WorkerLoop::TrialSession : public ProgressReporter {
       ReportProgressResponse response;
       const absl::Status status = Send(request, &response, /*wait_for_ready=*/true);
       if (status.ok()) {
+        curve_.push_back(measurement);
         if (attempt > 1) {
           CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": step " << measurement.step()
                            << " delivered after " << attempt << " attempts";
@@ -175,6 +176,30 @@ class WorkerLoop::TrialSession : public ProgressReporter {
   }
 
   bool StopRequested() const override { return stop_.load() || loop_->ShuttingDown(); }
+
+  const ResumePoint* resume() const override { return resume_; }
+  void set_resume(const ResumePoint* resume) { resume_ = resume; }
+
+  bool SaveCheckpoint(int64_t step, std::string_view bytes) override {
+    const absl::Time start = absl::Now();
+    absl::StatusOr<caviar::v1::CheckpointInfo> stored = loop_->checkpoints_.Upload(
+        {trial_.id(), loop_->options_.worker_id, trial_.attempt()}, step, bytes, curve_);
+    if (!stored.ok()) {
+      CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": checkpoint at step " << step
+                          << " not stored: " << stored.status();
+      return false;
+    }
+    CAVIAR_LOG(DEBUG) << "trial " << trial_.id() << ": checkpoint at step " << step << " ("
+                      << bytes.size() << " bytes) stored in " << (absl::Now() - start);
+    return true;
+  }
+
+  // Updates that arrived while the loop reported a resumed curve: the
+  // objective gets them with its first report.
+  void KeepUpdates(const ParameterMap& updates) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, value] : updates) pending_updates_[name] = value;
+  }
 
   bool lease_lost() {
     absl::MutexLock lock(&mu_);
@@ -315,6 +340,10 @@ class WorkerLoop::TrialSession : public ProgressReporter {
 
   WorkerLoop* const loop_;
   const caviar::v1::Trial& trial_;
+  const ResumePoint* resume_ = nullptr;
+  // Measurements the coordinator took, for the checkpoints' curves (used
+  // from the objective's thread only).
+  std::vector<caviar::v1::Measurement> curve_;
   std::atomic<bool> stop_{false};
 
   absl::Mutex mu_;
@@ -334,6 +363,10 @@ class WorkerLoop::TrialSession : public ProgressReporter {
 WorkerLoop::WorkerLoop(std::unique_ptr<caviar::v1::WorkerService::StubInterface> stub,
                        ObjectiveFactory factory, WorkerOptions options)
     : stub_(std::move(stub)),
+      checkpoints_(stub_.get(),
+                   [this](const std::function<grpc::Status(grpc::ClientContext*)>& rpc) {
+                     return Call(rpc);
+                   }),
       factory_(std::move(factory)),
       options_(std::move(options)) {}
 
@@ -444,7 +477,27 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
   }
 
   TrialSession session(this, suggestion);
-  TrialOutcome outcome = (*objective)->Run(suggestion.spec(), trial, &session);
+  std::optional<ResumePoint> resume;
+  if (suggestion.has_resume()) resume = FetchResume(suggestion);
+  TrialOutcome outcome;
+  bool stopped_while_resuming = false;
+  if (resume.has_value()) {
+    ProgressReply reply;
+    for (const caviar::v1::Measurement& point : resume->curve) {
+      reply = session.Report(point);
+      session.KeepUpdates(reply.parameter_updates);
+      if (reply.stop) break;
+    }
+    stopped_while_resuming = reply.stop;
+    if (stopped_while_resuming) {
+      outcome.stopped = true;
+      if (!resume->curve.empty()) outcome.final_measurement = resume->curve.back();
+    }
+    session.set_resume(&*resume);
+  }
+  if (!stopped_while_resuming) {
+    outcome = (*objective)->Run(suggestion.spec(), trial, &session);
+  }
   session.StopHeartbeats();
 
   if (absl::Status fatal = session.fatal(); !fatal.ok()) return fatal;
@@ -471,6 +524,24 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
   request.set_failure_reason(outcome.failure_reason);
   request.set_stopped(outcome.stopped);
   return Complete(request);
+}
+
+std::optional<ResumePoint> WorkerLoop::FetchResume(const SuggestTrialResponse& suggestion) {
+  const caviar::v1::Trial& trial = suggestion.trial();
+  const caviar::v1::CheckpointInfo& info = suggestion.resume();
+  const absl::Time start = absl::Now();
+  absl::StatusOr<ResumePoint> point =
+      checkpoints_.Download({trial.id(), options_.worker_id, trial.attempt()}, info);
+  if (!point.ok()) {
+    CAVIAR_LOG(WARNING) << "trial " << trial.id() << ": checkpoint at step " << info.step()
+                        << " cannot be fetched, starting from scratch: " << point.status();
+    return std::nullopt;
+  }
+  CAVIAR_LOG(INFO) << "trial " << trial.id() << ": resuming after step " << info.step()
+                   << " (checkpoint of attempt " << info.attempt() << ", "
+                   << info.size_bytes() << " bytes, fetched in " << (absl::Now() - start)
+                   << ")";
+  return *std::move(point);
 }
 
 absl::Status WorkerLoop::Complete(const CompleteTrialRequest& original) {

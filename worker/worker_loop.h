@@ -61,6 +61,17 @@
 // worker did not send (a scheduler preempting the whole job step, a Ctrl-C
 // of the job) is released the same way: it was interrupted, it did not fail.
 //
+// Checkpoints (worker/checkpoints.h): an objective saves its state through
+// ProgressReporter::SaveCheckpoint; the loop uploads it with the curve
+// reported so far. A lease that comes with SuggestTrialResponse.resume is
+// resumed: the loop downloads that checkpoint (a checkpoint it cannot fetch
+// or check is logged and the trial starts from scratch), reports its curve
+// again for the new attempt (the curve is truncated back to the checkpoint:
+// points the lost attempt reported after it are not part of the new one),
+// and hands the state to the objective (ProgressReporter::resume). If one
+// of those reports says stop, the objective does not run: the trial is
+// completed as stopped with the checkpoint's last point.
+//
 // An objective the factory cannot build (e.g. a trainer study on a worker
 // built without the trainer) is completed as failed (INFEASIBLE for an
 // INVALID_ARGUMENT from the factory, CRASHED otherwise) with the reason.
@@ -73,6 +84,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -84,6 +96,7 @@
 #include "caviar/v1/service.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "worker/checkpoints.h"
 #include "worker/objective_factory.h"
 
 namespace caviar::worker {
@@ -133,6 +146,9 @@ class WorkerLoop {
 
   // Runs one leased trial to completion (or drops it); returns a fatal error.
   absl::Status RunTrial(const caviar::v1::SuggestTrialResponse& suggestion);
+  // The checkpoint a lease resumes from, or nullopt (logged) if it cannot
+  // be fetched.
+  std::optional<ResumePoint> FetchResume(const caviar::v1::SuggestTrialResponse& suggestion);
   // Sends the completion, retrying transient failures.
   absl::Status Complete(const caviar::v1::CompleteTrialRequest& request);
   bool ShuttingDown() const { return shutdown_.HasBeenNotified(); }
@@ -148,6 +164,7 @@ class WorkerLoop {
   void SleepUnlessShutdown(absl::Duration d);
 
   const std::unique_ptr<caviar::v1::WorkerService::StubInterface> stub_;
+  CheckpointClient checkpoints_;
   const ObjectiveFactory factory_;
   const WorkerOptions options_;
   absl::Notification shutdown_;

@@ -61,6 +61,9 @@ struct ServerOptions {
   // backup_dir (default: the current folder). nullptr: UNIMPLEMENTED.
   storage::SqliteStore* database = nullptr;
   std::string backup_dir;
+  // Checkpoints of trials (checkpoint_calls.h); nullptr: none, trials
+  // restart from scratch.
+  checkpoints::CheckpointStore* checkpoints = nullptr;
 };
 
 // True for 127.0.0.0/8, ::1, "localhost" and unix sockets: addresses only

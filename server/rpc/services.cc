@@ -9,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "server/rpc/checkpoint_calls.h"
+#include "server/rpc/lease_binding.h"
 #include "server/rpc/status.h"
 #include "storage/backup.h"
 
@@ -58,28 +60,6 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge
   if (!status.ok())
     edge.audit->Refused(method, context->peer(), caller.credential, status);
   return Finish(context, status);
-}
-
-// The worker id the coordinator sees: scoped by the caller's credential.
-std::string ScopedWorkerId(const Caller& caller, const std::string& worker_id) {
-  if (caller.anonymous || worker_id.empty()) return worker_id;
-  return absl::StrCat(caller.credential, "/", worker_id);
-}
-
-// PERMISSION_DENIED if trial `id`'s lease was taken under another credential.
-absl::Status CheckLeaseCredential(scheduling::Coordinator& coordinator,
-                                  const Caller& caller, int64_t id) {
-  if (caller.anonymous) return absl::OkStatus();
-  absl::StatusOr<std::string> holder = coordinator.LeaseHolder(id);
-  if (!holder.ok()) return holder.status();
-  if (holder->empty() ||
-      absl::StartsWith(*holder, absl::StrCat(caller.credential, "/"))) {
-    return absl::OkStatus();
-  }
-  return absl::PermissionDeniedError(
-      absl::StrCat("trial ", id,
-                   " is leased under another credential; only the credential that took "
-                   "a lease may report, complete or release its trial"));
 }
 
 // Worker calls on a leased trial: check the credential, then call the
@@ -146,7 +126,7 @@ CAVIAR_STUDY_CALL(GetImportance, GetImportanceRequest, GetImportanceResponse,
 CAVIAR_WORKER_CALL(SuggestTrial, SuggestTrialRequest, SuggestTrialResponse, [&] {
   caviar::v1::SuggestTrialRequest scoped = *request;
   scoped.set_worker_id(ScopedWorkerId(caller, request->worker_id()));
-  return coordinator->SuggestTrial(scoped);
+  return WithResume(*edge_, coordinator->SuggestTrial(scoped));
 }())
 CAVIAR_WORKER_CALL(ReportProgress, ReportProgressRequest, ReportProgressResponse,
                    OnLease(coordinator, caller, *request,
@@ -154,6 +134,24 @@ CAVIAR_WORKER_CALL(ReportProgress, ReportProgressRequest, ReportProgressResponse
 CAVIAR_WORKER_CALL(CompleteTrial, CompleteTrialRequest, Trial,
                    OnLease(coordinator, caller, *request,
                            &scheduling::Coordinator::CompleteTrial))
+CAVIAR_WORKER_CALL(CheckpointUploadOffset, CheckpointUploadOffsetRequest,
+                   CheckpointUploadOffsetResponse,
+                   ((void)coordinator, rpc::CheckpointUploadOffset(*edge_, caller, *request)))
+CAVIAR_STUDY_CALL(ListCheckpoints, ListCheckpointsRequest, ListCheckpointsResponse,
+                  Access::kRead,
+                  ((void)coordinator, rpc::ListCheckpoints(*edge_, request->trial_id())))
+
+grpc::ServerReadReactor<caviar::v1::UploadCheckpointRequest>*
+WorkerServiceImpl::UploadCheckpoint(grpc::CallbackServerContext* context,
+                                    caviar::v1::UploadCheckpointResponse* response) {
+  return StartCheckpointUpload(context, *edge_, response);
+}
+grpc::ServerWriteReactor<caviar::v1::CheckpointChunk>* WorkerServiceImpl::DownloadCheckpoint(
+    grpc::CallbackServerContext* context,
+    const caviar::v1::DownloadCheckpointRequest* request) {
+  return StartCheckpointDownload(context, *edge_, *request);
+}
+
 
 #undef CAVIAR_STUDY_CALL
 #undef CAVIAR_WORKER_CALL

@@ -25,6 +25,7 @@
 #include "caviar/v1/service.grpc.pb.h"
 #include "server/rpc/audit.h"
 #include "server/rpc/auth.h"
+#include "server/checkpoints/checkpoint_store.h"
 #include "server/scheduling/coordinator.h"
 #include "storage/sqlite_store.h"
 
@@ -39,6 +40,9 @@ struct Edge {
   // the copy is staged before it is streamed (the database's own folder).
   storage::SqliteStore* database = nullptr;
   std::string backup_dir;
+  // Checkpoint files and index (checkpoint_calls.h); nullptr: the checkpoint
+  // calls are UNIMPLEMENTED and trials never resume.
+  checkpoints::CheckpointStore* checkpoints = nullptr;
 };
 
 class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService {
@@ -84,6 +88,10 @@ class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService 
       grpc::CallbackServerContext* context,
       const caviar::v1::GetImportanceRequest* request,
       caviar::v1::GetImportanceResponse* response) override;
+  grpc::ServerUnaryReactor* ListCheckpoints(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::ListCheckpointsRequest* request,
+      caviar::v1::ListCheckpointsResponse* response) override;
 
  private:
   const Edge* const edge_;
@@ -104,6 +112,16 @@ class WorkerServiceImpl final : public caviar::v1::WorkerService::CallbackServic
   grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* context,
                                           const caviar::v1::CompleteTrialRequest* request,
                                           caviar::v1::Trial* response) override;
+  grpc::ServerReadReactor<caviar::v1::UploadCheckpointRequest>* UploadCheckpoint(
+      grpc::CallbackServerContext* context,
+      caviar::v1::UploadCheckpointResponse* response) override;
+  grpc::ServerUnaryReactor* CheckpointUploadOffset(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::CheckpointUploadOffsetRequest* request,
+      caviar::v1::CheckpointUploadOffsetResponse* response) override;
+  grpc::ServerWriteReactor<caviar::v1::CheckpointChunk>* DownloadCheckpoint(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::DownloadCheckpointRequest* request) override;
 
  private:
   const Edge* const edge_;
