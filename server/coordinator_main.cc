@@ -25,6 +25,7 @@
 #ifdef CAVIAR_CRASH_POINTS
 #include "tests/testing/crash_point_store.h"
 #endif
+#include "server/http/http_server.h"
 #include "server/rpc/credentials.h"
 #include "server/rpc/server.h"
 #include "server/scheduling/coordinator.h"
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   caviar::rpc::TokenFiles token_files;
   std::string tls_cert, tls_key, tls_client_ca;
   bool insecure = false;
+  std::string http_listen, http_port_file;
   caviar::checkpoints::CheckpointLimits checkpoint_limits;
 
   CLI::App app{"caviar-coordinator: the caviar hyperparameter tuning service"};
@@ -84,6 +86,11 @@ int main(int argc, char** argv) {
   app.add_option("--admin-token-file", token_files.admin_token_file,
                  "A single admin token (the credential \"admin\")")
       ->check(CLI::ExistingFile);
+  app.add_option("--http", http_listen,
+                 "HOST:PORT to serve the read-only JSON API and Prometheus /metrics on "
+                 "(off by default; port 0 = any free port; same tokens, viewer is enough)");
+  app.add_option("--http-port-file", http_port_file,
+                 "Write the bound HTTP port to this file once serving");
   app.add_flag("--insecure", insecure,
                "Serve a non-loopback address without tokens (anyone who reaches it "
                "can run commands on every worker)");
@@ -114,6 +121,16 @@ int main(int argc, char** argv) {
                  "on every worker. Give --tokens-file (or --admin-token-file and "
                  "--worker-token-file), or --insecure to serve it open anyway\n",
                  listen.c_str());
+    return 2;
+  }
+  if (!http_listen.empty() && token_files.empty() && !insecure &&
+      !caviar::rpc::IsLoopbackListenAddress(http_listen)) {
+    std::fprintf(stderr,
+                 "caviar-coordinator: refusing to serve HTTP on %s without tokens: it is "
+                 "not a loopback address. Give --tokens-file (viewer tokens are enough "
+                 "there), serve HTTP on 127.0.0.1, or --insecure to serve it open "
+                 "anyway\n",
+                 http_listen.c_str());
     return 2;
   }
   auto credentials = caviar::rpc::LoadCredentials(token_files);
@@ -208,12 +225,32 @@ int main(int argc, char** argv) {
   }
   CAVIAR_LOG(INFO) << "caviar-coordinator serving on " << (*server)->address() << ", db "
                    << db;
-  if (!port_file.empty()) {
-    const std::string tmp = port_file + ".tmp";
+  std::unique_ptr<caviar::http::HttpServer> http;
+  if (!http_listen.empty()) {
+    caviar::http::HttpOptions http_options;
+    http_options.listen = http_listen;
+    http_options.insecure = insecure;
+    http_options.tls_cert_file = tls_cert;
+    http_options.tls_key_file = tls_key;
+    http_options.database_path = db;
+    auto started = caviar::http::HttpServer::Start(
+        coordinator->get(), (*server)->authorizer(), (*server)->audit_log(), http_options);
+    if (!started.ok()) {
+      std::fprintf(stderr, "caviar-coordinator: %s\n",
+                   std::string(started.status().message()).c_str());
+      return 1;
+    }
+    http = *std::move(started);
+    CAVIAR_LOG(INFO) << "HTTP (JSON API, /metrics) on " << http->url();
+  }
+  for (auto [file, port] : {std::pair{&http_port_file, http ? http->port() : 0},
+                            std::pair{&port_file, (*server)->port()}}) {
+    if (file->empty()) continue;
+    const std::string tmp = *file + ".tmp";
     FILE* f = std::fopen(tmp.c_str(), "w");
-    if (f == nullptr || std::fprintf(f, "%d\n", (*server)->port()) < 0 ||
-        std::fclose(f) != 0 || std::rename(tmp.c_str(), port_file.c_str()) != 0) {
-      std::fprintf(stderr, "caviar-coordinator: cannot write %s\n", port_file.c_str());
+    if (f == nullptr || std::fprintf(f, "%d\n", port) < 0 || std::fclose(f) != 0 ||
+        std::rename(tmp.c_str(), file->c_str()) != 0) {
+      std::fprintf(stderr, "caviar-coordinator: cannot write %s\n", file->c_str());
       return 1;
     }
   }
@@ -231,6 +268,7 @@ int main(int argc, char** argv) {
       }
     }
     CAVIAR_LOG(INFO) << "signal " << signal_number << ": shutting down";
+    if (http != nullptr) http->Shutdown();
     (*server)->Shutdown(absl::Seconds(5));
   });
   (*server)->Wait();

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/metrics/coordinator_metrics.h"
 #include "common/status_macros.h"
 #include "storage/db_guard.h"
 #include "storage/schema.h"
@@ -405,6 +407,11 @@ void SqliteStore::CommitGroup(const std::vector<PendingCommit*>& group) {
 absl::Status SqliteStore::Commit(const WriteBatch& batch) {
   CAVIAR_RETURN_IF_ERROR(ValidateBatchKeys(batch));
   if (batch.empty()) return absl::OkStatus();
+  // caviar_store_commit_duration_seconds: as long as the caller waits.
+  struct Timer {
+    absl::Time start = absl::Now();
+    ~Timer() { metrics::RecordCommit(absl::Now() - start); }
+  } timer;
   if (!options_.group_commit) {
     absl::MutexLock lock(&db_mu_);
     return CommitAlone(batch);

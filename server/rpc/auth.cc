@@ -72,22 +72,30 @@ grpc::Status Authorizer::Check(const grpc::ServerContextBase& context, Access ac
                           "coordinator's client CA (caviar-worker --tls-cert/--tls-key)");
     }
   }
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return CheckAuthorization(nullptr, access, caller);
+  const std::string_view value(it->second.data(), it->second.size());
+  return CheckAuthorization(&value, access, caller);
+}
+
+grpc::Status Authorizer::CheckAuthorization(const std::string_view* authorization,
+                                            Access access, Caller* caller) const {
+  *caller = Caller();
   std::shared_ptr<const Credentials> credentials = Snapshot();
   if (credentials->empty()) {
     caller->anonymous = true;
     return grpc::Status::OK;
   }
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) {
+  if (authorization == nullptr) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                         "this coordinator needs a bearer token (set CAVIAR_TOKEN)");
   }
-  const std::string_view value(it->second.data(), it->second.size());
+  const std::string_view value = *authorization;
   constexpr std::string_view kBearer = "Bearer ";
   if (value.substr(0, kBearer.size()) != kBearer) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "authorization metadata must be \"Bearer <token>\"");
+                        "authorization must be \"Bearer <token>\"");
   }
   const std::string_view token = value.substr(kBearer.size());
   const Credential* match = nullptr;

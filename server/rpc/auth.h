@@ -23,6 +23,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -61,6 +62,11 @@ class Authorizer {
   // `caller->credential` names it, for the audit log).
   grpc::Status Check(const grpc::ServerContextBase& context, Access access,
                      Caller* caller) const;
+  // The same check for a transport other than gRPC (the HTTP port):
+  // `authorization` is the request's Authorization header, nullptr when it
+  // has none. No client-certificate rule applies.
+  grpc::Status CheckAuthorization(const std::string_view* authorization, Access access,
+                                  Caller* caller) const;
 
  private:
   using Credentials = std::vector<Credential>;

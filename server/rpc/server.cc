@@ -5,6 +5,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/metrics/coordinator_metrics.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
@@ -83,6 +85,13 @@ absl::StatusOr<std::unique_ptr<CoordinatorServer>> CoordinatorServer::Start(
   std::unique_ptr<CoordinatorServer> server(
       new CoordinatorServer(coordinator, options, std::move(credentials)));
   grpc::EnableDefaultHealthCheckService(true);
+  // Called explicitly: otherwise the linker drops the plugin's static
+  // initializer and the server has no reflection service.
+  static const bool reflection = [] {
+    grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+    return true;
+  }();
+  (void)reflection;
   grpc::ServerBuilder builder;
   std::shared_ptr<grpc::ServerCredentials> server_credentials =
       grpc::InsecureServerCredentials();
@@ -139,6 +148,7 @@ void CoordinatorServer::ReapLoop(absl::Duration interval) {
   while (!stopping_.WaitForNotificationWithTimeout(interval)) {
     absl::StatusOr<int> expired = coordinator_->ExpireLeases();
     if (!expired.ok()) CAVIAR_LOG(ERROR) << "expiring leases: " << expired.status();
+    if (expired.ok() && *expired > 0) metrics::RecordLeasesExpired(*expired);
   }
 }
 

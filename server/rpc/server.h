@@ -1,6 +1,10 @@
 // CoordinatorServer: a running caviar coordinator: the gRPC server with the
-// StudyService, WorkerService, AdminService and the standard health service
+// StudyService, WorkerService, AdminService, the standard health service and
+// gRPC server reflection (so generic tools can list and call the services)
 // over one Coordinator, plus the thread that expires leases every second.
+// Health and reflection stay open when tokens are configured: they tell the
+// services' schema (public, in proto/), never a study or a trial, and every
+// call a tool makes with what it learned needs a token like any other.
 //
 // Secure by default: Start refuses a non-loopback listen address when no
 // credentials are configured, unless `insecure` is set (loopback stays
@@ -82,6 +86,11 @@ class CoordinatorServer {
 
   int port() const { return port_; }
   std::string address() const;
+
+  // For other transports of the same coordinator (the HTTP port): the same
+  // credentials (SIGHUP included) and the same audit log.
+  const Authorizer* authorizer() const { return &auth_; }
+  AuditLog* audit_log() { return &audit_; }
 
   // New credentials (SIGHUP), without dropping connections. INVALID_ARGUMENT
   // (and nothing changes) when this would leave a server started with

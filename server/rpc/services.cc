@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/metrics/coordinator_metrics.h"
 #include "server/rpc/checkpoint_calls.h"
 #include "server/rpc/lease_binding.h"
 #include "server/rpc/status.h"
@@ -45,6 +46,7 @@ template <typename Call, typename Response>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge& edge,
                                 const char* method, Access access, Call call,
                                 Response* response) {
+  const absl::Time start = absl::Now();
   Caller caller;
   grpc::Status status = edge.auth->Check(*context, access, &caller);
   if (status.ok()) {
@@ -59,6 +61,7 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge
   }
   if (!status.ok())
     edge.audit->Refused(method, context->peer(), caller.credential, status);
+  metrics::RecordRpc(method, status.error_code(), absl::Now() - start);
   return Finish(context, status);
 }
 
@@ -237,20 +240,22 @@ grpc::ServerWriteReactor<caviar::v1::BackupChunk>* AdminServiceImpl::Backup(
     grpc::CallbackServerContext* context, const caviar::v1::BackupRequest* request) {
   (void)request;
   constexpr const char* kMethod = "/caviar.v1.AdminService/Backup";
+  const absl::Time start = absl::Now();
   Caller caller;
   grpc::Status status = edge_->auth->Check(*context, Access::kAdmin, &caller);
   if (status.ok()) {
-    const absl::Time start = absl::Now();
     absl::StatusOr<std::pair<int, int64_t>> copy = TakeBackup(*edge_);
     if (copy.ok()) {
       CAVIAR_LOG(INFO) << "backup for " << (caller.anonymous ? "-" : caller.credential)
                        << " at " << context->peer() << ": " << copy->second
                        << " bytes, copied and checked in " << (absl::Now() - start);
+      metrics::RecordRpc(kMethod, 0, absl::Now() - start);
       return new BackupReactor(copy->first, copy->second);
     }
     status = ToGrpcStatus(copy.status());
   }
   edge_->audit->Refused(kMethod, context->peer(), caller.credential, status);
+  metrics::RecordRpc(kMethod, status.error_code(), absl::Now() - start);
   return new BackupReactor(status);
 }
 

@@ -1,0 +1,458 @@
+#include "server/http/json_api.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace caviar::http {
+namespace {
+
+using caviar::v1::ListTrialsRequest;
+using caviar::v1::ListTrialsResponse;
+
+constexpr int64_t kMaxId = INT64_MAX;
+
+// Protobuf's JSON mapping with proto field names, on one line: the CLI's
+// --format json objects.
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  std::string text;
+  (void)google::protobuf::util::MessageToJsonString(message, &text, options);
+  return text;
+}
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(static_cast<char>(c));
+    } else if (c < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
+      out += escaped;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out + "\"";
+}
+
+// A JSON number, or a string for what JSON cannot hold (as protobuf does).
+std::string JsonNumber(double value) {
+  if (std::isnan(value)) return "\"NaN\"";
+  if (std::isinf(value)) return value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
+  return buffer;
+}
+
+// `object` (a JSON object's text) with `fields` ("\"k\":v" items) added.
+std::string WithFields(std::string object, const std::vector<std::string>& fields) {
+  if (fields.empty()) return object;
+  object.pop_back();  // '}'
+  if (object.size() > 1) object.push_back(',');
+  object += absl::StrJoin(fields, ",");
+  object.push_back('}');
+  return object;
+}
+
+std::string TrialsArray(const std::vector<const caviar::v1::Trial*>& trials) {
+  std::string out = "[";
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += ToJson(*trials[i]);
+  }
+  return out + "]";
+}
+
+// ---- query parameters
+
+absl::Status OnlyKnown(const QueryParams& params, std::vector<std::string> known) {
+  for (const auto& [name, value] : params) {
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    std::string name_shown = name.substr(0, 64);
+    if (known.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "unknown query parameter \"", name_shown, "\": this endpoint takes none"));
+    }
+    return absl::InvalidArgumentError(absl::StrCat("unknown query parameter \"",
+                                                   name_shown, "\" (known: ",
+                                                   absl::StrJoin(known, ", "), ")"));
+  }
+  return absl::OkStatus();
+}
+
+// The one value of `name`, or nullptr; INVALID_ARGUMENT if it repeats.
+absl::StatusOr<const std::string*> Single(const QueryParams& params,
+                                          const std::string& name) {
+  auto [first, last] = params.equal_range(name);
+  if (first == last) return nullptr;
+  if (std::next(first) != last)
+    return absl::InvalidArgumentError(absl::StrCat(name, ": given more than once"));
+  return &first->second;
+}
+
+// A decimal integer in [min, max], digits only.
+absl::StatusOr<int64_t> ParseInteger(const std::string& name, const std::string& text,
+                                     int64_t min, int64_t max) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(absl::StrCat(
+        name, ": \"", text.substr(0, 64), text.size() > 64 ? "..." : "",
+        "\" is not an integer in [", min, ", ", max, "]"));
+  };
+  if (text.empty() || text.size() > 19) return bad();
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return bad();
+    if (value > (kMaxId - (c - '0')) / 10) return bad();
+    value = value * 10 + (c - '0');
+  }
+  if (value < min || value > max) return bad();
+  return value;
+}
+
+absl::StatusOr<int64_t> IntegerParam(const QueryParams& params, const std::string& name,
+                                     int64_t fallback, int64_t min, int64_t max) {
+  CAVIAR_ASSIGN_OR_RETURN(const std::string* text, Single(params, name));
+  if (text == nullptr) return fallback;
+  return ParseInteger(name, *text, min, max);
+}
+
+absl::StatusOr<bool> BoolParam(const QueryParams& params, const std::string& name) {
+  CAVIAR_ASSIGN_OR_RETURN(const std::string* text, Single(params, name));
+  if (text == nullptr) return false;
+  if (*text == "true" || *text == "1") return true;
+  if (*text == "false" || *text == "0") return false;
+  return absl::InvalidArgumentError(absl::StrCat(
+      name, ": \"", text->substr(0, 64), "\" is not a boolean (true, false, 1 or 0)"));
+}
+
+// ?state=SUCCEEDED&state=FAILED or ?state=SUCCEEDED,FAILED.
+absl::Status StatesParam(const QueryParams& params, ListTrialsRequest* request) {
+  auto [first, last] = params.equal_range("state");
+  for (auto it = first; it != last; ++it) {
+    for (absl::string_view name : absl::StrSplit(it->second, ',')) {
+      caviar::v1::TrialState state;
+      if (!caviar::v1::TrialState_Parse(std::string(name), &state) ||
+          state == caviar::v1::TRIAL_STATE_UNSPECIFIED) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("state: unknown trial state \"", name.substr(0, 64),
+                         "\" (one of PENDING, ACTIVE, SUCCEEDED, FAILED, STOPPED)"));
+      }
+      request->add_states(state);
+    }
+  }
+  return absl::OkStatus();
+}
+
+// ---- trials after a cursor
+
+// The id of the trial at `offset` of `base`'s listing (id order).
+absl::StatusOr<int64_t> IdAt(scheduling::Coordinator& coordinator,
+                             const ListTrialsRequest& base, int64_t offset,
+                             int32_t* total) {
+  ListTrialsRequest probe = base;
+  probe.set_page_size(1);
+  probe.set_page_token(absl::StrCat(offset));
+  probe.set_include_measurements(false);
+  CAVIAR_ASSIGN_OR_RETURN(ListTrialsResponse page, coordinator.ListTrials(probe));
+  if (total != nullptr) *total = page.total_size();
+  return page.trials().empty() ? kMaxId : page.trials(0).id();
+}
+
+// Where the trials with an id above `after` start in `base`'s listing:
+// trials are listed by id and never removed, so a binary search over
+// offsets finds it in O(log n) calls of ListTrials (which pages by offset).
+absl::StatusOr<int64_t> OffsetAfter(scheduling::Coordinator& coordinator,
+                                    const ListTrialsRequest& base, int64_t after,
+                                    int32_t* total) {
+  CAVIAR_ASSIGN_OR_RETURN(int64_t first, IdAt(coordinator, base, 0, total));
+  if (first > after) return 0;
+  int64_t lo = 1, hi = *total;  // The answer is in [lo, hi].
+  // Live polling asks for the newest trials: look at the end first.
+  CAVIAR_ASSIGN_OR_RETURN(int64_t last, IdAt(coordinator, base, hi - 1, nullptr));
+  if (last <= after) return hi;
+  hi -= 1;
+  while (lo < hi) {
+    const int64_t mid = lo + (hi - lo) / 2;
+    CAVIAR_ASSIGN_OR_RETURN(int64_t id, IdAt(coordinator, base, mid, nullptr));
+    if (id > after) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
+}
+
+struct TrialsPage {
+  std::vector<caviar::v1::Trial> trials;
+  int32_t total = 0;
+  bool more = false;
+};
+
+// Up to `limit` trials of `base` with an id above `after`, by id.
+absl::StatusOr<TrialsPage> TrialsAfter(scheduling::Coordinator& coordinator,
+                                       const ListTrialsRequest& base, int64_t after,
+                                       int64_t limit) {
+  TrialsPage page;
+  CAVIAR_ASSIGN_OR_RETURN(int64_t offset,
+                          OffsetAfter(coordinator, base, after, &page.total));
+  if (offset >= page.total) return page;
+  // One trial of slack: with a state filter a trial may have left the
+  // listing since the search, shifting offsets down by one.
+  const int64_t start = std::max<int64_t>(0, offset - 1);
+  ListTrialsRequest request = base;
+  request.set_page_token(absl::StrCat(start));
+  request.set_page_size(static_cast<int32_t>(limit + (offset - start)));
+  CAVIAR_ASSIGN_OR_RETURN(ListTrialsResponse response, coordinator.ListTrials(request));
+  page.total = response.total_size();
+  for (caviar::v1::Trial& trial : *response.mutable_trials()) {
+    if (trial.id() <= after) continue;
+    if (static_cast<int64_t>(page.trials.size()) == limit) {
+      page.more = true;
+      break;
+    }
+    page.trials.push_back(std::move(trial));
+  }
+  if (!response.next_page_token().empty()) page.more = true;
+  return page;
+}
+
+// The study's JSON with its best trial (without its curve) and progress
+// (finished trials over max_trials, when there is a budget).
+absl::StatusOr<std::string> StudyJson(scheduling::Coordinator& coordinator,
+                                      const caviar::v1::Study& study) {
+  std::vector<std::string> fields;
+  CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::Trial> best,
+                          coordinator.BestTrials(study.spec().name(), 1));
+  if (!best.empty()) {
+    best[0].clear_measurements();
+    fields.push_back(absl::StrCat("\"best_trial\":", ToJson(best[0])));
+  }
+  const int32_t max_trials = study.spec().budget().max_trials();
+  if (max_trials > 0) {
+    const double finished = study.succeeded_trials() + study.stopped_trials();
+    fields.push_back(
+        absl::StrCat("\"progress\":", JsonNumber(std::min(1.0, finished / max_trials))));
+  }
+  return WithFields(ToJson(study), fields);
+}
+
+JsonResponse Ok(std::string body) {
+  JsonResponse response;
+  response.body = std::move(body);
+  return response;
+}
+
+// Runs `body` (returning StatusOr<std::string>), answering its error.
+template <typename Body>
+JsonResponse Answer(Body body) {
+  absl::StatusOr<std::string> text = body();
+  if (!text.ok()) return ErrorResponse(text.status());
+  return Ok(*std::move(text));
+}
+
+}  // namespace
+
+int HttpStatusOf(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
+  }
+}
+
+JsonResponse ErrorResponse(const absl::Status& status) {
+  JsonResponse response;
+  response.http_status = HttpStatusOf(status.code());
+  response.status = status;
+  response.body = absl::StrCat("{\"error\":{\"code\":",
+                               JsonString(absl::StatusCodeToString(status.code())),
+                               ",\"message\":", JsonString(status.message()), "}}");
+  return response;
+}
+
+JsonResponse JsonApi::Studies(const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
+    std::string out = "{\"studies\":[";
+    bool first = true;
+    for (const caviar::v1::Study& study : coordinator_->ListStudies()) {
+      absl::StatusOr<std::string> json = StudyJson(*coordinator_, study);
+      if (!json.ok()) continue;  // Deleted in between: not listed.
+      if (!first) out.push_back(',');
+      first = false;
+      out += *json;
+    }
+    return out + "]}";
+  });
+}
+
+JsonResponse JsonApi::Study(const std::string& name, const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
+    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study, coordinator_->GetStudy(name));
+    return StudyJson(*coordinator_, study);
+  });
+}
+
+JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(
+        OnlyKnown(params, {"after", "limit", "state", "measurements"}));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t after, IntegerParam(params, "after", 0, 0, kMaxId));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t limit,
+                            IntegerParam(params, "limit", kDefaultLimit, 1, kMaxLimit));
+    CAVIAR_ASSIGN_OR_RETURN(bool measurements, BoolParam(params, "measurements"));
+    ListTrialsRequest base;
+    base.set_study(study);
+    base.set_include_measurements(measurements);
+    CAVIAR_RETURN_IF_ERROR(StatesParam(params, &base));
+    CAVIAR_ASSIGN_OR_RETURN(TrialsPage page,
+                            TrialsAfter(*coordinator_, base, after, limit));
+    std::vector<const caviar::v1::Trial*> trials;
+    for (const auto& trial : page.trials) trials.push_back(&trial);
+    const int64_t next = page.trials.empty() ? after : page.trials.back().id();
+    return absl::StrCat("{\"trials\":", TrialsArray(trials), ",\"total\":", page.total,
+                        ",\"next_after\":", next,
+                        ",\"more\":", page.more ? "true" : "false", "}");
+  });
+}
+
+JsonResponse JsonApi::Best(const std::string& study, const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {"top"}));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t top, IntegerParam(params, "top", 10, 1, kMaxLimit));
+    CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::Trial> best,
+                            coordinator_->BestTrials(study, static_cast<int>(top)));
+    std::vector<const caviar::v1::Trial*> trials;
+    for (auto& trial : best) {
+      trial.clear_measurements();
+      trials.push_back(&trial);
+    }
+    return absl::StrCat("{\"trials\":", TrialsArray(trials), "}");
+  });
+}
+
+JsonResponse JsonApi::Importance(const std::string& study, const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
+    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::GetImportanceResponse importance,
+                            coordinator_->GetImportance(study));
+    return ToJson(importance);
+  });
+}
+
+JsonResponse JsonApi::Changes(const std::string& study, const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(
+        OnlyKnown(params, {"after", "limit", "watch", "measurements"}));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t after, IntegerParam(params, "after", 0, 0, kMaxId));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t limit,
+                            IntegerParam(params, "limit", kDefaultLimit, 1, kMaxLimit));
+    CAVIAR_ASSIGN_OR_RETURN(bool measurements, BoolParam(params, "measurements"));
+    std::vector<int64_t> watch;
+    auto [first, last] = params.equal_range("watch");
+    for (auto it = first; it != last; ++it) {
+      for (absl::string_view id : absl::StrSplit(it->second, ',', absl::SkipEmpty())) {
+        CAVIAR_ASSIGN_OR_RETURN(int64_t value,
+                                ParseInteger("watch", std::string(id), 1, kMaxId));
+        watch.push_back(value);
+        if (watch.size() > kMaxWatch)
+          return absl::InvalidArgumentError(
+              absl::StrCat("watch: more than ", kMaxWatch, " trial ids"));
+      }
+    }
+    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study current, coordinator_->GetStudy(study));
+
+    // New trials, then the open ones the client already has, then the
+    // watched ones (which it holds as open and may have finished since).
+    ListTrialsRequest base;
+    base.set_study(study);
+    base.set_include_measurements(measurements);
+    CAVIAR_ASSIGN_OR_RETURN(TrialsPage page,
+                            TrialsAfter(*coordinator_, base, after, limit));
+    ListTrialsRequest open = base;
+    open.add_states(caviar::v1::PENDING);
+    open.add_states(caviar::v1::ACTIVE);
+    open.set_page_size(kMaxLimit);
+    CAVIAR_ASSIGN_OR_RETURN(ListTrialsResponse running, coordinator_->ListTrials(open));
+    std::vector<const caviar::v1::Trial*> trials;
+    std::set<int64_t> sent;
+    for (const auto& trial : page.trials) {
+      trials.push_back(&trial);
+      sent.insert(trial.id());
+    }
+    for (const auto& trial : running.trials()) {
+      if (trial.id() > after || !sent.insert(trial.id()).second) continue;
+      trials.push_back(&trial);
+    }
+    std::vector<caviar::v1::Trial> watched;
+    watched.reserve(watch.size());
+    for (int64_t id : watch) {
+      if (id > after || sent.count(id) > 0) continue;
+      absl::StatusOr<caviar::v1::Trial> trial = coordinator_->GetTrial(id);
+      if (!trial.ok() && trial.status().code() == absl::StatusCode::kNotFound)
+        return absl::InvalidArgumentError(absl::StrCat("watch: trial ", id, " not found"));
+      if (!trial.ok()) return trial.status();
+      if (trial->study() != study) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "watch: trial ", id, " belongs to study \"", trial->study().substr(0, 64),
+            "\", not to this one"));
+      }
+      if (!measurements) trial->clear_measurements();
+      sent.insert(id);
+      watched.push_back(*std::move(trial));
+    }
+    for (const auto& trial : watched) trials.push_back(&trial);
+    const int64_t next = page.trials.empty() ? after : page.trials.back().id();
+    CAVIAR_ASSIGN_OR_RETURN(std::string study_json, StudyJson(*coordinator_, current));
+    return absl::StrCat("{\"study\":", study_json, ",\"trials\":", TrialsArray(trials),
+                        ",\"next_after\":", next,
+                        ",\"more\":", page.more ? "true" : "false", "}");
+  });
+}
+
+JsonResponse JsonApi::Trial(const std::string& id, const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t value, ParseInteger("trial id", id, 1, kMaxId));
+    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Trial trial, coordinator_->GetTrial(value));
+    return ToJson(trial);
+  });
+}
+
+}  // namespace caviar::http

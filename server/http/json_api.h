@@ -1,0 +1,77 @@
+// JsonApi: the read-only JSON API of the coordinator's HTTP port, one call
+// per endpoint, over the Coordinator's public query methods. Transport-free
+// (http_server.cc routes requests here), so each endpoint is a function of
+// its path parameters and query string. The endpoints, their parameters and
+// their answers are documented in server/http/README.md; in short:
+//
+//   GET /api/v1/studies                           every study, with best value
+//   GET /api/v1/studies/{name}                    one study (spec, regions)
+//   GET /api/v1/studies/{name}/trials?after=&limit=&state=&measurements=
+//   GET /api/v1/studies/{name}/best?top=
+//   GET /api/v1/studies/{name}/importance
+//   GET /api/v1/studies/{name}/changes?after=&watch=&measurements=
+//   GET /api/v1/trials/{id}                       one trial, its learning curve
+//
+// Studies and trials are protobuf's JSON mapping of caviar.v1.Study and
+// caviar.v1.Trial with proto field names: the same objects as the CLI's
+// `--format json` (int64 fields such as ids are strings; fields at their
+// default value are left out). Envelope fields (cursors, totals) are plain
+// JSON numbers.
+//
+// Errors: {"error": {"code": "NOT_FOUND", "message": "..."}} with HTTP 400
+// (a bad parameter, named with the reason), 404 (unknown study or trial),
+// 409 (FAILED_PRECONDITION), 503 (storage unavailable), 500 otherwise.
+//
+// Thread-safety: all methods may be called concurrently.
+#ifndef CAVIAR_SERVER_HTTP_JSON_API_H_
+#define CAVIAR_SERVER_HTTP_JSON_API_H_
+
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "server/scheduling/coordinator.h"
+
+namespace caviar::http {
+
+// A request's query parameters (a name may repeat, as in ?state=A&state=B).
+using QueryParams = std::multimap<std::string, std::string>;
+
+struct JsonResponse {
+  int http_status = 200;
+  std::string body;    // JSON.
+  absl::Status status;  // Why, when not 200 (for the audit log).
+};
+
+// The error answer for a non-OK status.
+JsonResponse ErrorResponse(const absl::Status& status);
+// HTTP status of an absl status code.
+int HttpStatusOf(absl::StatusCode code);
+
+class JsonApi {
+ public:
+  // `coordinator` must outlive the api.
+  explicit JsonApi(scheduling::Coordinator* coordinator) : coordinator_(coordinator) {}
+
+  // Largest `limit` of /trials and /changes, and its default.
+  static constexpr int kMaxLimit = 10000;
+  static constexpr int kDefaultLimit = 1000;
+  // Most ids in one `watch`.
+  static constexpr int kMaxWatch = 1000;
+
+  JsonResponse Studies(const QueryParams& params);
+  JsonResponse Study(const std::string& name, const QueryParams& params);
+  JsonResponse Trials(const std::string& study, const QueryParams& params);
+  JsonResponse Best(const std::string& study, const QueryParams& params);
+  JsonResponse Importance(const std::string& study, const QueryParams& params);
+  JsonResponse Changes(const std::string& study, const QueryParams& params);
+  JsonResponse Trial(const std::string& id, const QueryParams& params);
+
+ private:
+  scheduling::Coordinator* const coordinator_;
+};
+
+}  // namespace caviar::http
+
+#endif  // CAVIAR_SERVER_HTTP_JSON_API_H_
