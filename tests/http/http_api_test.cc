@@ -1,0 +1,274 @@
+// The coordinator's JSON API over real HTTP on loopback, against a real
+// caviar-coordinator process whose trials this test makes over gRPC.
+#include <set>
+
+#include "gmock/gmock.h"
+#include "tests/http/http_fixture.h"
+
+namespace caviar::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::vector<int64_t> Ids(const Json& trials) {
+  std::vector<int64_t> ids;
+  for (const Json& trial : trials) ids.push_back(std::stoll(trial["id"].get<std::string>()));
+  return ids;
+}
+
+class HttpApiTest : public HttpFixture {};
+
+TEST_F(HttpApiTest, StudiesListTheirStateCountsProgressAndBestTrial) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("alpha", 10);
+  RunTrial("alpha", 0.5);
+  const int64_t best = RunTrial("alpha", 0.9);
+  RunTrial("alpha", 0.7);
+  TakeTrial("alpha");  // ACTIVE.
+
+  Reply reply = Get("/api/v1/studies");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  ASSERT_EQ(reply.json["studies"].size(), 1u) << reply.body;
+  const Json& study = reply.json["studies"][0];
+  EXPECT_EQ(study["spec"]["name"], "alpha");
+  EXPECT_EQ(study["state"], "STUDY_ACTIVE");
+  EXPECT_EQ(study["succeeded_trials"], 3);
+  EXPECT_EQ(study["active_trials"], 1);
+  EXPECT_TRUE(study.contains("create_time")) << study;
+  EXPECT_DOUBLE_EQ(study["progress"].get<double>(), 0.3);
+  EXPECT_EQ(study["best_trial"]["id"], std::to_string(best));
+  EXPECT_DOUBLE_EQ(study["best_trial"]["objective_value"].get<double>(), 0.9);
+  EXPECT_FALSE(study["best_trial"].contains("measurements"));
+
+  Reply one = Get("/api/v1/studies/alpha");
+  ASSERT_EQ(one.status, 200) << one.body;
+  EXPECT_EQ(one.json["spec"]["objective"]["metric"], "score");
+  EXPECT_EQ(one.json["spec"]["parameters"][0]["name"], "x");
+  EXPECT_EQ(one.json["best_trial"]["id"], std::to_string(best));
+
+  Reply best_trials = Get("/api/v1/studies/alpha/best?top=2");
+  ASSERT_EQ(best_trials.status, 200) << best_trials.body;
+  EXPECT_EQ(Ids(best_trials.json["trials"]).front(), best);
+  EXPECT_EQ(best_trials.json["trials"].size(), 2u);
+}
+
+TEST_F(HttpApiTest, TrialsAreFetchedIncrementallyAfterACursor) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("inc", 100);
+  CreateStudy("other", 100);
+  std::vector<int64_t> all;
+  for (int i = 0; i < 12; ++i) {
+    all.push_back(RunTrial("inc", 0.01 * i, /*steps=*/1));
+    RunTrial("other", 0.5, 1);  // Interleaved ids of another study.
+  }
+  // Pages of 5: each resumes after the last id it got; nothing twice.
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (int page = 0; page < 10; ++page) {
+    Reply reply = Get(absl::StrCat("/api/v1/studies/inc/trials?limit=5&after=", after));
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_EQ(reply.json["total"], 12);
+    std::vector<int64_t> ids = Ids(reply.json["trials"]);
+    EXPECT_LE(ids.size(), 5u);
+    seen.insert(seen.end(), ids.begin(), ids.end());
+    after = reply.json["next_after"].get<int64_t>();
+    if (!reply.json["more"].get<bool>()) break;
+  }
+  EXPECT_EQ(seen, all);
+  EXPECT_EQ(after, all.back());
+
+  // Nothing new: an empty page that keeps the cursor.
+  Reply idle = Get(absl::StrCat("/api/v1/studies/inc/trials?after=", after));
+  ASSERT_EQ(idle.status, 200);
+  EXPECT_TRUE(idle.json["trials"].empty());
+  EXPECT_EQ(idle.json["next_after"], after);
+  EXPECT_FALSE(idle.json["more"].get<bool>());
+
+  // A new trial: only it comes back.
+  const int64_t fresh = RunTrial("inc", 0.99, 2);
+  Reply next = Get(absl::StrCat("/api/v1/studies/inc/trials?measurements=true&after=", after));
+  ASSERT_EQ(next.status, 200);
+  EXPECT_EQ(Ids(next.json["trials"]), std::vector<int64_t>{fresh});
+  EXPECT_EQ(next.json["trials"][0]["measurements"].size(), 2u) << next.body;
+  // Without measurements=true, no curves.
+  Reply bare = Get("/api/v1/studies/inc/trials?limit=1");
+  EXPECT_FALSE(bare.json["trials"][0].contains("measurements")) << bare.body;
+
+  // A cursor in the middle, one that is not a trial of this study.
+  Reply middle = Get(absl::StrCat("/api/v1/studies/inc/trials?after=", all[5] + 1));
+  EXPECT_EQ(Ids(middle.json["trials"]).front(), all[6]);
+  // A state filter.
+  TakeTrial("inc");
+  Reply active = Get("/api/v1/studies/inc/trials?state=ACTIVE,PENDING");
+  ASSERT_EQ(active.status, 200);
+  ASSERT_EQ(active.json["trials"].size(), 1u);
+  EXPECT_EQ(active.json["trials"][0]["state"], "ACTIVE");
+}
+
+TEST_F(HttpApiTest, OneTrialComesWithItsLearningCurve) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("curve");
+  const int64_t id = RunTrial("curve", 0.4, /*steps=*/4);
+  Reply reply = Get(absl::StrCat("/api/v1/trials/", id));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_EQ(reply.json["study"], "curve");
+  EXPECT_EQ(reply.json["state"], "SUCCEEDED");
+  ASSERT_GE(reply.json["measurements"].size(), 4u) << reply.body;
+  EXPECT_EQ(reply.json["measurements"][1]["step"], "2");
+  EXPECT_DOUBLE_EQ(reply.json["measurements"][1]["metrics"]["score"].get<double>(), 0.2);
+  EXPECT_TRUE(reply.json["parameters"].contains("x"));
+}
+
+TEST_F(HttpApiTest, ChangesBringNewTrialsOpenOnesAndWatchedOnesThatFinished) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("live");
+  const int64_t done = RunTrial("live", 0.3);
+  const int64_t running = TakeTrial("live");
+  Report(running, 2);
+
+  Reply first = Get("/api/v1/studies/live/changes?measurements=true");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_EQ(first.json["study"]["spec"]["name"], "live");
+  EXPECT_EQ(Ids(first.json["trials"]), (std::vector<int64_t>{done, running}));
+  const int64_t cursor = first.json["next_after"].get<int64_t>();
+  EXPECT_EQ(cursor, running);
+
+  // The running trial reports and finishes; a new one starts.
+  Report(running, 3);
+  Complete(running, 0.8);
+  const int64_t next = TakeTrial("live");
+  Reply second = Get(absl::StrCat("/api/v1/studies/live/changes?after=", cursor,
+                                  "&watch=", running));
+  ASSERT_EQ(second.status, 200) << second.body;
+  std::map<int64_t, std::string> states;
+  for (const Json& trial : second.json["trials"])
+    states[std::stoll(trial["id"].get<std::string>())] = trial["state"];
+  EXPECT_EQ(states, (std::map<int64_t, std::string>{{running, "SUCCEEDED"},
+                                                     {next, "ACTIVE"}}));
+  EXPECT_EQ(second.json["study"]["succeeded_trials"], 2);
+
+  // An open trial the client already has comes back without watching it.
+  Reply third = Get(absl::StrCat("/api/v1/studies/live/changes?after=", next));
+  EXPECT_EQ(Ids(third.json["trials"]), std::vector<int64_t>{next});
+}
+
+TEST_F(HttpApiTest, BadRequestsGetAPreciseErrorAndTheRightStatus) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("s");
+  const int64_t id = RunTrial("s", 0.1);
+  struct Case {
+    std::string path;
+    int status;
+    std::string message;
+  };
+  const Case cases[] = {
+      {"/api/v1/trials/abc", 400,
+       "trial id: \"abc\" is not an integer in [1, 9223372036854775807]"},
+      {"/api/v1/trials/0", 400, "trial id: \"0\" is not an integer"},
+      {"/api/v1/trials/-3", 400, "trial id: \"-3\" is not an integer"},
+      {"/api/v1/trials/99999999999999999999", 400, "is not an integer"},
+      {"/api/v1/trials/999999", 404, "999999"},
+      {"/api/v1/studies/nope", 404, "study \"nope\" not found"},
+      {"/api/v1/studies/nope/trials", 404, "study \"nope\" not found"},
+      {"/api/v1/studies/s/trials?limit=0", 400,
+       "limit: \"0\" is not an integer in [1, 10000]"},
+      {"/api/v1/studies/s/trials?limit=10001", 400, "limit: \"10001\""},
+      {"/api/v1/studies/s/trials?after=x", 400, "after: \"x\" is not an integer"},
+      {"/api/v1/studies/s/trials?after=1&after=2", 400, "after: given more than once"},
+      {"/api/v1/studies/s/trials?state=RUNNING", 400,
+       "state: unknown trial state \"RUNNING\" (one of PENDING, ACTIVE, SUCCEEDED, "
+       "FAILED, STOPPED)"},
+      {"/api/v1/studies/s/trials?measurements=yes", 400,
+       "measurements: \"yes\" is not a boolean"},
+      {"/api/v1/studies/s/trials?sort=id", 400,
+       "unknown query parameter \"sort\" (known: after, limit, state, measurements)"},
+      {"/api/v1/studies?x=1", 400, "unknown query parameter \"x\": this endpoint takes none"},
+      {"/api/v1/studies/s/changes?watch=1,x", 400, "watch: \"x\" is not an integer"},
+      {"/api/v1/studies/s/changes?watch=424242", 400, "watch: trial 424242 not found"},
+      {"/api/v1/studies/s/best?top=0", 400, "top: \"0\""},
+      {"/api/v1/nothing", 404, "no such endpoint: /api/v1/nothing"},
+  };
+  for (const Case& c : cases) {
+    Reply reply = Get(c.path);
+    EXPECT_EQ(reply.status, c.status) << c.path << ": " << reply.body;
+    ASSERT_TRUE(reply.json.contains("error")) << c.path << ": " << reply.body;
+    EXPECT_THAT(reply.json["error"]["message"].get<std::string>(), HasSubstr(c.message))
+        << c.path;
+  }
+  // Nothing changed: the study still has its one trial.
+  EXPECT_EQ(Get("/api/v1/studies/s").json["succeeded_trials"], 1);
+  EXPECT_EQ(Get(absl::StrCat("/api/v1/trials/", id)).status, 200);
+  // The port is read-only.
+  httplib::Client client("127.0.0.1", http_port_);
+  auto post = client.Post("/api/v1/studies", "{}", "application/json");
+  ASSERT_TRUE(post);
+  EXPECT_EQ(post->status, 405);
+  EXPECT_THAT(post->body, HasSubstr("read-only"));
+}
+
+TEST_F(HttpApiTest, WithTokensEveryRequestNeedsAViewerOrAdminTokenAndRefusalsAreAudited) {
+  ASSERT_TRUE(StartCoordinator({"--tokens-file", TokensFile()})) << startup_error_;
+  CreateStudy("private", 10, kAdminToken);
+  for (const char* path : {"/api/v1/studies", "/api/v1/studies/private", "/metrics",
+                           "/api/v1/trials/1", "/api/v1/nothing"}) {
+    Reply none = Get(path);
+    EXPECT_EQ(none.status, 401) << path;
+    EXPECT_THAT(none.body, HasSubstr("needs a bearer token")) << path;
+    EXPECT_THAT(none.body, ::testing::Not(HasSubstr("private"))) << path;
+    EXPECT_EQ(Get(path, "not-a-token-of-this-coordinator").status, 401) << path;
+    EXPECT_EQ(Get(path, kWorkerToken).status, 403) << path;
+  }
+  EXPECT_EQ(Get("/api/v1/studies", kViewerToken).status, 200);
+  EXPECT_EQ(Get("/api/v1/studies/private", kAdminToken).status, 200);
+  EXPECT_EQ(Get("/metrics", kViewerToken).status, 200);
+  Reply worker = Get("/api/v1/studies", kWorkerToken);
+  EXPECT_THAT(worker.body, HasSubstr("credential \\\"pool\\\" is a worker"));
+  // The audit log has the refusals, with the peer and the credential.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const std::string log = coordinator_->Stderr();
+  EXPECT_THAT(log, HasSubstr("refused GET /api/v1/studies peer=ipv4:127.0.0.1:"));
+  EXPECT_THAT(log, HasSubstr("credential=- code=UNAUTHENTICATED"));
+  EXPECT_THAT(log, HasSubstr("credential=pool code=PERMISSION_DENIED"));
+}
+
+TEST_F(HttpApiTest, OffLoopbackTheHttpPortNeedsTokensLikeGrpc) {
+  // No tokens, a non-loopback address: refused before anything starts.
+  EXPECT_FALSE(StartCoordinator({}, "0.0.0.0:0"));
+  EXPECT_THAT(startup_error_, HasSubstr("refusing to serve HTTP on 0.0.0.0:0 without tokens"));
+  EXPECT_NE(coordinator_->Wait(), 0);
+  // With tokens it serves, and a request without one is refused (sent to
+  // 127.0.0.1, which the wildcard address covers).
+  ASSERT_TRUE(StartCoordinator({"--tokens-file", TokensFile()}, "0.0.0.0:0"))
+      << startup_error_;
+  EXPECT_EQ(Get("/api/v1/studies").status, 401);
+  EXPECT_EQ(Get("/api/v1/studies", kViewerToken).status, 200);
+}
+
+TEST_F(HttpApiTest, MetricsCountRpcsTrialsLeasesAndCommits) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("metrics-1", 10, nullptr, "trial_policy { lease_seconds: 1 }");
+  RunTrial("metrics-1", 0.5);
+  RunTrial("metrics-1", 0.6);
+  TakeTrial("metrics-1");  // Never reported: its lease runs out.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  Reply reply = Get("/metrics");
+  ASSERT_EQ(reply.status, 200);
+  const std::string& text = reply.body;
+  EXPECT_THAT(text, HasSubstr("caviar_rpc_requests_total{service=\"caviar.v1.WorkerService\","
+                              "method=\"SuggestTrial\",code=\"OK\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("caviar_rpc_requests_total{service=\"caviar.v1.StudyService\","
+                              "method=\"CreateStudy\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("caviar_rpc_duration_seconds_count{service=\"caviar.v1."
+                              "WorkerService\",method=\"ReportProgress\"} 6\n"));
+  // A study name is a label value, escaped.
+  EXPECT_THAT(text,
+              HasSubstr("caviar_trials{study=\"metrics-1\",state=\"SUCCEEDED\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("caviar_leases_expired_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("caviar_store_commit_duration_seconds_count "));
+  EXPECT_THAT(text, HasSubstr("caviar_studies{state=\"STUDY_ACTIVE\"} 1\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("caviar_database_bytes [1-9][0-9]+\n"));
+  EXPECT_THAT(text, ::testing::ContainsRegex("process_resident_memory_bytes [1-9][0-9]+\n"));
+}
+
+}  // namespace
+}  // namespace caviar::testing
