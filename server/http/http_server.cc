@@ -141,9 +141,9 @@ void HttpServer::Route() {
                                                httplib::Response& response) {
       const absl::Time start = absl::Now();
       rpc::Caller caller;
-      std::string_view header;
       const bool has_header = request.has_header("Authorization");
-      if (has_header) header = request.get_header_value("Authorization");
+      const std::string value = request.get_header_value("Authorization");
+      const std::string_view header = value;
       const grpc::Status allowed = auth_->CheckAuthorization(
           has_header ? &header : nullptr, rpc::Access::kRead, &caller);
       JsonResponse reply;

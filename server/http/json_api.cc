@@ -423,7 +423,7 @@ JsonResponse JsonApi::Changes(const std::string& study, const QueryParams& param
     std::vector<caviar::v1::Trial> watched;
     watched.reserve(watch.size());
     for (int64_t id : watch) {
-      if (id > after || sent.count(id) > 0) continue;
+      if (sent.count(id) > 0) continue;
       absl::StatusOr<caviar::v1::Trial> trial = coordinator_->GetTrial(id);
       if (!trial.ok() && trial.status().code() == absl::StatusCode::kNotFound)
         return absl::InvalidArgumentError(absl::StrCat("watch: trial ", id, " not found"));
