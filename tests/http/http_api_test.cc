@@ -272,3 +272,33 @@ TEST_F(HttpApiTest, MetricsCountRpcsTrialsLeasesAndCommits) {
 
 }  // namespace
 }  // namespace caviar::testing
+
+namespace caviar::testing {
+namespace {
+
+TEST_F(HttpApiTest, WithTheGrpcCertificateTheHttpPortServesHttpsOnly) {
+  const std::string cert = dir_.File("cert.pem"), key = dir_.File("key.pem");
+  CommandResult openssl = RunCommand(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
+       "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"},
+      dir_.File("openssl"));
+  ASSERT_EQ(openssl.exit_code, 0) << openssl.err;
+  ASSERT_TRUE(StartCoordinator({"--tls-cert", cert, "--tls-key", key})) << startup_error_;
+
+  httplib::SSLClient https("127.0.0.1", http_port_);
+  https.set_ca_cert_path(cert.c_str());
+  https.enable_server_certificate_verification(true);
+  auto reply = https.Get("/api/v1/studies");
+  ASSERT_TRUE(reply) << httplib::to_string(reply.error());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->body, "{\"studies\":[]}");
+
+  httplib::Client plain("127.0.0.1", http_port_);
+  plain.set_read_timeout(std::chrono::seconds(2));
+  auto refused = plain.Get("/api/v1/studies");
+  EXPECT_TRUE(!refused || refused->status != 200);
+}
+
+}  // namespace
+}  // namespace caviar::testing
