@@ -1,5 +1,7 @@
 #include "storage/memory_store.h"
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <utility>
 #include <vector>
@@ -116,6 +118,54 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> MemoryStore::LoadTrials(
     if (trial.study() == study) out.push_back(trial);
   }
   return out;
+}
+
+absl::StatusOr<TrialPage> MemoryStore::QueryTrials(const TrialQuery& query) {
+  CAVIAR_RETURN_IF_ERROR(ValidateTrialQuery(query));
+  absl::MutexLock lock(&data_->mu);
+  std::vector<const caviar::v1::Trial*> matches;  // By id: the map's order.
+  TrialPage page;
+  page.total = 0;
+  for (const auto& [id, trial] : data_->trials) {
+    if (trial.study() != query.study) continue;
+    if (!query.states.empty() && std::find(query.states.begin(), query.states.end(),
+                                           trial.state()) == query.states.end())
+      continue;
+    ++page.total;
+    if (id > query.after_id) matches.push_back(&trial);
+  }
+  if (!query.count_total) page.total = -1;
+  if (query.order != TrialQuery::Order::kId) {
+    const bool ascending = query.order == TrialQuery::Order::kObjectiveAscending;
+    std::stable_sort(matches.begin(), matches.end(),
+                     [&](const caviar::v1::Trial* a, const caviar::v1::Trial* b) {
+                       // NaN is stored as no value (SQLite stores NaN as NULL).
+                       const bool va = a->has_objective_value() &&
+                                       !std::isnan(a->objective_value());
+                       const bool vb = b->has_objective_value() &&
+                                       !std::isnan(b->objective_value());
+                       if (va != vb) return va;
+                       if (!va || a->objective_value() == b->objective_value())
+                         return false;
+                       return ascending ? a->objective_value() < b->objective_value()
+                                        : a->objective_value() > b->objective_value();
+                     });
+  }
+  const size_t begin = std::min<size_t>(matches.size(), query.offset);
+  const size_t end = begin + std::min<size_t>(matches.size() - begin, query.limit);
+  for (size_t i = begin; i < end; ++i) {
+    caviar::v1::Trial& out = page.trials.emplace_back(*matches[i]);
+    if (!query.with_measurements) out.clear_measurements();
+  }
+  return page;
+}
+
+absl::StatusOr<caviar::v1::Trial> MemoryStore::LoadTrial(int64_t id) {
+  absl::MutexLock lock(&data_->mu);
+  auto it = data_->trials.find(id);
+  if (it == data_->trials.end())
+    return absl::NotFoundError(absl::StrCat("LoadTrial: trial ", id, " not found"));
+  return it->second;
 }
 
 absl::StatusOr<int64_t> MemoryStore::MaxTrialId() {

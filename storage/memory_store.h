@@ -25,6 +25,8 @@ class MemoryStore : public Store {
   absl::Status Commit(const WriteBatch& batch) override;
   absl::StatusOr<std::vector<caviar::v1::Study>> LoadStudies() override;
   absl::StatusOr<std::vector<caviar::v1::Trial>> LoadTrials(std::string_view study) override;
+  absl::StatusOr<TrialPage> QueryTrials(const TrialQuery& query) override;
+  absl::StatusOr<caviar::v1::Trial> LoadTrial(int64_t id) override;
   absl::StatusOr<int64_t> MaxTrialId() override;
 
   struct Data;

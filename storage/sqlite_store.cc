@@ -52,6 +52,30 @@ constexpr char kLoadMeasurementsSql[] =
     "WHERE trial_id IN (SELECT id FROM trials WHERE study = ?1) "
     "ORDER BY trial_id, seq";
 constexpr char kMaxTrialIdSql[] = "SELECT IFNULL(MAX(id), 0) FROM trials";
+constexpr char kLoadTrialSql[] = "SELECT id, proto FROM trials WHERE id = ?1";
+constexpr char kLoadCurveSql[] =
+    "SELECT proto FROM measurements WHERE trial_id = ?1 ORDER BY seq";
+
+// QueryTrials' statement: ?1 study, ?2 after_id, ?3 limit, ?4 offset, then
+// one parameter per state. NaN objectives are stored as NULL, so they sort
+// with the trials that have none.
+std::string QueryTrialsSql(const TrialQuery& query, bool count) {
+  std::string where = "WHERE study = ?1";
+  if (!query.states.empty()) {
+    where += " AND state IN (";
+    for (size_t i = 0; i < query.states.size(); ++i)
+      absl::StrAppend(&where, i == 0 ? "" : ", ", "?", 5 + i);
+    where += ")";
+  }
+  if (count) return absl::StrCat("SELECT count(*) FROM trials ", where);
+  const char* order = "id";
+  if (query.order == TrialQuery::Order::kObjectiveAscending)
+    order = "objective_value IS NULL, objective_value ASC, id";
+  if (query.order == TrialQuery::Order::kObjectiveDescending)
+    order = "objective_value IS NULL, objective_value DESC, id";
+  return absl::StrCat("SELECT id, proto FROM trials ", where,
+                      " AND id > ?2 ORDER BY ", order, " LIMIT ?3 OFFSET ?4");
+}
 
 bool IsForeignKeyViolation(int rc) { return rc == SQLITE_CONSTRAINT_FOREIGNKEY; }
 bool IsUniqueViolation(int rc) {
@@ -70,6 +94,7 @@ struct SqliteStore::Statements {
   Statement begin, commit, rollback, savepoint, release, rollback_to;
   Statement insert_study, update_study, put_trial, insert_measurement;
   Statement load_studies, load_trials, load_measurements, max_trial_id;
+  Statement load_trial, load_curve;
 };
 
 // One Commit call waiting in the group-commit queue; lives on its caller's
@@ -230,6 +255,8 @@ absl::Status SqliteStore::Prepare() {
       {&stmts->load_trials, kLoadTrialsSql},
       {&stmts->load_measurements, kLoadMeasurementsSql},
       {&stmts->max_trial_id, kMaxTrialIdSql},
+      {&stmts->load_trial, kLoadTrialSql},
+      {&stmts->load_curve, kLoadCurveSql},
   };
   for (const auto& [stmt, sql] : all) {
     CAVIAR_ASSIGN_OR_RETURN(*stmt, Statement::Prepare(db_, sql));
@@ -504,6 +531,84 @@ absl::StatusOr<std::vector<caviar::v1::Trial>> SqliteStore::LoadTrials(
                        absl::StrCat("LoadTrials '", AsAbsl(study), "' measurements"));
   }
   return trials;
+}
+
+// Appends trial `id`'s stored learning curve to it. Caller holds db_mu_.
+absl::Status SqliteStore::ReadCurve(caviar::v1::Trial* trial) {
+  const Statement& s = stmts_->load_curve;
+  ScopedReset reset(s);
+  BindInt64(s, 1, trial->id());
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    std::string_view proto = ColumnBlob(s, 0);
+    if (!trial->add_measurements()->ParseFromArray(proto.data(), proto.size()))
+      return absl::InternalError(
+          absl::StrCat("stored measurement of trial ", trial->id(), " does not parse"));
+  }
+  if (rc != SQLITE_DONE)
+    return SqliteError(db_, rc, absl::StrCat("reading the curve of trial ", trial->id()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<TrialPage> SqliteStore::QueryTrials(const TrialQuery& query) {
+  CAVIAR_RETURN_IF_ERROR(ValidateTrialQuery(query));
+  absl::MutexLock lock(&db_mu_);
+  TrialPage page;
+  auto bind = [&](const Statement& s, bool count) {
+    BindText(s, 1, query.study);
+    if (!count) {
+      BindInt64(s, 2, query.after_id);
+      BindInt64(s, 3, query.limit);
+      BindInt64(s, 4, query.offset);
+    }
+    for (size_t i = 0; i < query.states.size(); ++i)
+      BindInt64(s, static_cast<int>(5 + i), query.states[i]);
+  };
+  if (query.count_total) {
+    const std::string sql = QueryTrialsSql(query, /*count=*/true);
+    CAVIAR_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_, sql.c_str()));
+    bind(s, true);
+    int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_ROW) return SqliteError(db_, rc, "QueryTrials (count)");
+    page.total = sqlite3_column_int64(s.get(), 0);
+  }
+  const std::string sql = QueryTrialsSql(query, /*count=*/false);
+  CAVIAR_ASSIGN_OR_RETURN(Statement s, Statement::Prepare(db_, sql.c_str()));
+  bind(s, false);
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
+    std::string_view proto = ColumnBlob(s, 1);
+    if (!page.trials.emplace_back().ParseFromArray(proto.data(), proto.size()))
+      return absl::InternalError(absl::StrCat("QueryTrials: stored proto of trial ",
+                                              sqlite3_column_int64(s.get(), 0),
+                                              " does not parse"));
+  }
+  if (rc != SQLITE_DONE)
+    return SqliteError(db_, rc, absl::StrCat("QueryTrials '", query.study, "'"));
+  if (query.with_measurements) {
+    for (caviar::v1::Trial& trial : page.trials) CAVIAR_RETURN_IF_ERROR(ReadCurve(&trial));
+  }
+  return page;
+}
+
+absl::StatusOr<caviar::v1::Trial> SqliteStore::LoadTrial(int64_t id) {
+  absl::MutexLock lock(&db_mu_);
+  caviar::v1::Trial trial;
+  {
+    const Statement& s = stmts_->load_trial;
+    ScopedReset reset(s);
+    BindInt64(s, 1, id);
+    int rc = sqlite3_step(s.get());
+    if (rc == SQLITE_DONE)
+      return absl::NotFoundError(absl::StrCat("LoadTrial: trial ", id, " not found"));
+    if (rc != SQLITE_ROW) return SqliteError(db_, rc, absl::StrCat("LoadTrial ", id));
+    std::string_view proto = ColumnBlob(s, 1);
+    if (!trial.ParseFromArray(proto.data(), proto.size()))
+      return absl::InternalError(
+          absl::StrCat("LoadTrial: stored proto of trial ", id, " does not parse"));
+  }
+  CAVIAR_RETURN_IF_ERROR(ReadCurve(&trial));
+  return trial;
 }
 
 absl::StatusOr<int64_t> SqliteStore::MaxTrialId() {

@@ -108,6 +108,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<caviar::v1::Study>> LoadStudies() override;
   absl::StatusOr<std::vector<caviar::v1::Trial>> LoadTrials(
       std::string_view study) override;
+  absl::StatusOr<TrialPage> QueryTrials(const TrialQuery& query) override;
+  absl::StatusOr<caviar::v1::Trial> LoadTrial(int64_t id) override;
   absl::StatusOr<int64_t> MaxTrialId() override;
 
   // Statistics of group commit, for benchmarks and tests.
@@ -141,6 +143,7 @@ class SqliteStore final : public Store {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status CommitAlone(const WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status ApplyBatch(const WriteBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  absl::Status ReadCurve(caviar::v1::Trial* trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status Begin() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   absl::Status End() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   void Rollback() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);

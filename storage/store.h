@@ -1,8 +1,10 @@
 // Store: the durable home of studies, trials and measurements.
 //
-// A narrow interface; the coordinator keeps the working set in memory and
-// writes through on every change, so reads happen only at start-up (Load*).
-// Nothing outside storage/ speaks SQL.
+// A narrow interface; the coordinator keeps only the working set in memory
+// (running and waiting trials, and what samplers and pruners need of the
+// others) and writes through on every change. Finished trials, their full
+// records and learning curves, are read back on demand (QueryTrials,
+// LoadTrial). Nothing outside storage/ speaks SQL.
 //
 // Thread-safety: implementations are safe to call from many threads; writes
 // are serialized (one writer) and each call is one transaction: when it
@@ -69,6 +71,35 @@ class WriteBatch {
 // trial_id <= 0). Every Store checks this before writing anything.
 absl::Status ValidateBatchKeys(const WriteBatch& batch);
 
+// Which trials of one study QueryTrials returns, in which order.
+struct TrialQuery {
+  enum class Order {
+    kId,
+    // Trials with an objective value first, by value; ties and trials
+    // without one by id.
+    kObjectiveAscending,
+    kObjectiveDescending,
+  };
+  std::string study;
+  std::vector<caviar::v1::TrialState> states;  // Empty: every state.
+  Order order = Order::kId;
+  int64_t after_id = 0;  // Only trials with a larger id (any order).
+  int64_t offset = 0;    // Matches skipped before the first returned (>= 0).
+  int64_t limit = 100;   // Most trials returned (>= 0).
+  bool with_measurements = false;  // Fill each trial's learning curve.
+  bool count_total = false;        // Fill TrialPage::total.
+};
+
+struct TrialPage {
+  std::vector<caviar::v1::Trial> trials;
+  // Matches of study and states, ignoring after_id, offset and limit; -1
+  // unless count_total.
+  int64_t total = -1;
+};
+
+// INVALID_ARGUMENT "TrialQuery: offset ..." / "... limit ..." when negative.
+absl::Status ValidateTrialQuery(const TrialQuery& query);
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -88,6 +119,13 @@ class Store {
   // they were appended (empty for an unknown study).
   virtual absl::StatusOr<std::vector<caviar::v1::Trial>> LoadTrials(
       std::string_view study) = 0;
+
+  // One page of a study's trials (see TrialQuery); an unknown study has
+  // none. INVALID_ARGUMENT for a negative offset or limit.
+  virtual absl::StatusOr<TrialPage> QueryTrials(const TrialQuery& query) = 0;
+
+  // One trial with its learning curve; NOT_FOUND for an unknown id.
+  virtual absl::StatusOr<caviar::v1::Trial> LoadTrial(int64_t id) = 0;
 
   // Largest trial id ever stored (0 when none), so ids are never reused.
   virtual absl::StatusOr<int64_t> MaxTrialId() = 0;

@@ -31,4 +31,14 @@ absl::Status ValidateBatchKeys(const WriteBatch& batch) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateTrialQuery(const TrialQuery& query) {
+  if (query.offset < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("TrialQuery: offset must be >= 0, got ", query.offset));
+  if (query.limit < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("TrialQuery: limit must be >= 0, got ", query.limit));
+  return absl::OkStatus();
+}
+
 }  // namespace caviar::storage

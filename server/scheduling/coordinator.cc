@@ -37,10 +37,15 @@ absl::StatusOr<std::unique_ptr<StudyRuntime>> MakeRuntime(Study study) {
   CAVIAR_ASSIGN_OR_RETURN(std::unique_ptr<search::Sampler> sampler,
                           search::CreateSampler(study.spec().algorithm(), space));
   CAVIAR_ASSIGN_OR_RETURN(std::unique_ptr<search::Pruner> pruner,
-                          search::CreatePruner(study.spec().pruner()));
+                          search::CreatePruner(study.spec().pruner(),
+                                               study.spec().objective()));
   return std::make_unique<StudyRuntime>(std::move(study), std::move(space),
                                         std::move(sampler), std::move(pruner));
 }
+
+// Trials read per Store query while loading a study: bounds the memory a
+// start-up needs, whatever the size of the history.
+constexpr int64_t kLoadPage = 4096;
 
 }  // namespace
 
@@ -62,6 +67,7 @@ absl::Status Coordinator::Load() {
   CAVIAR_ASSIGN_OR_RETURN(last_trial_id_, store_->MaxTrialId());
   CAVIAR_ASSIGN_OR_RETURN(std::vector<Study> studies, store_->LoadStudies());
   const absl::Time monotonic = clock_->Monotonic();
+  int64_t loaded = 0;
   for (Study& study : studies) {
     const std::string name = study.spec().name();
     absl::StatusOr<std::unique_ptr<StudyRuntime>> runtime = MakeRuntime(std::move(study));
@@ -70,25 +76,28 @@ absl::Status Coordinator::Load() {
           "stored study ", name, " no longer loads: ", runtime.status().message()));
     }
     StudyRuntime* rt = runtime->get();
-    CAVIAR_ASSIGN_OR_RETURN(std::vector<Trial> trials, store_->LoadTrials(name));
-    for (Trial& trial : trials) {
-      // Only the latest attempt's learning curve is the trial's.
-      auto* curve = trial.mutable_measurements();
-      curve->erase(std::remove_if(curve->begin(), curve->end(),
-                                  [&](const caviar::v1::Measurement& m) {
-                                    return m.attempt() != 0 &&
-                                           m.attempt() != trial.attempt();
-                                  }),
-                   curve->end());
-      if (trial.state() == caviar::v1::ACTIVE) {
-        // Its worker could not report while we were down: a full lease from
-        // now (the wall-clock deadline shown stays as stored until then).
-        lease_expiry_[trial.id()] = monotonic + LeaseOf(*rt);
-        trial_of_worker_[trial.worker_id()] = trial.id();
+    storage::TrialQuery query;
+    query.study = name;
+    query.limit = kLoadPage;
+    query.with_measurements = true;
+    for (;;) {
+      CAVIAR_ASSIGN_OR_RETURN(storage::TrialPage page, store_->QueryTrials(query));
+      for (Trial& trial : page.trials) {
+        KeepCurrentAttemptCurve(trial);
+        if (trial.state() == caviar::v1::ACTIVE) {
+          // Its worker could not report while we were down: a full lease
+          // from now (the wall-clock deadline shown stays as stored until
+          // then).
+          lease_expiry_[trial.id()] = monotonic + LeaseOf(*rt);
+          trial_of_worker_[trial.worker_id()] = trial.id();
+        }
+        if (!IsFinal(trial.state())) live_trials_[trial.id()] = rt;
+        rt->pruner().TakeIn(trial);
+        ++loaded;
+        query.after_id = trial.id();
+        rt->Apply(std::move(trial));
       }
-      const size_t index = rt->Add(trial);
-      trials_by_id_[trial.id()] = {rt, index};
-      if (IsFinal(trial.state())) rt->pruner().OnTrialFinished(rt->trial(index));
+      if (static_cast<int64_t>(page.trials.size()) < kLoadPage) break;
     }
     studies_by_name_[name] = rt;
     studies_.push_back(*std::move(runtime));
@@ -99,8 +108,8 @@ absl::Status Coordinator::Load() {
       CAVIAR_RETURN_IF_ERROR(CommitTransition(*rt, {}, {}, std::nullopt).status());
     }
   }
-  CAVIAR_LOG(INFO) << "loaded " << studies_.size() << " studies, " << trials_by_id_.size()
-                   << " trials";
+  CAVIAR_LOG(INFO) << "loaded " << studies_.size() << " studies, " << loaded
+                   << " trials (" << live_trials_.size() << " live)";
   return absl::OkStatus();
 }
 
@@ -122,16 +131,35 @@ StudyRuntime* Coordinator::FindStudy(const std::string& name) {
   return it == studies_by_name_.end() ? nullptr : it->second;
 }
 
-absl::StatusOr<Trial*> Coordinator::FindTrial(int64_t id) {
-  auto it = trials_by_id_.find(id);
-  if (it == trials_by_id_.end())
-    return absl::NotFoundError(absl::StrCat("trial ", id, " not found"));
-  return &it->second.study->trial(it->second.index);
+std::optional<Coordinator::LiveTrial> Coordinator::FindLive(int64_t id) {
+  auto it = live_trials_.find(id);
+  if (it == live_trials_.end()) return std::nullopt;
+  return LiveTrial{it->second, it->second->FindLive(id)};
 }
 
-absl::StatusOr<Trial*> Coordinator::FindLeasedTrial(int64_t id, const std::string& worker,
-                                                    int32_t attempt) {
-  CAVIAR_ASSIGN_OR_RETURN(Trial * trial, FindTrial(id));
+absl::StatusOr<Trial> Coordinator::StoredTrial(int64_t id) {
+  absl::StatusOr<Trial> trial = store_->LoadTrial(id);
+  if (absl::IsNotFound(trial.status()))
+    return absl::NotFoundError(absl::StrCat("trial ", id, " not found"));
+  if (!trial.ok()) return trial.status();
+  KeepCurrentAttemptCurve(*trial);
+  return trial;
+}
+
+absl::StatusOr<Trial> Coordinator::AnyTrial(int64_t id) {
+  if (std::optional<LiveTrial> live = FindLive(id)) return *live->trial;
+  return StoredTrial(id);
+}
+
+absl::StatusOr<Coordinator::LiveTrial> Coordinator::FindLeasedTrial(
+    int64_t id, const std::string& worker, int32_t attempt) {
+  std::optional<LiveTrial> live = FindLive(id);
+  const Trial* trial = live.has_value() ? live->trial : nullptr;
+  Trial stored;
+  if (trial == nullptr) {
+    CAVIAR_ASSIGN_OR_RETURN(stored, StoredTrial(id));
+    trial = &stored;
+  }
   if (trial->state() != caviar::v1::ACTIVE || trial->worker_id() != worker ||
       trial->attempt() != attempt) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -143,19 +171,19 @@ absl::StatusOr<Trial*> Coordinator::FindLeasedTrial(int64_t id, const std::strin
             : absl::StrCat(", worker \"", trial->worker_id(), "\""),
         ")"));
   }
-  return trial;
+  return *live;
 }
 
-absl::StatusOr<std::vector<size_t>> Coordinator::CommitTransition(
-    StudyRuntime& study, storage::WriteBatch batch, std::vector<TrialChange> changes,
+absl::StatusOr<std::vector<Trial>> Coordinator::CommitTransition(
+    StudyRuntime& study, storage::WriteBatch batch, std::vector<Trial> changes,
     std::optional<Study> updated_study) {
   const absl::Time now = clock_->Now();
   StudyTally tally = study.tally();
-  for (const TrialChange& c : changes) {
-    const TrialState from = c.index == TrialChange::kNewTrial
-                                ? caviar::v1::TRIAL_STATE_UNSPECIFIED
-                                : study.trial(c.index).state();
-    tally = tally.After(from, c.trial.state());
+  for (const Trial& c : changes) {
+    const Trial* current = study.FindLive(c.id());
+    const TrialState from =
+        current == nullptr ? caviar::v1::TRIAL_STATE_UNSPECIFIED : current->state();
+    tally = tally.After(from, c.state());
   }
   const Study& base = updated_study.has_value() ? *updated_study : study.study();
   if (base.state() == caviar::v1::STUDY_ACTIVE) {
@@ -165,41 +193,36 @@ absl::StatusOr<std::vector<size_t>> Coordinator::CommitTransition(
     }
   }
   if (updated_study.has_value()) batch.UpdateStudy(*updated_study);
-  for (const TrialChange& c : changes) batch.PutTrial(c.trial);
+  for (const Trial& c : changes) batch.PutTrial(c);
   if (!batch.empty()) CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
 
   // Committed: now memory, leases and the pruner follow.
   const absl::Time monotonic = clock_->Monotonic();
-  std::vector<size_t> indexes;
-  for (TrialChange& c : changes) {
-    const int64_t id = c.trial.id();
-    size_t index = c.index;
-    if (index == TrialChange::kNewTrial) {
-      last_trial_id_ = std::max(last_trial_id_, id);
-      index = study.Add(c.trial);
-      trials_by_id_[id] = {&study, index};
-    } else {
-      const std::string old_worker = study.trial(index).worker_id();
-      auto held = trial_of_worker_.find(old_worker);
+  std::vector<Trial> applied;
+  applied.reserve(changes.size());
+  for (Trial& c : changes) {
+    const int64_t id = c.id();
+    last_trial_id_ = std::max(last_trial_id_, id);
+    if (const Trial* current = study.FindLive(id)) {
+      auto held = trial_of_worker_.find(current->worker_id());
       if (held != trial_of_worker_.end() && held->second == id) trial_of_worker_.erase(held);
-      const bool new_attempt = c.trial.attempt() != study.trial(index).attempt();
-      study.Replace(index, std::move(c.trial));
-      // A new attempt starts from scratch (no checkpoints yet): so does its
-      // curve. The earlier attempts' points stay in storage.
-      if (new_attempt) study.trial(index).clear_measurements();
     }
-    const Trial& t = study.trial(index);
+    const Trial& t = applied.emplace_back(study.Apply(std::move(c)));
     if (t.state() == caviar::v1::ACTIVE) {
       lease_expiry_[id] = monotonic + LeaseOf(study);
       trial_of_worker_[t.worker_id()] = id;
     } else {
       lease_expiry_.erase(id);
     }
-    if (IsFinal(t.state())) study.pruner().OnTrialFinished(t);
-    indexes.push_back(index);
+    if (IsFinal(t.state())) {
+      live_trials_.erase(id);
+      study.pruner().OnTrialFinished(t);
+    } else {
+      live_trials_[id] = &study;
+    }
   }
   if (updated_study.has_value()) study.study() = *std::move(updated_study);
-  return indexes;
+  return applied;
 }
 
 // ------------------------------------------------------------------ users
@@ -246,11 +269,8 @@ absl::StatusOr<Study> Coordinator::StopStudy(const std::string& name,
   *updated.mutable_end_time() = ToProto(now);
   // Trials waiting for a worker will not run; running ones hear STOP, with
   // the study's reason, in their next report.
-  std::vector<TrialChange> changes;
-  for (size_t i = 0; i < study->size(); ++i) {
-    if (study->trial(i).state() != caviar::v1::PENDING) continue;
-    changes.push_back({i, StopPending(study->trial(i), now)});
-  }
+  std::vector<Trial> changes;
+  for (int64_t id : study->pending()) changes.push_back(StopPending(*study->FindLive(id), now));
   CAVIAR_RETURN_IF_ERROR(
       CommitTransition(*study, {}, std::move(changes), std::move(updated)).status());
   CAVIAR_LOG(INFO) << "stopped study " << name;
@@ -259,26 +279,25 @@ absl::StatusOr<Study> Coordinator::StopStudy(const std::string& name,
 
 // ---------------------------------------------------------------- workers
 
-absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study,
-                                              const std::string& worker) {
+absl::StatusOr<std::optional<Trial>> Coordinator::LeaseFrom(StudyRuntime& study,
+                                                            const std::string& worker) {
   const StudySpec& spec = study.spec();
-  if (study.study().state() != caviar::v1::STUDY_ACTIVE) return nullptr;
+  if (study.study().state() != caviar::v1::STUDY_ACTIVE) return std::nullopt;
   if (spec.budget().max_parallel_trials() > 0 &&
       study.Count(caviar::v1::ACTIVE) >= spec.budget().max_parallel_trials()) {
-    return nullptr;
+    return std::nullopt;
   }
   const absl::Time now = clock_->Now();
   if (std::optional<int64_t> pending = study.FirstPending()) {
-    const size_t index = trials_by_id_[*pending].index;
     CAVIAR_ASSIGN_OR_RETURN(
-        std::vector<size_t> done,
+        std::vector<Trial> done,
         CommitTransition(study, {},
-                         {{index, Lease(study.trial(index), worker, now, LeaseOf(study))}},
+                         {Lease(*study.FindLive(*pending), worker, now, LeaseOf(study))},
                          std::nullopt));
-    return &study.trial(done[0]);
+    return std::move(done[0]);
   }
   if (study.sampler_exhausted || study.Committed() >= spec.budget().max_trials()) {
-    return nullptr;
+    return std::nullopt;
   }
   search::SampleContext context;
   context.space = &study.space();
@@ -298,7 +317,7 @@ absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study,
       CAVIAR_LOG(ERROR) << "sampler of study " << study.name()
                         << " failed: " << suggestion.status();
     }
-    return nullptr;
+    return std::nullopt;
   }
   Trial fresh;
   fresh.set_id(last_trial_id_ + 1);
@@ -316,12 +335,10 @@ absl::StatusOr<Trial*> Coordinator::LeaseFrom(StudyRuntime& study,
     *region = *std::move(suggestion->new_region);
     *region->mutable_create_time() = ToProto(now);
   }
-  CAVIAR_ASSIGN_OR_RETURN(
-      std::vector<size_t> done,
-      CommitTransition(study, {},
-                       {{TrialChange::kNewTrial, Lease(fresh, worker, now, LeaseOf(study))}},
-                       std::move(with_region)));
-  return &study.trial(done[0]);
+  CAVIAR_ASSIGN_OR_RETURN(std::vector<Trial> done,
+                          CommitTransition(study, {}, {Lease(fresh, worker, now, LeaseOf(study))},
+                                           std::move(with_region)));
+  return std::move(done[0]);
 }
 
 absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
@@ -339,28 +356,28 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
   // Idempotent retry: the worker already holds a live lease.
   auto held = trial_of_worker_.find(request.worker_id());
   if (held != trial_of_worker_.end()) {
-    const TrialSlot& slot = trials_by_id_[held->second];
-    Trial& trial = slot.study->trial(slot.index);
-    if (trial.state() == caviar::v1::ACTIVE && trial.worker_id() == request.worker_id() &&
-        (only == nullptr || only == slot.study)) {
-      *response.mutable_trial() = WithoutMeasurements(&trial);
-      *response.mutable_spec() = slot.study->spec();
+    std::optional<LiveTrial> live = FindLive(held->second);
+    if (live.has_value() && live->trial->state() == caviar::v1::ACTIVE &&
+        live->trial->worker_id() == request.worker_id() &&
+        (only == nullptr || only == live->study)) {
+      *response.mutable_trial() = WithoutMeasurements(live->trial);
+      *response.mutable_spec() = live->study->spec();
       return response;
     }
   }
-  Trial* leased = nullptr;
+  std::optional<Trial> leased;
   if (only != nullptr) {
     CAVIAR_ASSIGN_OR_RETURN(leased, LeaseFrom(*only, request.worker_id()));
   } else {
-    for (size_t n = 0; n < studies_.size() && leased == nullptr; ++n) {
+    for (size_t n = 0; n < studies_.size() && !leased.has_value(); ++n) {
       StudyRuntime& study = *studies_[(next_study_ + n) % studies_.size()];
       CAVIAR_ASSIGN_OR_RETURN(leased, LeaseFrom(study, request.worker_id()));
-      if (leased != nullptr) next_study_ = (next_study_ + n + 1) % studies_.size();
+      if (leased.has_value()) next_study_ = (next_study_ + n + 1) % studies_.size();
     }
   }
-  if (leased != nullptr) {
-    *response.mutable_trial() = *leased;
+  if (leased.has_value()) {
     *response.mutable_spec() = studies_by_name_[leased->study()]->spec();
+    *response.mutable_trial() = *std::move(leased);
     return response;
   }
   response.set_retry_after_seconds(absl::ToDoubleSeconds(options_.idle_retry_after));
@@ -374,10 +391,10 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     const caviar::v1::ReportProgressRequest& request) {
   absl::MutexLock lock(&mu_);
   CAVIAR_ASSIGN_OR_RETURN(
-      Trial * trial,
+      const LiveTrial live,
       FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt()));
-  const TrialSlot slot = trials_by_id_[trial->id()];
-  StudyRuntime& study = *slot.study;
+  Trial* trial = live.trial;
+  StudyRuntime& study = *live.study;
 
   caviar::v1::ReportProgressResponse response;
   response.set_decision(caviar::v1::CONTINUE);
@@ -398,7 +415,6 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
   search::PruneContext context;
   context.spec = &study.spec();
   context.trial = trial;
-  context.trials = study.trial_pointers();
   const bool judge = record && stop_reason.empty();
   if (judge) {
     // The pruner judges the curve as it will be; it takes nothing in until
@@ -431,7 +447,7 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
 
   // Committed: now memory and the pruner follow.
   if (record) {
-    study.AddMeasurement(slot.index, measurement);
+    study.AddMeasurement(trial, measurement);
     if (judge) study.pruner().OnReportCommitted(context);
   }
   trial->set_stop_reason(stop_reason);
@@ -454,42 +470,48 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
 absl::StatusOr<Trial> Coordinator::CompleteTrial(
     const caviar::v1::CompleteTrialRequest& request) {
   absl::MutexLock lock(&mu_);
-  CAVIAR_ASSIGN_OR_RETURN(Trial * current, FindTrial(request.trial_id()));
-  // Completing twice with the same lease returns the stored result.
-  if (IsFinal(current->state()) && current->worker_id() == request.worker_id() &&
-      current->attempt() == request.attempt() && current->end_time().seconds() != 0 &&
-      current->failure_kind() != caviar::v1::LEASE_EXPIRED) {
-    return *current;
+  std::optional<LiveTrial> live = FindLive(request.trial_id());
+  if (!live.has_value()) {
+    // Finished (or unknown): completing twice with the same lease returns
+    // the stored result; anything else is a stale lease.
+    CAVIAR_ASSIGN_OR_RETURN(Trial stored, StoredTrial(request.trial_id()));
+    if (stored.worker_id() == request.worker_id() &&
+        stored.attempt() == request.attempt() && stored.end_time().seconds() != 0 &&
+        stored.failure_kind() != caviar::v1::LEASE_EXPIRED) {
+      return stored;
+    }
+    return FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt())
+        .status();
   }
+  const Trial& current = *live->trial;
   // The last holder of an expired lease that nobody took over since: its
   // result is as good as if it had arrived in time (e.g. it finished while
   // the coordinator was down or the network cut it off).
-  const bool late_holder = current->state() == caviar::v1::PENDING &&
-                           current->worker_id() == request.worker_id() &&
-                           current->attempt() == request.attempt() &&
+  const bool late_holder = current.state() == caviar::v1::PENDING &&
+                           current.worker_id() == request.worker_id() &&
+                           current.attempt() == request.attempt() &&
                            !request.worker_id().empty();
-  if (late_holder && request.release()) return *current;  // Already handed back.
-  Trial* trial = current;
+  if (late_holder && request.release()) return current;  // Already handed back.
   if (!late_holder) {
-    CAVIAR_ASSIGN_OR_RETURN(
-        trial, FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt()));
+    CAVIAR_RETURN_IF_ERROR(
+        FindLeasedTrial(request.trial_id(), request.worker_id(), request.attempt())
+            .status());
   }
-  const TrialSlot slot = trials_by_id_[trial->id()];
-  StudyRuntime& study = *slot.study;
+  StudyRuntime& study = *live->study;
   const absl::Time now = clock_->Now();
-  Trial updated = request.release() ? Release(study.spec(), *trial, now)
-                                    : Complete(study.spec(), *trial, request, now);
+  Trial updated = request.release() ? Release(study.spec(), current, now)
+                                    : Complete(study.spec(), current, request, now);
   CAVIAR_ASSIGN_OR_RETURN(
-      std::vector<size_t> done,
-      CommitTransition(study, {}, {{slot.index, std::move(updated)}}, std::nullopt));
+      std::vector<Trial> done,
+      CommitTransition(study, {}, {std::move(updated)}, std::nullopt));
   if (request.release()) {
-    CAVIAR_LOG(INFO) << "trial " << trial->id() << " of study " << study.name()
+    CAVIAR_LOG(INFO) << "trial " << request.trial_id() << " of study " << study.name()
                      << " released by worker " << request.worker_id();
   } else if (late_holder) {
-    CAVIAR_LOG(INFO) << "trial " << trial->id() << ": late result of worker "
+    CAVIAR_LOG(INFO) << "trial " << request.trial_id() << ": late result of worker "
                      << request.worker_id() << " accepted (nobody took it over)";
   }
-  return study.trial(done[0]);
+  return std::move(done[0]);
 }
 
 // ------------------------------------------------------------ maintenance
@@ -497,17 +519,16 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(
 absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study, absl::Time monotonic_now,
                                              int* changed) {
   const absl::Time now = clock_->Now();
-  std::vector<TrialChange> changes;
+  std::vector<Trial> changes;
   for (int64_t id : study.active()) {
     auto expiry = lease_expiry_.find(id);
     if (expiry != lease_expiry_.end() && expiry->second > monotonic_now) continue;
-    const size_t index = trials_by_id_[id].index;
-    const Trial& current = study.trial(index);
+    const Trial& current = *study.FindLive(id);
     Trial updated = Expire(study.spec(), current, PolicyOf(study), now);
     CAVIAR_LOG(WARNING) << "trial " << id << " of study " << study.name()
                         << ": lease of worker " << current.worker_id() << " expired -> "
                         << caviar::v1::TrialState_Name(updated.state());
-    changes.push_back({index, std::move(updated)});
+    changes.push_back(std::move(updated));
   }
   if (changes.empty()) return absl::OkStatus();
   const int n = static_cast<int>(changes.size());

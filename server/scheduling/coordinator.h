@@ -1,7 +1,12 @@
 // Coordinator: the scheduling layer of caviar-coordinator. Owns every study's
-// state in memory (loaded from the Store at Create, written through on every
-// change), hands out trial leases, takes progress reports and completions,
-// expires leases, and ends studies. No gRPC here: server/rpc translates.
+// working state in memory (loaded from the Store at Create, written through
+// on every change), hands out trial leases, takes progress reports and
+// completions, expires leases, and ends studies. No gRPC here: server/rpc
+// translates.
+//
+// Memory: live (PENDING, ACTIVE) trials in full; of a finished trial only
+// its counts and, for samplers that read history, its point (unit cube,
+// loss, state, round). Queries about finished trials read the Store.
 //
 // Durability: every method that changes state commits to the Store before
 // it changes memory or returns; when it returns OK the change survives a
@@ -37,6 +42,7 @@
 #include "caviar/v1/trial.pb.h"
 #include "common/clock.h"
 #include "server/scheduling/spec_validation.h"
+#include "server/search/sampler.h"
 #include "server/scheduling/trial_transitions.h"
 #include "storage/store.h"
 
@@ -151,35 +157,44 @@ class Coordinator {
   absl::Status Load();
 
   StudyRuntime* FindStudy(const std::string& name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<caviar::v1::Trial*> FindTrial(int64_t id)
+  // A live trial and its study.
+  struct LiveTrial {
+    StudyRuntime* study;
+    caviar::v1::Trial* trial;
+  };
+  // The live trial `id`, or nullopt (finished or unknown).
+  std::optional<LiveTrial> FindLive(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Trial `id` as stored, with its current attempt's curve; NOT_FOUND.
+  absl::StatusOr<caviar::v1::Trial> StoredTrial(int64_t id);
+  // Trial `id` from memory if live, else from the Store.
+  absl::StatusOr<caviar::v1::Trial> AnyTrial(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<LiveTrial> FindLeasedTrial(int64_t id, const std::string& worker,
+                                            int32_t attempt)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<caviar::v1::Trial*> FindLeasedTrial(int64_t id,
-                                                     const std::string& worker,
-                                                     int32_t attempt)
+  // The finished trials' points of `study` (unit point, loss) for steering
+  // and importance: from memory when the study keeps them, else read from
+  // the Store.
+  absl::StatusOr<std::vector<search::TrialPoint>> FinishedPoints(StudyRuntime& study)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration LeaseOf(const StudyRuntime& study) const;
   LeasePolicy PolicyOf(const StudyRuntime& study) const;
 
-  // One new state of one trial: `index` in its study, or kNewTrial.
-  struct TrialChange {
-    static constexpr size_t kNewTrial = static_cast<size_t>(-1);
-    size_t index;
-    caviar::v1::Trial trial;
-  };
   // Commits one transition of `study` as one transaction: `batch` (other
-  // writes, e.g. a measurement), the trials in `changes`, the study as it
-  // becomes (`updated_study`, if it changes) and its verdict (ended if these
-  // changes spend its budget). Only once that committed: applies the trials
-  // and the study to memory, the lease table and the pruner (the caller
-  // applies what else it put in `batch`). On error nothing changed. Returns
-  // the changed trials' indexes, in the order of `changes`.
-  absl::StatusOr<std::vector<size_t>> CommitTransition(
-      StudyRuntime& study, storage::WriteBatch batch, std::vector<TrialChange> changes,
+  // writes, e.g. a measurement), the new states of trials in `changes` (new
+  // trials or live ones), the study as it becomes (`updated_study`, if it
+  // changes) and its verdict (ended if these changes spend its budget). Only
+  // once that committed: applies the trials and the study to memory, the
+  // lease table and the pruner (the caller applies what else it put in
+  // `batch`). On error nothing changed. Returns the changed trials as they
+  // now are (with curves), in the order of `changes`.
+  absl::StatusOr<std::vector<caviar::v1::Trial>> CommitTransition(
+      StudyRuntime& study, storage::WriteBatch batch,
+      std::vector<caviar::v1::Trial> changes,
       std::optional<caviar::v1::Study> updated_study) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Hands a trial of `study` to `worker` if it has room; nullptr otherwise.
-  absl::StatusOr<caviar::v1::Trial*> LeaseFrom(StudyRuntime& study,
-                                               const std::string& worker)
+  // Hands a trial of `study` to `worker` if it has room; nullopt otherwise.
+  absl::StatusOr<std::optional<caviar::v1::Trial>> LeaseFrom(StudyRuntime& study,
+                                                             const std::string& worker)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   caviar::v1::Study StudyView(const StudyRuntime& study) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -198,11 +213,8 @@ class Coordinator {
   absl::Mutex mu_;
   std::vector<std::unique_ptr<StudyRuntime>> studies_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, StudyRuntime*> studies_by_name_ ABSL_GUARDED_BY(mu_);
-  struct TrialSlot {
-    StudyRuntime* study;
-    size_t index;  // In study->trials.
-  };
-  absl::flat_hash_map<int64_t, TrialSlot> trials_by_id_ ABSL_GUARDED_BY(mu_);
+  // The study of each live trial (finished ones are looked up in the Store).
+  absl::flat_hash_map<int64_t, StudyRuntime*> live_trials_ ABSL_GUARDED_BY(mu_);
   // The trial each worker holds, for idempotent SuggestTrial.
   absl::flat_hash_map<std::string, int64_t> trial_of_worker_ ABSL_GUARDED_BY(mu_);
   // When each ACTIVE trial's lease runs out, on the clock's monotonic

@@ -1,6 +1,7 @@
 // The Coordinator's read-only calls: studies, trials, best trials. They
 // change nothing; each takes the lock only to copy out what it answers.
 #include <algorithm>
+#include <cmath>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -55,84 +56,103 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
       return absl::InvalidArgumentError(
           "page_token: not a token from a previous response");
   }
-  absl::MutexLock lock(&mu_);
-  StudyRuntime* study = FindStudy(request.study());
-  if (study == nullptr)
-    return absl::NotFoundError(absl::StrCat("study \"", request.study(), "\" not found"));
-  std::vector<Trial*> matches;
-  for (size_t i = 0; i < study->size(); ++i) {
-    Trial& t = study->trial(i);
-    if (!request.states().empty() &&
-        std::find(request.states().begin(), request.states().end(), t.state()) ==
-            request.states().end()) {
-      continue;
-    }
-    matches.push_back(&t);
+  storage::TrialQuery query;
+  {
+    absl::MutexLock lock(&mu_);
+    StudyRuntime* study = FindStudy(request.study());
+    if (study == nullptr)
+      return absl::NotFoundError(
+          absl::StrCat("study \"", request.study(), "\" not found"));
+    if (request.order_by() == "objective")
+      query.order = study->spec().objective().goal() == caviar::v1::MAXIMIZE
+                        ? storage::TrialQuery::Order::kObjectiveDescending
+                        : storage::TrialQuery::Order::kObjectiveAscending;
   }
-  if (request.order_by() == "objective") {
-    const StudySpec& spec = study->spec();
-    std::stable_sort(matches.begin(), matches.end(), [&](const Trial* a, const Trial* b) {
-      if (a->has_objective_value() != b->has_objective_value())
-        return a->has_objective_value();
-      if (!a->has_objective_value()) return false;
-      return Better(spec, a->objective_value(), b->objective_value());
-    });
-  }
-  const int64_t page_size = request.page_size() == 0 ? 100 : request.page_size();
+  // The Store holds every committed change (memory follows it), so it
+  // answers without the lock: workers are not held up by a long listing.
+  query.study = request.study();
+  for (int state : request.states())
+    query.states.push_back(static_cast<caviar::v1::TrialState>(state));
+  query.offset = offset;
+  query.limit = request.page_size() == 0 ? 100 : request.page_size();
+  query.with_measurements = request.include_measurements();
+  query.count_total = true;
+  CAVIAR_ASSIGN_OR_RETURN(storage::TrialPage page, store_->QueryTrials(query));
   caviar::v1::ListTrialsResponse response;
-  response.set_total_size(static_cast<int32_t>(matches.size()));
-  // A token past the end (or forged and huge) is an empty last page.
-  offset = std::min<int64_t>(offset, matches.size());
-  const int64_t end = std::min<int64_t>(matches.size(), offset + page_size);
-  for (int64_t i = offset; i < end; ++i) {
-    Trial* out = response.add_trials();
-    if (request.include_measurements()) {
-      *out = *matches[i];
-    } else {
-      *out = WithoutMeasurements(matches[i]);
-    }
+  response.set_total_size(static_cast<int32_t>(page.total));
+  for (Trial& t : page.trials) {
+    KeepCurrentAttemptCurve(t);
+    *response.add_trials() = std::move(t);
   }
-  if (end < static_cast<int64_t>(matches.size()))
-    response.set_next_page_token(absl::StrCat(end));
+  // A token past the end (or forged and huge) is an empty last page.
+  const int64_t end = std::min(page.total, offset + query.limit);
+  if (end < page.total) response.set_next_page_token(absl::StrCat(end));
   return response;
 }
 
 absl::StatusOr<Trial> Coordinator::GetTrial(int64_t id) {
   absl::MutexLock lock(&mu_);
-  CAVIAR_ASSIGN_OR_RETURN(Trial * trial, FindTrial(id));
-  return *trial;
+  return AnyTrial(id);
 }
 
 absl::StatusOr<std::vector<Trial>> Coordinator::BestTrials(const std::string& name,
                                                            int top) {
   if (top < 0) return absl::InvalidArgumentError("top: must be >= 0");
   if (top == 0) top = 1;
-  absl::MutexLock lock(&mu_);
-  StudyRuntime* study = FindStudy(name);
-  if (study == nullptr)
-    return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
-  std::vector<const Trial*> done;
-  for (size_t i = 0; i < study->size(); ++i) {
-    const Trial& t = study->trial(i);
-    if (t.state() == caviar::v1::SUCCEEDED && t.has_objective_value()) done.push_back(&t);
+  storage::TrialQuery query;
+  {
+    absl::MutexLock lock(&mu_);
+    StudyRuntime* study = FindStudy(name);
+    if (study == nullptr)
+      return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
+    query.order = study->spec().objective().goal() == caviar::v1::MAXIMIZE
+                      ? storage::TrialQuery::Order::kObjectiveDescending
+                      : storage::TrialQuery::Order::kObjectiveAscending;
   }
-  const StudySpec& spec = study->spec();
-  const size_t k = std::min<size_t>(top, done.size());
-  std::partial_sort(done.begin(), done.begin() + k, done.end(),
-                    [&](const Trial* a, const Trial* b) {
-                      if (a->objective_value() == b->objective_value())
-                        return a->id() < b->id();
-                      return Better(spec, a->objective_value(), b->objective_value());
-                    });
+  query.study = name;
+  query.states = {caviar::v1::SUCCEEDED};
+  query.limit = top;
+  query.with_measurements = true;
+  CAVIAR_ASSIGN_OR_RETURN(storage::TrialPage page, store_->QueryTrials(query));
   std::vector<Trial> out;
-  for (size_t i = 0; i < k; ++i) out.push_back(*done[i]);
+  for (Trial& t : page.trials) {
+    if (!t.has_objective_value() || std::isnan(t.objective_value())) break;
+    KeepCurrentAttemptCurve(t);
+    out.push_back(std::move(t));
+  }
   return out;
 }
 
 absl::StatusOr<std::string> Coordinator::LeaseHolder(int64_t id) {
   absl::MutexLock lock(&mu_);
-  CAVIAR_ASSIGN_OR_RETURN(Trial * trial, FindTrial(id));
-  return trial->worker_id();
+  if (std::optional<LiveTrial> live = FindLive(id)) return live->trial->worker_id();
+  CAVIAR_ASSIGN_OR_RETURN(const Trial stored, StoredTrial(id));
+  return stored.worker_id();
+}
+
+absl::StatusOr<std::vector<search::TrialPoint>> Coordinator::FinishedPoints(
+    StudyRuntime& study) {
+  std::vector<search::TrialPoint> out;
+  if (study.keeps_points()) {
+    for (const search::TrialPoint& p : study.points()) {
+      if (p.loss.has_value()) out.push_back(p);
+    }
+    return out;
+  }
+  storage::TrialQuery query;
+  query.study = study.name();
+  query.states = {caviar::v1::SUCCEEDED, caviar::v1::STOPPED};
+  query.limit = 4096;
+  for (;;) {
+    CAVIAR_ASSIGN_OR_RETURN(storage::TrialPage page, store_->QueryTrials(query));
+    for (const Trial& t : page.trials) {
+      query.after_id = t.id();
+      search::TrialPoint p = study.PointOf(t);
+      if (p.loss.has_value()) out.push_back(std::move(p));
+    }
+    if (static_cast<int64_t>(page.trials.size()) < query.limit) break;
+  }
+  return out;
 }
 
 }  // namespace caviar::scheduling

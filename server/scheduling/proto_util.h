@@ -2,6 +2,8 @@
 #ifndef CAVIAR_SERVER_SCHEDULING_PROTO_UTIL_H_
 #define CAVIAR_SERVER_SCHEDULING_PROTO_UTIL_H_
 
+#include <algorithm>
+
 #include "absl/time/time.h"
 #include "caviar/v1/trial.pb.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -29,6 +31,17 @@ inline caviar::v1::Trial WithoutMeasurements(caviar::v1::Trial* trial) {
   caviar::v1::Trial copy = *trial;
   curve.Swap(trial->mutable_measurements());
   return copy;
+}
+
+// Drops the points of the trial's earlier attempts from its learning curve
+// (the Store keeps every attempt's; only the latest one is the trial's).
+inline void KeepCurrentAttemptCurve(caviar::v1::Trial& trial) {
+  auto* curve = trial.mutable_measurements();
+  curve->erase(std::remove_if(curve->begin(), curve->end(),
+                              [&](const caviar::v1::Measurement& m) {
+                                return m.attempt() != 0 && m.attempt() != trial.attempt();
+                              }),
+               curve->end());
 }
 
 }  // namespace caviar::scheduling

@@ -200,7 +200,7 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
   CAVIAR_ASSIGN_OR_RETURN(search::SearchSpace space,
                           search::SearchSpace::Create(spec.parameters()));
   CAVIAR_RETURN_IF_ERROR(search::CreateSampler(spec.algorithm(), space).status());
-  CAVIAR_RETURN_IF_ERROR(search::CreatePruner(spec.pruner()).status());
+  CAVIAR_RETURN_IF_ERROR(search::CreatePruner(spec.pruner(), spec.objective()).status());
 
   const caviar::v1::Budget& budget = spec.budget();
   if (budget.max_trials() < 1)

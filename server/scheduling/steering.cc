@@ -81,8 +81,8 @@ absl::StatusOr<std::vector<Trial>> Coordinator::AddPendingTrials(
   study.study() = std::move(updated);
   last_trial_id_ = id;
   for (const Trial& t : trials) {
-    const size_t index = study.Add(t);
-    trials_by_id_[t.id()] = {&study, index};
+    study.Apply(t);
+    live_trials_[t.id()] = &study;
   }
   return trials;
 }
@@ -131,10 +131,10 @@ absl::StatusOr<Study> Coordinator::RefineStudy(
       SnapToBins(space, i, &lo[i], &hi[i]);
     }
   } else {
+    CAVIAR_ASSIGN_OR_RETURN(const std::vector<search::TrialPoint> points,
+                            FinishedPoints(*study));
     std::vector<const search::TrialPoint*> finished;
-    for (const search::TrialPoint& p : study->points()) {
-      if (p.loss.has_value()) finished.push_back(&p);
-    }
+    for (const search::TrialPoint& p : points) finished.push_back(&p);
     const size_t keep =
         static_cast<size_t>(std::ceil(request.top_fraction() * finished.size()));
     if (finished.size() < 2 || keep < 1)
@@ -224,26 +224,36 @@ absl::StatusOr<std::vector<Trial>> Coordinator::RetestTrials(
   absl::MutexLock lock(&mu_);
   StudyRuntime* study = FindStudy(request.study());
   if (study == nullptr) return NotFound(request.study());
-  // The best original configurations (a re-test stands for its original).
-  std::vector<const Trial*> originals;
-  for (size_t i = 0; i < study->size(); ++i) {
-    const Trial& t = study->trial(i);
-    if (t.state() == caviar::v1::SUCCEEDED && t.has_objective_value() &&
-        t.origin() != caviar::v1::RETEST) {
-      originals.push_back(&t);
+  // The best original configurations (a re-test stands for its original),
+  // read from the Store best first.
+  std::vector<Trial> originals;
+  storage::TrialQuery query;
+  query.study = request.study();
+  query.states = {caviar::v1::SUCCEEDED};
+  query.order = study->spec().objective().goal() == caviar::v1::MAXIMIZE
+                    ? storage::TrialQuery::Order::kObjectiveDescending
+                    : storage::TrialQuery::Order::kObjectiveAscending;
+  query.limit = 256;
+  for (bool more = true; more && static_cast<int>(originals.size()) < top;) {
+    CAVIAR_ASSIGN_OR_RETURN(storage::TrialPage page, store_->QueryTrials(query));
+    more = static_cast<int64_t>(page.trials.size()) == query.limit;
+    query.offset += query.limit;
+    for (Trial& t : page.trials) {
+      if (!t.has_objective_value() || std::isnan(t.objective_value())) {
+        more = false;  // Trials without a value come last.
+        break;
+      }
+      if (t.origin() == caviar::v1::RETEST) continue;
+      originals.push_back(std::move(t));
+      if (static_cast<int>(originals.size()) == top) break;
     }
   }
   if (originals.empty())
     return absl::FailedPreconditionError(absl::StrCat(
         "study \"", request.study(), "\" has no succeeded trial to re-test"));
-  const caviar::v1::StudySpec& spec = study->spec();
-  std::sort(originals.begin(), originals.end(), [&](const Trial* a, const Trial* b) {
-    if (a->objective_value() == b->objective_value()) return a->id() < b->id();
-    return Better(spec, a->objective_value(), b->objective_value());
-  });
-  originals.resize(std::min<size_t>(originals.size(), top));
   std::vector<Trial> trials;
-  for (const Trial* original : originals) {
+  for (const Trial& o : originals) {
+    const Trial* original = &o;
     for (int r = 0; r < repeats; ++r) {
       Trial t;
       *t.mutable_parameters() = original->parameters();
@@ -261,9 +271,15 @@ absl::StatusOr<Trial> Coordinator::NudgeTrial(
   if (request.parameters().empty())
     return absl::InvalidArgumentError("parameters: give at least one");
   absl::MutexLock lock(&mu_);
-  CAVIAR_ASSIGN_OR_RETURN(Trial * trial, FindTrial(request.trial_id()));
-  const TrialSlot slot = trials_by_id_[trial->id()];
-  StudyRuntime& study = *slot.study;
+  std::optional<LiveTrial> live = FindLive(request.trial_id());
+  if (!live.has_value()) {
+    CAVIAR_ASSIGN_OR_RETURN(const Trial stored, StoredTrial(request.trial_id()));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "trial ", stored.id(), " is ", caviar::v1::TrialState_Name(stored.state()),
+        ": only a running trial can be nudged"));
+  }
+  Trial* trial = live->trial;
+  StudyRuntime& study = *live->study;
   for (const auto& [name, value] : request.parameters()) {
     const int i = study.space().IndexOf(name);
     if (i < 0)
@@ -302,9 +318,7 @@ absl::StatusOr<caviar::v1::GetImportanceResponse> Coordinator::GetImportance(
     StudyRuntime* study = FindStudy(name);
     if (study == nullptr) return NotFound(name);
     space = study->space();
-    for (const search::TrialPoint& p : study->points()) {
-      if (p.loss.has_value()) finished.push_back(p);
-    }
+    CAVIAR_ASSIGN_OR_RETURN(finished, FinishedPoints(*study));
   }
   CAVIAR_ASSIGN_OR_RETURN(std::vector<search::ParameterImportance> importance,
                           search::ComputeImportance(*space, finished));

@@ -27,12 +27,59 @@ StudyRuntime::StudyRuntime(caviar::v1::Study study, search::SearchSpace space,
     : study_(std::move(study)),
       space_(std::move(space)),
       sampler_(std::move(sampler)),
-      pruner_(std::move(pruner)) {}
+      pruner_(std::move(pruner)),
+      keeps_points_(sampler_->UsesHistory()) {}
 
-size_t StudyRuntime::Add(const caviar::v1::Trial& trial) {
-  const size_t index = trials_.size();
-  trials_.push_back(std::make_unique<caviar::v1::Trial>(trial));
-  trial_pointers_.push_back(trials_.back().get());
+caviar::v1::Trial* StudyRuntime::FindLive(int64_t id) {
+  auto it = live_.find(id);
+  return it == live_.end() ? nullptr : it->second.trial.get();
+}
+
+caviar::v1::Trial StudyRuntime::Apply(caviar::v1::Trial trial) {
+  const int64_t id = trial.id();
+  auto it = live_.find(id);
+  size_t point = points_.size();
+  if (it == live_.end()) {
+    ++size_;
+    if (keeps_points_) points_.emplace_back();
+  } else {
+    caviar::v1::Trial& current = *it->second.trial;
+    point = it->second.point;
+    Count(current, -1);
+    // A new attempt starts from scratch (no checkpoints yet): so does its
+    // curve. The earlier attempts' points stay in storage.
+    if (trial.attempt() == current.attempt())
+      trial.mutable_measurements()->Swap(current.mutable_measurements());
+  }
+  Count(trial, +1);
+  if (keeps_points_) points_[point] = PointOf(trial);
+  if (IsFinal(trial.state())) {
+    if (it != live_.end()) live_.erase(it);
+    return trial;
+  }
+  if (it == live_.end()) it = live_.emplace(id, Live{nullptr, point}).first;
+  it->second.trial = std::make_unique<caviar::v1::Trial>(std::move(trial));
+  return *it->second.trial;
+}
+
+void StudyRuntime::AddMeasurement(caviar::v1::Trial* live, const caviar::v1::Measurement& m) {
+  *live->add_measurements() = m;
+}
+
+// Adds (sign +1) or removes (sign -1) a trial from the counts and queues.
+void StudyRuntime::Count(const caviar::v1::Trial& trial, int sign) {
+  counts_[trial.state()] += sign;
+  std::set<int64_t>* queue = nullptr;
+  if (trial.state() == caviar::v1::PENDING) queue = &pending_;
+  if (trial.state() == caviar::v1::ACTIVE) queue = &active_;
+  if (queue == nullptr) return;
+  if (sign > 0)
+    queue->insert(trial.id());
+  else
+    queue->erase(trial.id());
+}
+
+search::TrialPoint StudyRuntime::PointOf(const caviar::v1::Trial& trial) const {
   search::TrialPoint point;
   point.id = trial.id();
   // Parameters were validated against the space when the trial was made.
@@ -41,53 +88,19 @@ size_t StudyRuntime::Add(const caviar::v1::Trial& trial) {
     point.unit = *std::move(unit);
   else
     point.unit.assign(space_.size(), 0.5);
-  points_.push_back(std::move(point));
-  Index(index, +1);
-  return index;
-}
-
-void StudyRuntime::Replace(size_t index, caviar::v1::Trial updated) {
-  Index(index, -1);
-  caviar::v1::Trial& trial = *trials_[index];
-  updated.mutable_measurements()->Swap(trial.mutable_measurements());
-  trial = std::move(updated);
-  Index(index, +1);
-}
-
-void StudyRuntime::AddMeasurement(size_t index, const caviar::v1::Measurement& m) {
-  *trials_[index]->add_measurements() = m;
-}
-
-// Adds (sign +1) or removes (sign -1) trial `index` from the counts and
-// queues, and refreshes what the sampler sees of it.
-void StudyRuntime::Index(size_t index, int sign) {
-  const caviar::v1::Trial& trial = *trials_[index];
-  counts_[trial.state()] += sign;
-  std::set<int64_t>* queue = nullptr;
-  if (trial.state() == caviar::v1::PENDING) queue = &pending_;
-  if (trial.state() == caviar::v1::ACTIVE) queue = &active_;
-  if (queue != nullptr) {
-    if (sign > 0)
-      queue->insert(trial.id());
-    else
-      queue->erase(trial.id());
+  point.state = trial.state();
+  point.round = trial.round();
+  point.loss.reset();
+  if ((trial.state() == caviar::v1::SUCCEEDED || trial.state() == caviar::v1::STOPPED) &&
+      trial.has_objective_value()) {
+    const double v = trial.objective_value();
+    point.loss = spec().objective().goal() == caviar::v1::MAXIMIZE ? -v : v;
   }
-  if (sign > 0) {
-    search::TrialPoint& point = points_[index];
-    point.state = trial.state();
-    point.round = trial.round();
-    point.loss.reset();
-    if ((trial.state() == caviar::v1::SUCCEEDED ||
-         trial.state() == caviar::v1::STOPPED) &&
-        trial.has_objective_value()) {
-      const double v = trial.objective_value();
-      point.loss = spec().objective().goal() == caviar::v1::MAXIMIZE ? -v : v;
-    }
-  }
+  return point;
 }
 
 int StudyRuntime::Committed() const {
-  return static_cast<int>(trials_.size()) - counts_[caviar::v1::FAILED];
+  return static_cast<int>(size_) - counts_[caviar::v1::FAILED];
 }
 
 int StudyRuntime::Finished() const {

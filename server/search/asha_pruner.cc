@@ -6,8 +6,8 @@
 // the rung, or the best one when there are fewer than reduction_factor of
 // them (Optuna's SuccessiveHalvingPruner). NaN counts as the worst value.
 //
-// State: the sorted values per rung and the rungs each trial has reached;
-// on its first report a new pruner takes them in from the study's history.
+// State: the sorted values per rung and the rungs each trial has reached,
+// taken in as reports are stored (and from the history at load, TakeIn).
 //
 // Options: reduction_factor (int >= 2, default 3), min_resource (int >= 1
 // steps, default 1).
@@ -30,21 +30,12 @@ namespace {
 
 class AshaPruner : public Pruner {
  public:
-  AshaPruner(int64_t reduction_factor, int64_t min_resource)
-      : eta_(reduction_factor), min_resource_(min_resource) {}
+  AshaPruner(int64_t reduction_factor, int64_t min_resource,
+             caviar::v1::Objective objective)
+      : eta_(reduction_factor), min_resource_(min_resource), objective_(std::move(objective)) {}
 
   PruneDecision OnReport(const PruneContext& context) override {
     const caviar::v1::Trial& trial = *context.trial;
-    if (!objective_) {
-      objective_ = context.spec->objective();
-      for (const caviar::v1::Trial* t : context.trials) {
-        if (t->id() == trial.id()) {
-          Record(*t, t->measurements_size() - 1);  // The new report is judged below.
-        } else {
-          Record(*t, t->measurements_size());
-        }
-      }
-    }
     for (const auto& [rung, value] : Reached(trial, trial.measurements_size())) {
       // Rank the value among the rung's values as if it were already there.
       static const std::vector<double> kNone;
@@ -59,15 +50,19 @@ class AshaPruner : public Pruner {
                 absl::StrFormat(
                     "asha: at rung %d (step %d) %s %g is not in the best %d of the %d "
                     "trials that reached it",
-                    rung, RungStep(rung), objective_->metric(),
-                    UserValue(*objective_, value), keep, n)};
+                    rung, RungStep(rung), objective_.metric(),
+                    UserValue(objective_, value), keep, n)};
       }
     }
     return {};
   }
 
   void OnReportCommitted(const PruneContext& context) override {
-    if (objective_) Record(*context.trial, context.trial->measurements_size());
+    Record(*context.trial, context.trial->measurements_size());
+  }
+
+  void TakeIn(const caviar::v1::Trial& trial) override {
+    Record(trial, trial.measurements_size());
   }
 
  private:
@@ -98,7 +93,7 @@ class AshaPruner : public Pruner {
       int64_t value_step = std::numeric_limits<int64_t>::min();
       for (int k = 0; k < count; ++k) {
         if (ms[k].step() > rung_step || ms[k].step() < value_step) continue;
-        std::optional<double> loss = MeasuredLoss(*objective_, ms[k]);
+        std::optional<double> loss = MeasuredLoss(objective_, ms[k]);
         if (!loss) continue;
         value = std::isnan(*loss) ? std::numeric_limits<double>::infinity() : *loss;
         value_step = ms[k].step();
@@ -120,7 +115,7 @@ class AshaPruner : public Pruner {
 
   const int64_t eta_;
   const int64_t min_resource_;
-  std::optional<caviar::v1::Objective> objective_;
+  const caviar::v1::Objective objective_;
   std::map<int, std::vector<double>> rungs_;
   std::unordered_map<int64_t, int> reached_;
 };
@@ -128,13 +123,13 @@ class AshaPruner : public Pruner {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Pruner>> NewAshaPruner(
-    const google::protobuf::Struct& options) {
+    const google::protobuf::Struct& options, const caviar::v1::Objective& objective) {
   Options o(options, "pruner.options");
   CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys({"reduction_factor", "min_resource"}));
   CAVIAR_ASSIGN_OR_RETURN(int64_t eta, o.Int("reduction_factor", 3, 2, 1000));
   CAVIAR_ASSIGN_OR_RETURN(int64_t min_resource,
                           o.Int("min_resource", 1, 1, int64_t{1} << 40));
-  return std::make_unique<AshaPruner>(eta, min_resource);
+  return std::make_unique<AshaPruner>(eta, min_resource, objective);
 }
 
 }  // namespace caviar::search

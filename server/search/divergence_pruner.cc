@@ -62,7 +62,7 @@ class DivergencePruner : public Pruner {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Pruner>> NewDivergencePruner(
-    const google::protobuf::Struct& options) {
+    const google::protobuf::Struct& options, const caviar::v1::Objective&) {
   Options o(options, "pruner.options");
   CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys({"metric", "factor"}));
   CAVIAR_ASSIGN_OR_RETURN(std::string metric, o.String("metric", "loss", {}));

@@ -27,6 +27,8 @@ class GuardedSampler : public Sampler {
         }) {}
 
   bool SamplesRegions() const override { return true; }
+  // A finite space needs the history to never repeat a configuration.
+  bool UsesHistory() const override { return total_ > 0 || inner_->UsesHistory(); }
 
   absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
     if (total_ > 0) {

@@ -5,8 +5,7 @@
 // least `min_trials` succeeded trials reported that step.
 //
 // State: per step, the sorted values of succeeded trials, taken in by
-// OnTrialFinished (idempotent per trial) and, on the first report, from the
-// study's history, so a new pruner rebuilds itself.
+// OnTrialFinished and TakeIn (the history at load; idempotent per trial).
 //
 // Options: warmup_steps (int >= 0, default 0), min_trials (int >= 1,
 // default 5).
@@ -28,14 +27,12 @@ namespace {
 
 class MedianPruner : public Pruner {
  public:
-  MedianPruner(int64_t warmup_steps, int64_t min_trials)
-      : warmup_steps_(warmup_steps), min_trials_(min_trials) {}
+  MedianPruner(int64_t warmup_steps, int64_t min_trials, caviar::v1::Objective objective)
+      : warmup_steps_(warmup_steps),
+        min_trials_(min_trials),
+        objective_(std::move(objective)) {}
 
   PruneDecision OnReport(const PruneContext& context) override {
-    if (!objective_) {
-      objective_ = context.spec->objective();
-      for (const caviar::v1::Trial* t : context.trials) Ingest(*t);
-    }
     const caviar::v1::Trial& trial = *context.trial;
     if (trial.measurements().empty()) return {};
     const int64_t step = trial.measurements().rbegin()->step();
@@ -43,7 +40,7 @@ class MedianPruner : public Pruner {
     double best = INFINITY;
     for (const caviar::v1::Measurement& m : trial.measurements()) {
       if (m.step() > step) continue;
-      std::optional<double> loss = MeasuredLoss(*objective_, m);
+      std::optional<double> loss = MeasuredLoss(objective_, m);
       if (loss && !std::isnan(*loss)) best = std::min(best, *loss);
     }
     if (std::isinf(best) && best > 0) return {};  // Nothing measured yet.
@@ -58,22 +55,19 @@ class MedianPruner : public Pruner {
             absl::StrFormat(
                 "median rule at step %d: best %s so far %g is worse than the median "
                 "%g of %d succeeded trials",
-                step, objective_->metric(), UserValue(*objective_, best),
-                UserValue(*objective_, median), n)};
+                step, objective_.metric(), UserValue(objective_, best),
+                UserValue(objective_, median), n)};
   }
 
-  void OnTrialFinished(const caviar::v1::Trial& trial) override {
-    // Before the first report the objective is unknown; that report takes
-    // in every finished trial of the study from its context instead.
-    if (objective_) Ingest(trial);
-  }
+  void OnTrialFinished(const caviar::v1::Trial& trial) override { Ingest(trial); }
+  void TakeIn(const caviar::v1::Trial& trial) override { Ingest(trial); }
 
  private:
   void Ingest(const caviar::v1::Trial& trial) {
     if (trial.state() != caviar::v1::SUCCEEDED || !ingested_.insert(trial.id()).second)
       return;
     for (const caviar::v1::Measurement& m : trial.measurements()) {
-      std::optional<double> loss = MeasuredLoss(*objective_, m);
+      std::optional<double> loss = MeasuredLoss(objective_, m);
       if (!loss || std::isnan(*loss)) continue;
       std::vector<double>& v = by_step_[m.step()];
       v.insert(std::upper_bound(v.begin(), v.end(), *loss), *loss);
@@ -82,7 +76,7 @@ class MedianPruner : public Pruner {
 
   const int64_t warmup_steps_;
   const int64_t min_trials_;
-  std::optional<caviar::v1::Objective> objective_;
+  const caviar::v1::Objective objective_;
   std::unordered_set<int64_t> ingested_;
   std::map<int64_t, std::vector<double>> by_step_;
 };
@@ -90,12 +84,12 @@ class MedianPruner : public Pruner {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Pruner>> NewMedianPruner(
-    const google::protobuf::Struct& options) {
+    const google::protobuf::Struct& options, const caviar::v1::Objective& objective) {
   Options o(options, "pruner.options");
   CAVIAR_RETURN_IF_ERROR(o.CheckKnownKeys({"warmup_steps", "min_trials"}));
   CAVIAR_ASSIGN_OR_RETURN(int64_t warmup, o.Int("warmup_steps", 0, 0, int64_t{1} << 40));
   CAVIAR_ASSIGN_OR_RETURN(int64_t min_trials, o.Int("min_trials", 5, 1, 1000000));
-  return std::make_unique<MedianPruner>(warmup, min_trials);
+  return std::make_unique<MedianPruner>(warmup, min_trials, objective);
 }
 
 }  // namespace caviar::search

@@ -2,9 +2,11 @@
 // stop early. The decision rides on the ReportProgress reply.
 //
 // A pruner sees the reporting trial (its learning curve so far, the new
-// measurement last) and every trial of the study. It may keep incremental
-// state across calls (e.g. per-step sorted values); it must be rebuildable
-// from history alone, since the coordinator recreates pruners at start.
+// measurement last). What it needs of the other trials it keeps itself
+// (e.g. per-step sorted values), taken in as they report and finish; the
+// coordinator holds no finished trial's curve in memory. It must be
+// rebuildable from history alone: at start the coordinator creates it and
+// gives it every stored trial once (TakeIn) before any report.
 //
 // Thread-safety: called under the study's lock; no locking of its own.
 #ifndef CAVIAR_SERVER_SEARCH_PRUNER_H_
@@ -25,8 +27,6 @@ struct PruneContext {
   const caviar::v1::StudySpec* spec = nullptr;
   // The reporting trial, with its new measurement appended.
   const caviar::v1::Trial* trial = nullptr;
-  // Every trial of the study, by id (the reporting one included).
-  absl::Span<const caviar::v1::Trial* const> trials;
 };
 
 struct PruneDecision {
@@ -36,8 +36,7 @@ struct PruneDecision {
 
 // The coordinator asks first and commits after: OnReport decides on a report
 // that is not stored yet, and must not take it in (the commit may fail);
-// OnReportCommitted then takes it in, once it is stored. Both may take in
-// the study's stored history on first use.
+// OnReportCommitted then takes it in, once it is stored.
 class Pruner {
  public:
   virtual ~Pruner() = default;
@@ -45,8 +44,12 @@ class Pruner {
   // The report OnReport judged (same context) is now stored.
   virtual void OnReportCommitted(const PruneContext& context) { (void)context; }
   // A trial of the study finished (any final state), so incremental state can
-  // take in its curve.
+  // take in its curve. Called once per trial, after the commit.
   virtual void OnTrialFinished(const caviar::v1::Trial& trial) { (void)trial; }
+  // A trial of the study's stored history (any state, the curve of its latest
+  // attempt), given once per trial when the coordinator loads the study,
+  // before any OnReport.
+  virtual void TakeIn(const caviar::v1::Trial& trial) { (void)trial; }
 };
 
 // INVALID_ARGUMENT "pruner.name: ..." / "pruner.options.<key>: ..." on bad
@@ -57,10 +60,9 @@ class Pruner {
 //   median      warmup_steps (0), min_trials (5)
 //   asha        reduction_factor (3), min_resource (1 step)
 //   divergence  metric ("loss"), factor (10)
-// The built-in ones take in the study's finished trials from
-// PruneContext.trials on their first OnReport, so a new pruner needs no
-// replay; OnTrialFinished after that is idempotent per trial id.
-absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& pruner);
+// `objective` is the study's (which metric, which way is better).
+absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& pruner,
+                                                     const caviar::v1::Objective& objective);
 
 std::vector<std::string> PrunerNames();
 

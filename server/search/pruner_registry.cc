@@ -17,14 +17,14 @@ class NoPruner : public Pruner {
 };
 
 absl::StatusOr<std::unique_ptr<Pruner>> NewNoPruner(
-    const google::protobuf::Struct& options) {
+    const google::protobuf::Struct& options, const caviar::v1::Objective&) {
   absl::Status s = Options(options, "pruner.options").CheckKnownKeys({});
   if (!s.ok()) return s;
   return std::make_unique<NoPruner>();
 }
 
 using PrunerFactory = std::function<absl::StatusOr<std::unique_ptr<Pruner>>(
-    const google::protobuf::Struct& options)>;
+    const google::protobuf::Struct& options, const caviar::v1::Objective& objective)>;
 
 const std::map<std::string, PrunerFactory>& Registry() {
   static const auto* const registry = new std::map<std::string, PrunerFactory>{
@@ -49,7 +49,8 @@ double UserValue(const caviar::v1::Objective& objective, double loss) {
   return objective.goal() == caviar::v1::MAXIMIZE ? -loss : loss;
 }
 
-absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& pruner) {
+absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& pruner,
+                                                     const caviar::v1::Objective& objective) {
   const std::string name = pruner.name().empty() ? "none" : pruner.name();
   auto it = Registry().find(name);
   if (it == Registry().end()) {
@@ -57,7 +58,7 @@ absl::StatusOr<std::unique_ptr<Pruner>> CreatePruner(const caviar::v1::Pruner& p
         absl::StrCat("pruner.name: unknown pruner \"", name,
                      "\" (known: ", absl::StrJoin(PrunerNames(), ", "), ")"));
   }
-  return it->second(pruner.options());
+  return it->second(pruner.options(), objective);
 }
 
 std::vector<std::string> PrunerNames() {

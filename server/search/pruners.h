@@ -14,12 +14,13 @@
 
 namespace caviar::search {
 
+// Each built-in pruner's factory: its options and the study's objective.
 absl::StatusOr<std::unique_ptr<Pruner>> NewMedianPruner(
-    const google::protobuf::Struct& options);
+    const google::protobuf::Struct& options, const caviar::v1::Objective& objective);
 absl::StatusOr<std::unique_ptr<Pruner>> NewAshaPruner(
-    const google::protobuf::Struct& options);
+    const google::protobuf::Struct& options, const caviar::v1::Objective& objective);
 absl::StatusOr<std::unique_ptr<Pruner>> NewDivergencePruner(
-    const google::protobuf::Struct& options);
+    const google::protobuf::Struct& options, const caviar::v1::Objective& objective);
 
 // The objective of a measurement oriented for minimization (negated when the
 // goal is MAXIMIZE), or nullopt if the measurement lacks the metric. May be

@@ -30,6 +30,7 @@ class QuasiRandomSampler : public Sampler {
     halton_->Point(static_cast<uint64_t>(context.trial_index), absl::MakeSpan(s.unit));
     return s;
   }
+  bool UsesHistory() const override { return false; }
 
  private:
   // A cache: rebuilt whenever the seed differs.

@@ -21,6 +21,7 @@ class RandomSampler : public Sampler {
     for (double& u : s.unit) u = UnitDouble(rng);
     return s;
   }
+  bool UsesHistory() const override { return false; }
 };
 
 }  // namespace

@@ -74,6 +74,10 @@ class Sampler {
   // context.regions (coarse_to_fine). Otherwise, once a user has refined the
   // study, the scheduler maps the sampler's cube into that region.
   virtual bool SamplesRegions() const { return false; }
+  // False if Suggest never reads context.trials (only the seed, the trial
+  // index and the regions): the coordinator then keeps no point of finished
+  // trials in memory for it, and gives it an empty context.trials.
+  virtual bool UsesHistory() const { return true; }
 };
 
 // Builds a sampler for a study; INVALID_ARGUMENT naming

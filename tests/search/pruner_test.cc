@@ -17,16 +17,6 @@ using ::caviar::search::testing::Struct;
 using ::caviar::search::testing::Text;
 using ::testing::HasSubstr;
 
-std::unique_ptr<Pruner> MakePruner(const std::string& name,
-                                   const google::protobuf::Struct& options = {}) {
-  caviar::v1::Pruner p;
-  p.set_name(name);
-  *p.mutable_options() = options;
-  absl::StatusOr<std::unique_ptr<Pruner>> pruner = CreatePruner(p);
-  EXPECT_TRUE(pruner.ok()) << pruner.status();
-  return pruner.ok() ? std::move(*pruner) : nullptr;
-}
-
 // A study of trials reporting one metric per step.
 class Study {
  public:
@@ -53,6 +43,20 @@ class Study {
     (*m->mutable_metrics())[metric.empty() ? spec_.objective().metric() : metric] = value;
   }
 
+  // A pruner for this study, given its trials so far as the coordinator
+  // gives a new pruner the stored history at load.
+  std::unique_ptr<Pruner> MakePruner(const std::string& name,
+                                     const google::protobuf::Struct& options = {}) {
+    caviar::v1::Pruner p;
+    p.set_name(name);
+    *p.mutable_options() = options;
+    absl::StatusOr<std::unique_ptr<Pruner>> pruner = CreatePruner(p, spec_.objective());
+    EXPECT_TRUE(pruner.ok()) << pruner.status();
+    if (!pruner.ok()) return nullptr;
+    for (const auto& t : trials_) (*pruner)->TakeIn(*t);
+    return std::move(*pruner);
+  }
+
   // `t` reports `value` at `step`, stored as the coordinator does it: the
   // pruner decides, then takes the report in. Returns the decision.
   PruneDecision Report(Pruner& pruner, caviar::v1::Trial& t, int64_t step, double value) {
@@ -63,12 +67,9 @@ class Study {
   }
 
   PruneContext Context(const caviar::v1::Trial& t) {
-    all_.clear();
-    for (const auto& p : trials_) all_.push_back(p.get());
     PruneContext c;
     c.spec = &spec_;
     c.trial = &t;
-    c.trials = all_;
     return c;
   }
 
@@ -77,7 +78,6 @@ class Study {
  private:
   caviar::v1::StudySpec spec_;
   std::vector<std::unique_ptr<caviar::v1::Trial>> trials_;
-  std::vector<const caviar::v1::Trial*> all_;
 };
 
 TEST(MedianPrunerTest, StopsATrialBelowTheMedianOfSucceededTrials) {
@@ -85,7 +85,7 @@ TEST(MedianPrunerTest, StopsATrialBelowTheMedianOfSucceededTrials) {
   for (double top : {0.80, 0.82, 0.85, 0.86, 0.90})
     study.Add({top - 0.2, top - 0.1, top});
   study.Add({0.1, 0.1, 0.1}, caviar::v1::STOPPED);  // Stopped trials do not count.
-  auto pruner = MakePruner("median", Struct({{"warmup_steps", Number(2)}}));
+  auto pruner = study.MakePruner("median", Struct({{"warmup_steps", Number(2)}}));
   caviar::v1::Trial& good = study.Add({}, caviar::v1::ACTIVE);
   caviar::v1::Trial& bad = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_FALSE(study.Report(*pruner, bad, 1, 0.3).stop);  // Warm-up.
@@ -101,7 +101,7 @@ TEST(MedianPrunerTest, StopsATrialBelowTheMedianOfSucceededTrials) {
 TEST(MedianPrunerTest, ComparesTheBestValueSoFar) {
   Study study(caviar::v1::MINIMIZE, "loss");
   for (double end : {1.0, 1.1, 1.2}) study.Add({3, 2, end});
-  auto pruner = MakePruner("median", Struct({{"min_trials", Number(3)}}));
+  auto pruner = study.MakePruner("median", Struct({{"min_trials", Number(3)}}));
   caviar::v1::Trial& t = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_FALSE(study.Report(*pruner, t, 1, 1.5).stop);  // Median 3.
   EXPECT_FALSE(study.Report(*pruner, t, 2, 2.5).stop);  // Best so far 1.5 < 2.
@@ -111,7 +111,7 @@ TEST(MedianPrunerTest, ComparesTheBestValueSoFar) {
 TEST(MedianPrunerTest, WaitsForMinTrials) {
   Study study(caviar::v1::MINIMIZE, "loss");
   study.Add({1, 1});
-  auto pruner = MakePruner("median");  // min_trials 5.
+  auto pruner = study.MakePruner("median");  // min_trials 5.
   caviar::v1::Trial& t = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_FALSE(study.Report(*pruner, t, 1, 100).stop);
 }
@@ -119,7 +119,7 @@ TEST(MedianPrunerTest, WaitsForMinTrials) {
 TEST(MedianPrunerTest, RebuildsFromHistoryAndTakesInFinishedTrials) {
   Study study(caviar::v1::MINIMIZE, "loss");
   for (double v : {1.0, 2.0}) study.Add({v});
-  auto incremental = MakePruner("median", Struct({{"min_trials", Number(3)}}));
+  auto incremental = study.MakePruner("median", Struct({{"min_trials", Number(3)}}));
   caviar::v1::Trial& probe = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_FALSE(study.Report(*incremental, probe, 1, 2.5).stop);  // 2 trials only.
   caviar::v1::Trial& third = study.Add({3.0});
@@ -128,18 +128,18 @@ TEST(MedianPrunerTest, RebuildsFromHistoryAndTakesInFinishedTrials) {
   caviar::v1::Trial& late = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_TRUE(study.Report(*incremental, late, 1, 2.5).stop);  // Median 2.
   // A pruner created now (coordinator restart) decides the same from history.
-  auto rebuilt = MakePruner("median", Struct({{"min_trials", Number(3)}}));
+  auto rebuilt = study.MakePruner("median", Struct({{"min_trials", Number(3)}}));
   EXPECT_TRUE(rebuilt->OnReport(study.Context(late)).stop);
   // A coordinator that replays finished trials at start, then reports: each
   // trial counts once.
-  auto replayed = MakePruner("median", Struct({{"min_trials", Number(4)}}));
+  auto replayed = study.MakePruner("median", Struct({{"min_trials", Number(4)}}));
   for (const auto& t : study.trials()) replayed->OnTrialFinished(*t);
   EXPECT_FALSE(replayed->OnReport(study.Context(late)).stop);  // 3 succeeded < 4.
 }
 
 TEST(AshaPrunerTest, KeepsTheTopThirdAtEachRung) {
   Study study(caviar::v1::MINIMIZE, "loss");
-  auto pruner = MakePruner(
+  auto pruner = study.MakePruner(
       "asha", Struct({{"reduction_factor", Number(3)}, {"min_resource", Number(2)}}));
   // Rungs at steps 2, 6, 18. The first trial at a rung always goes on.
   caviar::v1::Trial& first = study.Add({}, caviar::v1::ACTIVE);
@@ -172,7 +172,7 @@ TEST(AshaPrunerTest, KeepsTheTopThirdAtEachRung) {
 
 TEST(AshaPrunerTest, RebuiltPrunerMatchesTheIncrementalOne) {
   Study study(caviar::v1::MAXIMIZE, "acc");
-  auto incremental = MakePruner("asha");  // eta 3, min_resource 1: rungs 1, 3, 9.
+  auto incremental = study.MakePruner("asha");  // eta 3, min_resource 1: rungs 1, 3, 9.
   std::vector<caviar::v1::Trial*> trials;
   for (int k = 0; k < 9; ++k) trials.push_back(&study.Add({}, caviar::v1::ACTIVE));
   std::vector<bool> stopped(trials.size(), false);
@@ -186,8 +186,8 @@ TEST(AshaPrunerTest, RebuiltPrunerMatchesTheIncrementalOne) {
   // A trial reporting now gets the same answer from a pruner built afresh.
   for (size_t k = 0; k < trials.size(); ++k) {
     if (stopped[k]) continue;
+    auto rebuilt = study.MakePruner("asha");  // From the stored history.
     study.Append(*trials[k], 9, 0.05 * static_cast<double>(k));
-    auto rebuilt = MakePruner("asha");
     EXPECT_EQ(rebuilt->OnReport(study.Context(*trials[k])).stop,
               incremental->OnReport(study.Context(*trials[k])).stop)
         << "trial " << k;
@@ -198,7 +198,7 @@ TEST(AshaPrunerTest, RebuiltPrunerMatchesTheIncrementalOne) {
 // stored (its commit failed) leaves no trace in the pruner.
 TEST(AshaPrunerTest, AJudgedReportIsTakenInOnlyOnceCommitted) {
   Study study(caviar::v1::MAXIMIZE, "acc");
-  auto pruner = MakePruner("asha");  // eta 3: one of every three goes on at rung 1.
+  auto pruner = study.MakePruner("asha");  // eta 3: one of every three goes on at rung 1.
   caviar::v1::Trial& good = study.Add({}, caviar::v1::ACTIVE);
   caviar::v1::Trial& bad = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_FALSE(study.Report(*pruner, good, 1, 0.9).stop);
@@ -209,7 +209,7 @@ TEST(AshaPrunerTest, AJudgedReportIsTakenInOnlyOnceCommitted) {
 
 TEST(DivergencePrunerTest, StopsOnNanInfAndBlowUp) {
   Study study(caviar::v1::MAXIMIZE);
-  auto pruner = MakePruner("divergence", Struct({{"factor", Number(5)}}));
+  auto pruner = study.MakePruner("divergence", Struct({{"factor", Number(5)}}));
   caviar::v1::Trial& nan = study.Add({}, caviar::v1::ACTIVE);
   EXPECT_FALSE(study.Report(*pruner, nan, 1, 0.5).stop);
   PruneDecision d =
@@ -242,21 +242,21 @@ TEST(PrunerRegistryTest, NamesAndOptionErrors) {
               ::testing::ElementsAre("asha", "divergence", "median", "none"));
   caviar::v1::Pruner p;
   p.set_name("hyperband");
-  EXPECT_THAT(CreatePruner(p).status().message(),
+  EXPECT_THAT(CreatePruner(p, {}).status().message(),
               HasSubstr("pruner.name: unknown pruner \"hyperband\""));
   p.set_name("asha");
   *p.mutable_options() = Struct({{"reduction_factor", Number(1)}});
-  EXPECT_THAT(CreatePruner(p).status().message(),
+  EXPECT_THAT(CreatePruner(p, {}).status().message(),
               HasSubstr("pruner.options.reduction_factor: must be in [2, 1000], got 1"));
   p.set_name("median");
   *p.mutable_options() = Struct({{"warmup", Number(1)}});
   EXPECT_THAT(
-      CreatePruner(p).status().message(),
+      CreatePruner(p, {}).status().message(),
       HasSubstr(
           "pruner.options.warmup: unknown option (known: warmup_steps, min_trials)"));
   p.set_name("divergence");
   *p.mutable_options() = Struct({{"metric", Text("")}});
-  EXPECT_THAT(CreatePruner(p).status().message(),
+  EXPECT_THAT(CreatePruner(p, {}).status().message(),
               HasSubstr("pruner.options.metric: must not be empty"));
 }
 

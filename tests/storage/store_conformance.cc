@@ -269,6 +269,126 @@ TEST_P(StoreConformanceTest, LoadTrialsReturnsOnlyThatStudyById) {
   EXPECT_EQ((*b)[0].id(), 2);
 }
 
+// Trials 1..8 of study "s": odd ids SUCCEEDED with objective 10 - id (so a
+// higher id is better when minimizing), 4 FAILED without one, the rest
+// PENDING; two measurements each. Trial 20 belongs to study "t".
+void FillForQueries(Store& store) {
+  ASSERT_TRUE(store.CreateStudy(MakeStudy("s")).ok());
+  ASSERT_TRUE(store.CreateStudy(MakeStudy("t")).ok());
+  WriteBatch batch;
+  for (int64_t id = 1; id <= 8; ++id) {
+    Trial t = MakeTrial(id, "s", id % 2 ? caviar::v1::SUCCEEDED
+                                 : id == 4 ? caviar::v1::FAILED
+                                           : caviar::v1::PENDING);
+    if (id % 2) t.set_objective_value(10.0 - id);
+    batch.PutTrial(t);
+    batch.AddMeasurement(id, MakeMeasurement(1, 0.1 * id));
+    batch.AddMeasurement(id, MakeMeasurement(2, 0.2 * id));
+  }
+  batch.PutTrial(MakeTrial(20, "t", caviar::v1::SUCCEEDED));
+  ASSERT_TRUE(store.Commit(batch).ok());
+}
+
+std::vector<int64_t> Ids(const TrialPage& page) {
+  std::vector<int64_t> ids;
+  for (const Trial& t : page.trials) ids.push_back(t.id());
+  return ids;
+}
+
+TEST_P(StoreConformanceTest, QueryTrialsPagesByIdWithStatesAndTotal) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  FillForQueries(*store);
+  TrialQuery q;
+  q.study = "s";
+  q.limit = 3;
+  q.count_total = true;
+  auto page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(Ids(*page), ElementsAre(1, 2, 3));
+  EXPECT_EQ(page->total, 8);
+  EXPECT_THAT(page->trials[0].measurements(), IsEmpty());  // Not asked for.
+  q.after_id = 3;
+  q.with_measurements = true;
+  page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(Ids(*page), ElementsAre(4, 5, 6));
+  ASSERT_THAT(page->trials[0].measurements(), SizeIs(2));
+  EXPECT_EQ(page->trials[0].measurements(1).step(), 2);
+  q.after_id = 0;
+  q.offset = 6;
+  page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(Ids(*page), ElementsAre(7, 8));
+  q.offset = 100;  // Past the end: an empty page.
+  page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page->trials, IsEmpty());
+  q = TrialQuery();
+  q.study = "s";
+  q.states = {caviar::v1::FAILED, caviar::v1::PENDING};
+  q.count_total = true;
+  page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(Ids(*page), ElementsAre(2, 4, 6, 8));
+  EXPECT_EQ(page->total, 4);
+  EXPECT_EQ(page->trials[1].state(), caviar::v1::FAILED);
+  q.study = "nobody";
+  page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(page->trials, IsEmpty());
+  EXPECT_EQ(page->total, 0);
+}
+
+TEST_P(StoreConformanceTest, QueryTrialsOrdersByObjectiveWithoutValuesLast) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  FillForQueries(*store);
+  TrialQuery q;
+  q.study = "s";
+  q.order = TrialQuery::Order::kObjectiveAscending;
+  auto page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(Ids(*page), ElementsAre(7, 5, 3, 1, 2, 4, 6, 8));
+  q.order = TrialQuery::Order::kObjectiveDescending;
+  q.states = {caviar::v1::SUCCEEDED};
+  q.limit = 2;
+  page = store->QueryTrials(q);
+  ASSERT_TRUE(page.ok()) << page.status();
+  EXPECT_THAT(Ids(*page), ElementsAre(1, 3));
+}
+
+TEST_P(StoreConformanceTest, QueryTrialsRefusesNegativeOffsetOrLimit) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  TrialQuery q;
+  q.study = "s";
+  q.limit = -1;
+  auto page = store->QueryTrials(q);
+  EXPECT_TRUE(absl::IsInvalidArgument(page.status())) << page.status();
+  EXPECT_THAT(page.status().message(), HasSubstr("limit"));
+  q.limit = 1;
+  q.offset = -5;
+  page = store->QueryTrials(q);
+  EXPECT_TRUE(absl::IsInvalidArgument(page.status())) << page.status();
+  EXPECT_THAT(page.status().message(), HasSubstr("offset"));
+}
+
+TEST_P(StoreConformanceTest, LoadTrialReturnsOneTrialWithItsCurve) {
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  FillForQueries(*store);
+  auto trial = store->LoadTrial(5);
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  EXPECT_EQ(trial->study(), "s");
+  EXPECT_EQ(trial->objective_value(), 5.0);
+  ASSERT_THAT(trial->measurements(), SizeIs(2));
+  EXPECT_DOUBLE_EQ(trial->measurements(1).metrics().at("dev_accuracy"), 1.0);
+  auto missing = store->LoadTrial(404);
+  EXPECT_TRUE(absl::IsNotFound(missing.status())) << missing.status();
+  EXPECT_THAT(missing.status().message(), HasSubstr("404"));
+}
+
 TEST_P(StoreConformanceTest, MissingKeysAreInvalidArgumentAndWriteNothing) {
   auto store = Open();
   ASSERT_NE(store, nullptr);

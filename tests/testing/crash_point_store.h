@@ -26,11 +26,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "storage/store.h"
+#include "tests/testing/forwarding_store.h"
 
 namespace caviar::testing {
 
-class CrashPointStore : public storage::Store {
+class CrashPointStore : public ForwardingStore {
  public:
   // The decorator CAVIAR_CRASH_AT asks for, or nullptr when it is unset.
   static std::unique_ptr<CrashPointStore> FromEnvironment(storage::Store* inner) {
@@ -45,26 +45,16 @@ class CrashPointStore : public storage::Store {
     return store;
   }
 
-  absl::Status CreateStudy(const caviar::v1::Study& study) override {
-    return inner_->CreateStudy(study);
-  }
   absl::Status Commit(const storage::WriteBatch& batch) override {
     const bool hit = Matches(batch) && ++seen_ == n_;
     if (hit && !after_) Die();
-    absl::Status status = inner_->Commit(batch);
+    absl::Status status = inner()->Commit(batch);
     if (hit && after_) Die();
     return status;
   }
-  absl::StatusOr<std::vector<caviar::v1::Study>> LoadStudies() override {
-    return inner_->LoadStudies();
-  }
-  absl::StatusOr<std::vector<caviar::v1::Trial>> LoadTrials(std::string_view study) override {
-    return inner_->LoadTrials(study);
-  }
-  absl::StatusOr<int64_t> MaxTrialId() override { return inner_->MaxTrialId(); }
 
  private:
-  explicit CrashPointStore(storage::Store* inner) : inner_(inner) {}
+  explicit CrashPointStore(storage::Store* inner) : ForwardingStore(inner) {}
 
   bool Matches(const storage::WriteBatch& batch) const {
     if (what_ == "any") return true;
@@ -88,7 +78,6 @@ class CrashPointStore : public storage::Store {
     ::_exit(137);
   }
 
-  storage::Store* const inner_;
   bool after_ = false;
   std::string what_;
   int n_ = 1;

@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "storage/store.h"
+#include "tests/testing/forwarding_store.h"
 
 namespace caviar::testing {
 
-class FaultyStore : public storage::Store {
+class FaultyStore : public ForwardingStore {
  public:
-  explicit FaultyStore(storage::Store* inner) : inner_(inner) {}
+  explicit FaultyStore(storage::Store* inner) : ForwardingStore(inner) {}
 
   // The n-th commit from now (1 = the next one) fails; the others pass.
   void FailCommit(int n) { fail_at_ = commits_ + n; }
@@ -29,19 +29,12 @@ class FaultyStore : public storage::Store {
 
   absl::Status CreateStudy(const caviar::v1::Study& study) override {
     if (Fails()) return Injected();
-    return inner_->CreateStudy(study);
+    return inner()->CreateStudy(study);
   }
   absl::Status Commit(const storage::WriteBatch& batch) override {
     if (Fails()) return Injected();
-    return inner_->Commit(batch);
+    return inner()->Commit(batch);
   }
-  absl::StatusOr<std::vector<caviar::v1::Study>> LoadStudies() override {
-    return inner_->LoadStudies();
-  }
-  absl::StatusOr<std::vector<caviar::v1::Trial>> LoadTrials(std::string_view study) override {
-    return inner_->LoadTrials(study);
-  }
-  absl::StatusOr<int64_t> MaxTrialId() override { return inner_->MaxTrialId(); }
 
  private:
   bool Fails() {
@@ -50,7 +43,6 @@ class FaultyStore : public storage::Store {
   }
   static absl::Status Injected() { return absl::UnavailableError("injected commit failure"); }
 
-  storage::Store* const inner_;
   std::atomic<int> commits_{0};
   std::atomic<int> fail_at_{-1};
   std::atomic<int> crash_after_{-1};
