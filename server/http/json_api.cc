@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
-#include "google/protobuf/util/json_util.h"
+#include "server/http/proto_json.h"
 
 namespace caviar::http {
 namespace {
@@ -21,14 +21,8 @@ using caviar::v1::ListTrialsResponse;
 constexpr int64_t kMaxId = INT64_MAX;
 
 // Protobuf's JSON mapping with proto field names, on one line: the CLI's
-// --format json objects.
-std::string ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  std::string text;
-  (void)google::protobuf::util::MessageToJsonString(message, &text, options);
-  return text;
-}
+// --format json objects (proto_json.h: the same JSON, faster).
+std::string ToJson(const google::protobuf::Message& message) { return ProtoJson(message); }
 
 std::string JsonString(absl::string_view text) {
   std::string out = "\"";

@@ -1,0 +1,38 @@
+// ProtoJson: a message as protobuf's JSON mapping (proto3) with proto field
+// names, the same JSON as google::protobuf::util::MessageToJsonString with
+// preserve_proto_field_names (the CLI's --format json), about 20 times
+// faster: it walks the message by reflection instead of going through the
+// binary format and a type resolver (52 µs -> ~2.5 µs a trial here), which
+// is what lets the JSON API send 100,000 trials in a second or two.
+//
+// Covered: every scalar type (64-bit integers as strings; NaN and the
+// infinities as "NaN", "Infinity", "-Infinity"), enums by name, bytes in
+// base64, repeated fields, maps, nested messages, and the well-known types
+// caviar's protos use (Timestamp as RFC 3339, Struct/Value/ListValue as
+// plain JSON). Any other well-known type goes through protobuf's own printer.
+// Fields without presence at their default are left out, as protobuf does.
+// Key order is field-number order; tests/http/proto_json_test compares the
+// parsed output with protobuf's on caviar's messages.
+//
+// Thread-safety: a pure function.
+#ifndef CAVIAR_SERVER_HTTP_PROTO_JSON_H_
+#define CAVIAR_SERVER_HTTP_PROTO_JSON_H_
+
+#include <string>
+
+#include "google/protobuf/message.h"
+
+namespace caviar::http {
+
+// Appends `message` as one JSON object (no whitespace) to `out`.
+void AppendProtoJson(const google::protobuf::Message& message, std::string* out);
+
+inline std::string ProtoJson(const google::protobuf::Message& message) {
+  std::string out;
+  AppendProtoJson(message, &out);
+  return out;
+}
+
+}  // namespace caviar::http
+
+#endif  // CAVIAR_SERVER_HTTP_PROTO_JSON_H_
