@@ -32,6 +32,11 @@ class Objectives {
         return absl::UnimplementedError(
             "this caviar-worker was built without the trainer objective (spec.trainer)");
 #endif
+      case caviar::v1::StudySpec::kExternal:
+        // The coordinator never leases these to caviar-worker (it sends no
+        // run_kinds); a trial that got here anyway is not ours to run.
+        return absl::FailedPreconditionError(
+            "an external study's trials are run by SDK clients, not caviar-worker");
       case caviar::v1::StudySpec::RUN_NOT_SET:
         break;
     }

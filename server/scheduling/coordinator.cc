@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/scheduling/proto_util.h"
+#include "server/scheduling/spec_validation.h"
 #include "server/scheduling/study_runtime.h"
 
 namespace caviar::scheduling {
@@ -344,6 +345,7 @@ absl::StatusOr<std::optional<Trial>> Coordinator::LeaseFrom(StudyRuntime& study,
 absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
     const caviar::v1::SuggestTrialRequest& request) {
   CAVIAR_RETURN_IF_ERROR(CheckWorkerId(request.worker_id()));
+  CAVIAR_RETURN_IF_ERROR(ValidateRunKinds(request.run_kinds()));
   absl::MutexLock lock(&mu_);
   caviar::v1::SuggestTrialResponse response;
   StudyRuntime* only = nullptr;
@@ -352,6 +354,11 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
     if (only == nullptr)
       return absl::NotFoundError(
           absl::StrCat("study \"", request.study(), "\" not found"));
+    if (!CanRun(request.run_kinds(), only->spec()))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "study \"", request.study(), "\" needs ",
+          caviar::v1::RunKind_Name(RunKindOf(only->spec())),
+          ", which the caller does not run (run_kinds)"));
   }
   // Idempotent retry: the worker already holds a live lease.
   auto held = trial_of_worker_.find(request.worker_id());
@@ -371,6 +378,7 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
   } else {
     for (size_t n = 0; n < studies_.size() && !leased.has_value(); ++n) {
       StudyRuntime& study = *studies_[(next_study_ + n) % studies_.size()];
+      if (!CanRun(request.run_kinds(), study.spec())) continue;
       CAVIAR_ASSIGN_OR_RETURN(leased, LeaseFrom(study, request.worker_id()));
       if (leased.has_value()) next_study_ = (next_study_ + n + 1) % studies_.size();
     }

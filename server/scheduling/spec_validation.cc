@@ -255,12 +255,51 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
       CAVIAR_RETURN_IF_ERROR(ValidatePlaceholders(spec.command(), names));
       break;
     case caviar::v1::StudySpec::kTrainer:
+    case caviar::v1::StudySpec::kExternal:
       break;
     case caviar::v1::StudySpec::RUN_NOT_SET:
-      return Invalid("command", "a study needs an objective: command or trainer");
+      return Invalid("command",
+                     "a study needs an objective: command, trainer, or external (trials "
+                     "run by SDK clients)");
   }
   if (objective_validator) CAVIAR_RETURN_IF_ERROR(objective_validator(spec));
   return absl::OkStatus();
+}
+
+caviar::v1::RunKind RunKindOf(const caviar::v1::StudySpec& spec) {
+  switch (spec.run_case()) {
+    case caviar::v1::StudySpec::kCommand:
+      return caviar::v1::RUN_KIND_COMMAND;
+    case caviar::v1::StudySpec::kTrainer:
+      return caviar::v1::RUN_KIND_TRAINER;
+    case caviar::v1::StudySpec::kExternal:
+      return caviar::v1::RUN_KIND_EXTERNAL;
+    case caviar::v1::StudySpec::RUN_NOT_SET:
+      break;
+  }
+  return caviar::v1::RUN_KIND_UNSPECIFIED;
+}
+
+absl::Status ValidateRunKinds(const google::protobuf::RepeatedField<int>& run_kinds) {
+  for (int i = 0; i < run_kinds.size(); ++i) {
+    if (run_kinds[i] == caviar::v1::RUN_KIND_UNSPECIFIED ||
+        !caviar::v1::RunKind_IsValid(run_kinds[i]))
+      return Invalid(absl::StrCat("run_kinds[", i, "]"),
+                     absl::StrCat("unknown run kind ", run_kinds[i],
+                                  " (known: RUN_KIND_COMMAND, RUN_KIND_TRAINER, "
+                                  "RUN_KIND_EXTERNAL)"));
+  }
+  return absl::OkStatus();
+}
+
+bool CanRun(const google::protobuf::RepeatedField<int>& run_kinds,
+            const caviar::v1::StudySpec& spec) {
+  const caviar::v1::RunKind kind = RunKindOf(spec);
+  if (run_kinds.empty())
+    return kind == caviar::v1::RUN_KIND_COMMAND || kind == caviar::v1::RUN_KIND_TRAINER;
+  for (int can : run_kinds)
+    if (can == kind) return true;
+  return false;
 }
 
 }  // namespace caviar::scheduling

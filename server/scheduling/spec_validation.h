@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "caviar/v1/study.pb.h"
+#include "google/protobuf/repeated_field.h"
 
 namespace caviar::scheduling {
 
@@ -40,6 +41,20 @@ using ObjectiveValidator = std::function<absl::Status(const caviar::v1::StudySpe
 
 absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
                                const ObjectiveValidator& objective_validator);
+
+// What a spec's trials need to run: its `run` oneof as a RunKind
+// (RUN_KIND_UNSPECIFIED when unset, which validation refuses).
+caviar::v1::RunKind RunKindOf(const caviar::v1::StudySpec& spec);
+
+// SuggestTrialRequest.run_kinds: every element a known kind, else
+// INVALID_ARGUMENT naming the element, e.g. "run_kinds[1]: unknown run kind 9".
+absl::Status ValidateRunKinds(const google::protobuf::RepeatedField<int>& run_kinds);
+
+// Whether a caller that can run `run_kinds` can run the spec's trials. Empty
+// means command and trainer: caviar-worker, and workers older than the field,
+// never get an external study's trials.
+bool CanRun(const google::protobuf::RepeatedField<int>& run_kinds,
+            const caviar::v1::StudySpec& spec);
 
 }  // namespace caviar::scheduling
 
