@@ -14,6 +14,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   python3 dataset-fashion-mnist openssl
+  # The Python SDK (python/): its stubs, runtime, and offline pip install.
+  python3-grpcio python3-protobuf python3-yaml python3-venv python3-setuptools python3-wheel
   "$@"
 )
 if [[ "${CAVIAR_WITH_PEERS:-0}" == 1 ]]; then
