@@ -151,75 +151,32 @@ absl::Status StatesParam(const QueryParams& params, ListTrialsRequest* request) 
 
 // ---- trials after a cursor
 
-// The id of the trial at `offset` of `base`'s listing (id order).
-absl::StatusOr<int64_t> IdAt(scheduling::Coordinator& coordinator,
-                             const ListTrialsRequest& base, int64_t offset,
-                             int32_t* total) {
-  ListTrialsRequest probe = base;
-  probe.set_page_size(1);
-  probe.set_page_token(absl::StrCat(offset));
-  probe.set_include_measurements(false);
-  CAVIAR_ASSIGN_OR_RETURN(ListTrialsResponse page, coordinator.ListTrials(probe));
-  if (total != nullptr) *total = page.total_size();
-  return page.trials().empty() ? kMaxId : page.trials(0).id();
-}
-
-// Where the trials with an id above `after` start in `base`'s listing:
-// trials are listed by id and never removed, so a binary search over
-// offsets finds it in O(log n) calls of ListTrials (which pages by offset).
-absl::StatusOr<int64_t> OffsetAfter(scheduling::Coordinator& coordinator,
-                                    const ListTrialsRequest& base, int64_t after,
-                                    int32_t* total) {
-  CAVIAR_ASSIGN_OR_RETURN(int64_t first, IdAt(coordinator, base, 0, total));
-  if (first > after) return 0;
-  int64_t lo = 1, hi = *total;  // The answer is in [lo, hi].
-  // Live polling asks for the newest trials: look at the end first.
-  CAVIAR_ASSIGN_OR_RETURN(int64_t last, IdAt(coordinator, base, hi - 1, nullptr));
-  if (last <= after) return hi;
-  hi -= 1;
-  while (lo < hi) {
-    const int64_t mid = lo + (hi - lo) / 2;
-    CAVIAR_ASSIGN_OR_RETURN(int64_t id, IdAt(coordinator, base, mid, nullptr));
-    if (id > after) {
-      hi = mid;
-    } else {
-      lo = mid + 1;
-    }
-  }
-  return lo;
-}
-
 struct TrialsPage {
   std::vector<caviar::v1::Trial> trials;
   int32_t total = 0;
   bool more = false;
 };
 
-// Up to `limit` trials of `base` with an id above `after`, by id.
+// Up to `limit` trials of `base` with an id above `after`, by id: one
+// ListTrials call (after_id), asking one trial more than `limit` (when the
+// page size allows) to tell whether more are waiting.
 absl::StatusOr<TrialsPage> TrialsAfter(scheduling::Coordinator& coordinator,
                                        const ListTrialsRequest& base, int64_t after,
                                        int64_t limit) {
-  TrialsPage page;
-  CAVIAR_ASSIGN_OR_RETURN(int64_t offset,
-                          OffsetAfter(coordinator, base, after, &page.total));
-  if (offset >= page.total) return page;
-  // One trial of slack: with a state filter a trial may have left the
-  // listing since the search, shifting offsets down by one.
-  const int64_t start = std::max<int64_t>(0, offset - 1);
   ListTrialsRequest request = base;
-  request.set_page_token(absl::StrCat(start));
-  request.set_page_size(static_cast<int32_t>(limit + (offset - start)));
+  request.set_after_id(after);
+  request.set_page_size(static_cast<int32_t>(std::min<int64_t>(limit + 1, 10000)));
   CAVIAR_ASSIGN_OR_RETURN(ListTrialsResponse response, coordinator.ListTrials(request));
+  TrialsPage page;
   page.total = response.total_size();
+  page.more = !response.next_page_token().empty();
   for (caviar::v1::Trial& trial : *response.mutable_trials()) {
-    if (trial.id() <= after) continue;
     if (static_cast<int64_t>(page.trials.size()) == limit) {
       page.more = true;
       break;
     }
     page.trials.push_back(std::move(trial));
   }
-  if (!response.next_page_token().empty()) page.more = true;
   return page;
 }
 

@@ -50,6 +50,8 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
       request.order_by() != "objective")
     return absl::InvalidArgumentError(absl::StrCat(
         "order_by: must be \"id\" or \"objective\", got \"", request.order_by(), "\""));
+  if (request.after_id() < 0)
+    return absl::InvalidArgumentError("after_id: must be >= 0");
   int64_t offset = 0;
   if (!request.page_token().empty()) {
     if (!absl::SimpleAtoi(request.page_token(), &offset) || offset < 0)
@@ -73,6 +75,7 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
   query.study = request.study();
   for (int state : request.states())
     query.states.push_back(static_cast<caviar::v1::TrialState>(state));
+  query.after_id = request.after_id();
   query.offset = offset;
   query.limit = request.page_size() == 0 ? 100 : request.page_size();
   query.with_measurements = request.include_measurements();
@@ -84,9 +87,12 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
     KeepCurrentAttemptCurve(t);
     *response.add_trials() = std::move(t);
   }
-  // A token past the end (or forged and huge) is an empty last page.
+  // A token past the end (or forged and huge) is an empty last page. After
+  // an id, total counts what lies before it too: a full page may have more.
   const int64_t end = std::min(page.total, offset + query.limit);
-  if (end < page.total) response.set_next_page_token(absl::StrCat(end));
+  const bool full = static_cast<int64_t>(response.trials_size()) == query.limit;
+  if (request.after_id() > 0 ? full : end < page.total)
+    response.set_next_page_token(absl::StrCat(offset + query.limit));
   return response;
 }
 
