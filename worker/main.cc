@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
   caviar::ParseLogLevel(log_level, &level);
   caviar::SetLogLevel(level);
   if (options.worker_id.empty()) options.worker_id = DefaultWorkerId();
+  options.run_kinds = caviar::worker::RunnableKinds();
   options.exit_when_idle = absl::Seconds(exit_when_idle);
   options.rpc_timeout = absl::Seconds(rpc_timeout);
 

@@ -52,6 +52,14 @@ class Objectives {
 
 }  // namespace
 
+std::vector<caviar::v1::RunKind> RunnableKinds() {
+#ifdef CAVIAR_HAVE_TRAINER_OBJECTIVE
+  return {caviar::v1::RUN_KIND_COMMAND, caviar::v1::RUN_KIND_TRAINER};
+#else
+  return {caviar::v1::RUN_KIND_COMMAND};
+#endif
+}
+
 ObjectiveFactory MakeObjectiveFactory() {
   auto objectives = std::make_shared<Objectives>();
   return

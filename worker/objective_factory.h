@@ -18,6 +18,7 @@
 #define CAVIAR_WORKER_OBJECTIVE_FACTORY_H_
 
 #include <functional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "caviar/v1/study.pb.h"
@@ -32,6 +33,12 @@ using ObjectiveFactory =
 
 // The production factory: one objective of each kind, created on first use.
 ObjectiveFactory MakeObjectiveFactory();
+
+// The run kinds MakeObjectiveFactory's objectives can run (command, and
+// trainer when this worker was built with it): what caviar-worker tells the
+// coordinator (SuggestTrialRequest.run_kinds), so that it is never offered a
+// trial it cannot run (an external study's, run by SDK clients).
+std::vector<caviar::v1::RunKind> RunnableKinds();
 
 }  // namespace caviar::worker
 

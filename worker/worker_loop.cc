@@ -414,6 +414,7 @@ absl::StatusOr<ExitReason> WorkerLoop::Run() {
     SuggestTrialRequest request;
     request.set_worker_id(options_.worker_id);
     request.set_study(options_.study);
+    for (caviar::v1::RunKind kind : options_.run_kinds) request.add_run_kinds(kind);
     SuggestTrialResponse response;
     const absl::Status status = Call([&](grpc::ClientContext* c) {
       return stub_->SuggestTrial(c, request, &response);

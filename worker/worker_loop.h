@@ -87,6 +87,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -104,6 +105,10 @@ namespace caviar::worker {
 struct WorkerOptions {
   std::string worker_id;  // Required.
   std::string study;      // Empty: work on any active study.
+  // What this worker can run (SuggestTrialRequest.run_kinds; caviar-worker:
+  // RunnableKinds()): the coordinator offers only studies of these kinds.
+  // Empty = command and trainer, as for workers that say nothing.
+  std::vector<caviar::v1::RunKind> run_kinds;
   int max_trials = 0;     // Trials to run before returning; 0 = no limit.
   // Return after this long without a trial (no work, or no coordinator);
   // zero = never.

@@ -179,12 +179,12 @@ class BadInputTest(CoordinatorTest):
 
 
 class HeartbeatTest(CoordinatorTest):
-    lease_seconds = 1  # The coordinator's default lease, in seconds.
+    lease_seconds = 2  # The coordinator's default lease, in seconds.
 
     def test_heartbeat_keeps_the_lease_past_lease_seconds(self):
         study = self.client.create_study(self.external_spec("heartbeat"))
         trial = study.ask(timeout=10)
-        time.sleep(3.5)  # Three leases without a report; the coordinator
+        time.sleep(6.5)  # Three leases without a report; the coordinator
         other = study.ask(timeout=10)  # reaps expired leases every second.
         self.assertNotEqual(other.id, trial.id)  # Ours was not handed out again,
         self.assertEqual(trial.tell(0.5)["state"], "SUCCEEDED")  # and is still ours.
@@ -196,7 +196,7 @@ class HeartbeatTest(CoordinatorTest):
         # the trial goes to the next client that asks.
         study = self.client.create_study(self.external_spec("no_heartbeat"))
         trial = study.ask(timeout=10, heartbeat=False)
-        time.sleep(3.5)
+        time.sleep(6.5)
         other = study.ask(timeout=10)
         self.assertEqual((other.id, other.attempt), (trial.id, 2))
         with self.assertRaises(caviar.LeaseLost):

@@ -62,6 +62,15 @@ class WorkerCapabilityTest(CoordinatorTest):
         ask.worker_id = "raw-command"
         ask.run_kinds[:] = [study_pb2.RUN_KIND_COMMAND]
         self.assertEqual(conn.call("SuggestTrial", ask).trial.study, "cmd_only")
+        # A worker that says nothing (older than run_kinds) runs command and
+        # trainer studies only.
+        self.client.create_study(self.external_spec("sdk_for_old"))
+        old = service_pb2.SuggestTrialRequest(worker_id="old-worker", study="sdk_for_old")
+        with self.assertRaisesRegex(caviar.CaviarError, "needs RUN_KIND_EXTERNAL"):
+            conn.call("SuggestTrial", old)
+        old.study = ""
+        self.assertNotIn(conn.call("SuggestTrial", old).trial.study,
+                         ("sdk_for_old", "sdk_only", "sdk_named"))
 
 
 if __name__ == "__main__":
