@@ -59,6 +59,39 @@ TEST(SpecValidation, AcceptsAValidSpec) {
       << ValidateStudySpec(ValidSpec(), nullptr);
 }
 
+TEST(SpecValidation, AcceptsAnExternalSpec) {
+  caviar::v1::StudySpec spec = ValidSpec();
+  spec.mutable_external();  // Trials run by SDK clients: nothing to run here.
+  EXPECT_TRUE(ValidateStudySpec(spec, nullptr).ok());
+  EXPECT_EQ(RunKindOf(spec), caviar::v1::RUN_KIND_EXTERNAL);
+}
+
+TEST(RunKinds, EmptyMeansCommandAndTrainer) {
+  google::protobuf::RepeatedField<int> none;
+  caviar::v1::StudySpec spec = ValidSpec();
+  EXPECT_TRUE(CanRun(none, spec));
+  spec.mutable_trainer();
+  EXPECT_TRUE(CanRun(none, spec));
+  spec.mutable_external();
+  EXPECT_FALSE(CanRun(none, spec));
+  google::protobuf::RepeatedField<int> external;
+  external.Add(caviar::v1::RUN_KIND_EXTERNAL);
+  EXPECT_TRUE(CanRun(external, spec));
+  EXPECT_FALSE(CanRun(external, ValidSpec()));
+}
+
+TEST(RunKinds, UnknownKindsNameTheElement) {
+  google::protobuf::RepeatedField<int> kinds;
+  kinds.Add(caviar::v1::RUN_KIND_COMMAND);
+  EXPECT_TRUE(ValidateRunKinds(kinds).ok());
+  kinds.Add(9);
+  EXPECT_THAT(ValidateRunKinds(kinds).message(),
+              HasSubstr("run_kinds[1]: unknown run kind 9"));
+  kinds.Set(1, caviar::v1::RUN_KIND_UNSPECIFIED);
+  EXPECT_THAT(ValidateRunKinds(kinds).message(),
+              HasSubstr("run_kinds[1]: unknown run kind 0"));
+}
+
 TEST_P(SpecValidationTest, NamesTheFieldAndTheReason) {
   caviar::v1::StudySpec spec = ValidSpec();
   GetParam().mutate(spec);
@@ -124,7 +157,7 @@ INSTANTIATE_TEST_SUITE_P(
              [](auto& s) { s.mutable_trial_policy()->set_max_retries(-1); },
              "trial_policy.max_retries: must be in [0, 100]"},
         Case{"NoObjective", [](auto& s) { s.clear_command(); },
-             "a study needs an objective: command or trainer"},
+             "command: a study needs an objective: command, trainer, or external"},
         Case{"EmptyArgv", [](auto& s) { s.mutable_command()->clear_argv(); },
              "command.argv: is empty"},
         Case{"UnknownPlaceholder",
