@@ -44,8 +44,8 @@ def _from_yaml(text, where):
 
 def spec_dict(spec):
     """A dict of StudySpec fields from a dict, YAML text, or a YAML file
-    (a path, or a str of one line naming an existing file)."""
-    base_dir = None
+    (a path, or a str of one line naming an existing file), and the folder
+    relative paths in it are relative to (a file's, else None)."""
     if isinstance(spec, dict):
         return dict(spec), None
     if isinstance(spec, os.PathLike) or (

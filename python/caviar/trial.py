@@ -10,7 +10,7 @@ import threading
 import time
 
 from caviar._errors import CaviarError, LeaseLost
-from caviar._values import check_metrics, plain_params
+from caviar._values import check_metrics, plain_params, trial_dict
 from caviar.v1 import service_pb2, trial_pb2
 
 _FAILURE_KINDS = {"crashed": trial_pb2.CRASHED, "diverged": trial_pb2.DIVERGED,
@@ -170,7 +170,6 @@ class Trial:
         return self._end(request)
 
     def _end(self, request):
-        from caviar._values import trial_dict
         try:
             done = self._conn.call("CompleteTrial", request)
         finally:

@@ -59,6 +59,19 @@ class AskTellTest(CoordinatorTest):
         self.assertEqual(refused.exception.code.name, "ALREADY_EXISTS")
         self.assertIn("from_yaml", [s["name"] for s in self.client.studies()])
 
+    def test_create_from_a_yaml_file(self):
+        import pathlib
+        import tempfile
+        with tempfile.TemporaryDirectory() as folder:
+            path = pathlib.Path(folder, "study.yaml")
+            path.write_text("name: from_file\nobjective: {metric: score, goal: MAXIMIZE}\n"
+                            "parameters: [{name: x, discrete: {values: [1, 2.5]}}]\n"
+                            "algorithm: {name: grid}\nbudget: {max_trials: 2}\n")
+            study = self.client.create_study(path)
+            values = sorted(caviar.run_worker(study, lambda t: t["x"]),
+                            key=lambda t: t["value"])
+        self.assertEqual([t["params"]["x"] for t in values], [1.0, 2.5])
+
     def test_pruned_trial_is_told_to_stop(self):
         spec = self.external_spec("pruned", budget={"max_trials": 4},
                                   pruner={"name": "median",
