@@ -18,7 +18,8 @@ constexpr char kPutSql[] =
 constexpr char kDeleteSql[] = "DELETE FROM checkpoints WHERE trial_id = ?1 AND step = ?2";
 constexpr char kGetSql[] =
     "SELECT proto FROM checkpoints WHERE trial_id = ?1 AND step = ?2";
-constexpr char kListSql[] = "SELECT proto FROM checkpoints WHERE trial_id = ?1 ORDER BY seq";
+constexpr char kListSql[] =
+    "SELECT proto FROM checkpoints WHERE trial_id = ?1 ORDER BY seq";
 constexpr char kLatestSql[] =
     "SELECT proto FROM checkpoints WHERE trial_id = ?1 ORDER BY seq DESC LIMIT 1";
 constexpr char kStudyBytesSql[] =
@@ -43,7 +44,8 @@ absl::StatusOr<std::vector<CheckpointInfo>> ReadRows(sqlite3* db, const Statemen
 absl::Status CheckpointIndex::Put(const CheckpointInfo& info) {
   if (info.trial_id() <= 0)
     return absl::InvalidArgumentError("checkpoint: trial_id must be > 0");
-  if (info.study().empty()) return absl::InvalidArgumentError("checkpoint: study is empty");
+  if (info.study().empty())
+    return absl::InvalidArgumentError("checkpoint: study is empty");
   if (info.digest().empty())
     return absl::InvalidArgumentError("checkpoint: digest is empty");
   std::string proto;
@@ -60,8 +62,9 @@ absl::Status CheckpointIndex::Put(const CheckpointInfo& info) {
   BindText(s, 5, info.digest());
   BindInt64(s, 6, micros);
   BindBlob(s, 7, proto);
-  return StepToDone(store_->db_, s,
-                    absl::StrCat("indexing checkpoint ", info.trial_id(), "/", info.step()));
+  return StepToDone(
+      store_->db_, s,
+      absl::StrCat("indexing checkpoint ", info.trial_id(), "/", info.step()));
 }
 
 absl::Status CheckpointIndex::Delete(int64_t trial_id, int64_t step) {

@@ -25,15 +25,24 @@ bool IsFinal(absl::StatusCode code) {
   }
 }
 
+// Every checkpoint request names the lease and the step.
+template <typename Request>
+void SetLease(const LeaseRef& lease, int64_t step, Request* request) {
+  request->set_trial_id(lease.trial_id);
+  request->set_worker_id(lease.worker_id);
+  request->set_attempt(lease.attempt);
+  request->set_step(step);
+}
+
 }  // namespace
 
 CheckpointClient::CheckpointClient(caviar::v1::WorkerService::StubInterface* stub,
                                    RpcRunner run, Options options)
     : stub_(stub), run_(std::move(run)), options_(options) {}
 
-absl::Status CheckpointClient::UploadFrom(const caviar::v1::UploadCheckpointRequest& header,
-                                          std::string_view bytes, int64_t offset,
-                                          caviar::v1::UploadCheckpointResponse* response) {
+absl::Status CheckpointClient::UploadFrom(
+    const caviar::v1::UploadCheckpointRequest& header, std::string_view bytes,
+    int64_t offset, caviar::v1::UploadCheckpointResponse* response) {
   return run_([&](grpc::ClientContext* context) {
     auto writer = stub_->UploadCheckpoint(context, response);
     caviar::v1::UploadCheckpointRequest message = header;
@@ -56,10 +65,7 @@ absl::StatusOr<caviar::v1::CheckpointInfo> CheckpointClient::Upload(
     const LeaseRef& lease, int64_t step, std::string_view bytes,
     const std::vector<caviar::v1::Measurement>& curve) {
   caviar::v1::UploadCheckpointRequest header;
-  header.set_trial_id(lease.trial_id);
-  header.set_worker_id(lease.worker_id);
-  header.set_attempt(lease.attempt);
-  header.set_step(step);
+  SetLease(lease, step, &header);
   header.set_total_bytes(bytes.size());
   header.set_digest(Sha256Digest(bytes));
   for (const caviar::v1::Measurement& m : curve) {
@@ -69,10 +75,7 @@ absl::StatusOr<caviar::v1::CheckpointInfo> CheckpointClient::Upload(
   absl::Status last;
   for (int idle = 0; idle < options_.max_tries_without_progress;) {
     caviar::v1::CheckpointUploadOffsetRequest ask;
-    ask.set_trial_id(lease.trial_id);
-    ask.set_worker_id(lease.worker_id);
-    ask.set_attempt(lease.attempt);
-    ask.set_step(step);
+    SetLease(lease, step, &ask);
     ask.set_digest(header.digest());
     caviar::v1::CheckpointUploadOffsetResponse where;
     last = run_([&](grpc::ClientContext* context) {
@@ -89,7 +92,8 @@ absl::StatusOr<caviar::v1::CheckpointInfo> CheckpointClient::Upload(
       caviar::v1::UploadCheckpointResponse response;
       last = UploadFrom(header, bytes, offset, &response);
       if (last.ok() && response.has_checkpoint()) return response.checkpoint();
-      if (last.ok()) last = absl::UnavailableError("the upload ended before its last byte");
+      if (last.ok())
+        last = absl::UnavailableError("the upload ended before its last byte");
     } else {
       ++idle;
     }
@@ -101,8 +105,8 @@ absl::StatusOr<caviar::v1::CheckpointInfo> CheckpointClient::Upload(
     if (last.code() == absl::StatusCode::kFailedPrecondition && idle > 0) return last;
     absl::SleepFor(options_.retry_wait);
   }
-  return absl::Status(last.code(),
-                      absl::StrCat("checkpoint upload made no progress: ", last.message()));
+  return absl::Status(
+      last.code(), absl::StrCat("checkpoint upload made no progress: ", last.message()));
 }
 
 absl::StatusOr<ResumePoint> CheckpointClient::Download(
@@ -113,10 +117,7 @@ absl::StatusOr<ResumePoint> CheckpointClient::Download(
   absl::Status last;
   for (int idle = 0; idle < options_.max_tries_without_progress;) {
     caviar::v1::DownloadCheckpointRequest request;
-    request.set_trial_id(lease.trial_id);
-    request.set_worker_id(lease.worker_id);
-    request.set_attempt(lease.attempt);
-    request.set_step(info.step());
+    SetLease(lease, info.step(), &request);
     request.set_offset(point.bytes.size());
     const size_t before = point.bytes.size();
     last = run_([&](grpc::ClientContext* context) {
@@ -127,8 +128,8 @@ absl::StatusOr<ResumePoint> CheckpointClient::Download(
           context->TryCancel();
           reader->Finish();
           return grpc::Status(grpc::StatusCode::DATA_LOSS,
-                              absl::StrCat("chunk at offset ", chunk.offset(), ", expected ",
-                                           point.bytes.size()));
+                              absl::StrCat("chunk at offset ", chunk.offset(),
+                                           ", expected ", point.bytes.size()));
         }
         point.bytes += chunk.data();
       }
@@ -144,8 +145,8 @@ absl::StatusOr<ResumePoint> CheckpointClient::Download(
       Sha256Digest(point.bytes) != info.digest()) {
     return absl::DataLossError(absl::StrCat(
         "checkpoint of trial ", info.trial_id(), " at step ", info.step(), ": got ",
-        point.bytes.size(), " bytes with ", Sha256Digest(point.bytes), ", the index says ",
-        info.size_bytes(), " bytes with ", info.digest()));
+        point.bytes.size(), " bytes with ", Sha256Digest(point.bytes),
+        ", the index says ", info.size_bytes(), " bytes with ", info.digest()));
   }
   return point;
 }

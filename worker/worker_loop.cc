@@ -189,8 +189,9 @@ class WorkerLoop::TrialSession : public ProgressReporter {
                           << " not stored: " << stored.status();
       return false;
     }
-    CAVIAR_LOG(DEBUG) << "trial " << trial_.id() << ": checkpoint at step " << step << " ("
-                      << bytes.size() << " bytes) stored in " << (absl::Now() - start);
+    CAVIAR_LOG(DEBUG) << "trial " << trial_.id() << ": checkpoint at step " << step
+                      << " (" << bytes.size() << " bytes) stored in "
+                      << (absl::Now() - start);
     return true;
   }
 
@@ -527,15 +528,17 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
   return Complete(request);
 }
 
-std::optional<ResumePoint> WorkerLoop::FetchResume(const SuggestTrialResponse& suggestion) {
+std::optional<ResumePoint> WorkerLoop::FetchResume(
+    const SuggestTrialResponse& suggestion) {
   const caviar::v1::Trial& trial = suggestion.trial();
   const caviar::v1::CheckpointInfo& info = suggestion.resume();
   const absl::Time start = absl::Now();
   absl::StatusOr<ResumePoint> point =
       checkpoints_.Download({trial.id(), options_.worker_id, trial.attempt()}, info);
   if (!point.ok()) {
-    CAVIAR_LOG(WARNING) << "trial " << trial.id() << ": checkpoint at step " << info.step()
-                        << " cannot be fetched, starting from scratch: " << point.status();
+    CAVIAR_LOG(WARNING) << "trial " << trial.id() << ": checkpoint at step "
+                        << info.step() << " cannot be fetched, starting from scratch: "
+                        << point.status();
     return std::nullopt;
   }
   CAVIAR_LOG(INFO) << "trial " << trial.id() << ": resuming after step " << info.step()

@@ -153,7 +153,8 @@ class WorkerLoop {
   absl::Status RunTrial(const caviar::v1::SuggestTrialResponse& suggestion);
   // The checkpoint a lease resumes from, or nullopt (logged) if it cannot
   // be fetched.
-  std::optional<ResumePoint> FetchResume(const caviar::v1::SuggestTrialResponse& suggestion);
+  std::optional<ResumePoint> FetchResume(
+      const caviar::v1::SuggestTrialResponse& suggestion);
   // Sends the completion, retrying transient failures.
   absl::Status Complete(const caviar::v1::CompleteTrialRequest& request);
   bool ShuttingDown() const { return shutdown_.HasBeenNotified(); }

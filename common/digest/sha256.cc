@@ -11,7 +11,8 @@ struct Sha256::State {
   ~State() { EVP_MD_CTX_free(ctx); }
   void Reset() {
     // Fails only out of memory: nothing sensible to do but stop.
-    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) std::abort();
+    if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1)
+      std::abort();
   }
 };
 

@@ -21,7 +21,8 @@ namespace {
 using caviar::v1::CheckpointInfo;
 
 absl::Status IoError(absl::string_view what, const std::string& path) {
-  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return absl::UnavailableError(
+      absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
 }
 
 absl::Status MakeDir(const std::string& path) {
@@ -38,7 +39,8 @@ absl::Status SyncPath(const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status WriteAll(int fd, std::string_view data, int64_t offset, const std::string& path) {
+absl::Status WriteAll(int fd, std::string_view data, int64_t offset,
+                      const std::string& path) {
   while (!data.empty()) {
     const ssize_t n = ::pwrite(fd, data.data(), data.size(), offset);
     if (n < 0 && errno == EINTR) continue;
@@ -70,15 +72,16 @@ absl::Status CheckHeader(const CheckpointInfo& info) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
   };
   if (info.trial_id() <= 0) return invalid("trial_id", "must be > 0");
-  if (info.step() < 0) return invalid("step", absl::StrCat("must be >= 0, got ", info.step()));
+  if (info.step() < 0)
+    return invalid("step", absl::StrCat("must be >= 0, got ", info.step()));
   if (info.size_bytes() < 0)
     return invalid("total_bytes", absl::StrCat("must be >= 0, got ", info.size_bytes()));
   if (!IsSha256Digest(info.digest()))
     return invalid("digest", "must be \"sha256:\" and 64 lowercase hex digits");
   for (const caviar::v1::Measurement& m : info.curve()) {
     if (m.step() > info.step())
-      return invalid("curve", absl::StrCat("has step ", m.step(), " after the checkpoint's step ",
-                                           info.step()));
+      return invalid("curve", absl::StrCat("has step ", m.step(),
+                                           " after the checkpoint's step ", info.step()));
   }
   return absl::OkStatus();
 }
@@ -181,7 +184,8 @@ absl::StatusOr<std::unique_ptr<CheckpointStore::Upload>> CheckpointStore::BeginU
     }
     received = 0;
   }
-  return std::unique_ptr<Upload>(new Upload(this, std::move(header), partial, fd, received));
+  return std::unique_ptr<Upload>(
+      new Upload(this, std::move(header), partial, fd, received));
 }
 
 int64_t CheckpointStore::PartialBytes(int64_t trial_id, int64_t step,
@@ -218,9 +222,9 @@ absl::Status CheckpointStore::Upload::Append(int64_t offset, std::string_view da
                      " bytes of this checkpoint: send from there"));
   }
   if (received_ + static_cast<int64_t>(data.size()) > total()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("data: a chunk of ", data.size(), " bytes at offset ", offset,
-                     " runs past total_bytes ", total()));
+    return absl::InvalidArgumentError(absl::StrCat("data: a chunk of ", data.size(),
+                                                   " bytes at offset ", offset,
+                                                   " runs past total_bytes ", total()));
   }
   CAVIAR_RETURN_IF_ERROR(WriteAll(fd_, data, offset, partial_));
   received_ += data.size();
@@ -259,10 +263,10 @@ absl::StatusOr<CheckpointInfo> CheckpointStore::Upload::Commit() {
     return IoError("cannot rename to", final_path);
   CAVIAR_RETURN_IF_ERROR(SyncPath(store_->TrialDir(info.trial_id())));
   CAVIAR_RETURN_IF_ERROR(SyncPath(store_->dir_));
-  *info.mutable_create_time() =
-      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-          absl::ToUnixNanos(store_->clock_->Now()));
-  if (std::optional<double> value = ObjectiveAt(info, header_.spec.objective().metric())) {
+  *info.mutable_create_time() = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(store_->clock_->Now()));
+  if (std::optional<double> value =
+          ObjectiveAt(info, header_.spec.objective().metric())) {
     info.set_objective_value(*value);
   } else {
     info.clear_objective_value();
@@ -272,8 +276,8 @@ absl::StatusOr<CheckpointInfo> CheckpointStore::Upload::Commit() {
   if (absl::Status kept = store_->ApplyRetention(header_); !kept.ok()) {
     // Stored and indexed: the upload succeeded; old files stay until the
     // next pass.
-    CAVIAR_LOG(WARNING) << "checkpoint retention of trial " << info.trial_id()
-                        << ": " << kept;
+    CAVIAR_LOG(WARNING) << "checkpoint retention of trial " << info.trial_id() << ": "
+                        << kept;
   }
   CheckpointInfo out = info;
   out.clear_curve();
@@ -290,7 +294,8 @@ absl::Status CheckpointStore::ApplyRetention(const UploadHeader& header) {
                           index_->List(header.info.trial_id()));
   const size_t n = all.size();
   std::vector<bool> keep(n, false);
-  for (size_t i = n > size_t(keep_latest) ? n - keep_latest : 0; i < n; ++i) keep[i] = true;
+  for (size_t i = n > size_t(keep_latest) ? n - keep_latest : 0; i < n; ++i)
+    keep[i] = true;
   std::vector<size_t> scored;
   for (size_t i = 0; i < n; ++i) {
     if (all[i].has_objective_value()) scored.push_back(i);
@@ -299,7 +304,8 @@ absl::Status CheckpointStore::ApplyRetention(const UploadHeader& header) {
     return minimize ? all[a].objective_value() < all[b].objective_value()
                     : all[a].objective_value() > all[b].objective_value();
   });
-  for (size_t i = 0; i < scored.size() && i < size_t(keep_best); ++i) keep[scored[i]] = true;
+  for (size_t i = 0; i < scored.size() && i < size_t(keep_best); ++i)
+    keep[scored[i]] = true;
   for (size_t i = 0; i < n; ++i) {
     if (keep[i]) continue;
     const CheckpointInfo& old = all[i];
@@ -327,12 +333,13 @@ absl::StatusOr<std::unique_ptr<CheckpointStore::Reader>> CheckpointStore::OpenRe
   struct stat st;
   absl::Status error;
   if (fd < 0) {
-    error = absl::DataLossError(absl::StrCat("checkpoint of trial ", trial_id, " at step ",
-                                             step, " is indexed but its file ", path,
-                                             " cannot be opened: ", std::strerror(errno)));
+    error = absl::DataLossError(absl::StrCat(
+        "checkpoint of trial ", trial_id, " at step ", step, " is indexed but its file ",
+        path, " cannot be opened: ", std::strerror(errno)));
   } else if (::fstat(fd, &st) != 0 || st.st_size != info.size_bytes()) {
-    error = absl::DataLossError(absl::StrCat("checkpoint file ", path, " has ", st.st_size,
-                                             " bytes, the index says ", info.size_bytes()));
+    error =
+        absl::DataLossError(absl::StrCat("checkpoint file ", path, " has ", st.st_size,
+                                         " bytes, the index says ", info.size_bytes()));
     ::close(fd);
   }
   if (!error.ok()) {
@@ -356,8 +363,8 @@ CheckpointStore::Reader::~Reader() {
 absl::StatusOr<std::string> CheckpointStore::Reader::Read(int64_t offset,
                                                           int64_t max_bytes) {
   if (offset < 0 || offset > info_.size_bytes())
-    return absl::InvalidArgumentError(absl::StrCat("offset: ", offset, " is outside [0, ",
-                                                   info_.size_bytes(), "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("offset: ", offset, " is outside [0, ", info_.size_bytes(), "]"));
   return ReadAt(fd_, offset, std::min(max_bytes, info_.size_bytes() - offset),
                 absl::StrCat("checkpoint ", info_.trial_id(), "/", info_.step()));
 }

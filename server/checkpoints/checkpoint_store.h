@@ -143,7 +143,8 @@ class CheckpointStore {
                   CheckpointLimits limits);
   std::string TrialDir(int64_t trial_id) const;
   std::string FinalPath(int64_t trial_id, int64_t step) const;
-  std::string PartialPath(int64_t trial_id, int64_t step, const std::string& digest) const;
+  std::string PartialPath(int64_t trial_id, int64_t step,
+                          const std::string& digest) const;
   absl::Status CheckStudyLimit(const caviar::v1::CheckpointInfo& info);
   absl::Status ApplyRetention(const UploadHeader& header);
   void EndUpload(const std::string& partial);

@@ -45,12 +45,14 @@ absl::StatusOr<HeldLease> CheckHeldLease(const Edge& edge, const Caller& caller,
   if (held.trial.state() != caviar::v1::ACTIVE || held.trial.worker_id() != worker ||
       held.trial.attempt() != attempt) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "trial ", trial_id, " is not leased to worker ", worker, " with attempt ", attempt,
-        " (it is ", caviar::v1::TrialState_Name(held.trial.state()), ", attempt ",
-        held.trial.attempt(), "): only the lease holder may move its checkpoints"));
+        "trial ", trial_id, " is not leased to worker ", worker, " with attempt ",
+        attempt, " (it is ", caviar::v1::TrialState_Name(held.trial.state()),
+        ", attempt ", held.trial.attempt(),
+        "): only the lease holder may move its checkpoints"));
   }
   held.trial.clear_measurements();
-  CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study, coordinator.GetStudy(held.trial.study()));
+  CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study,
+                          coordinator.GetStudy(held.trial.study()));
   held.spec = std::move(*study.mutable_spec());
   return held;
 }
@@ -113,8 +115,9 @@ class UploadReactor final : public grpc::ServerReadReactor<UploadCheckpointReque
   // The client closed its side (or went away).
   grpc::Status End() {
     if (upload_ == nullptr) {
-      return Refused(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                  "an upload needs at least its first message (the header)"));
+      return Refused(
+          grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                       "an upload needs at least its first message (the header)"));
     }
     response_->set_received_bytes(upload_->received());
     if (upload_->received() < upload_->total()) return grpc::Status::OK;
@@ -207,8 +210,8 @@ grpc::ServerWriteReactor<CheckpointChunk>* StartCheckpointDownload(
   Caller caller;
   grpc::Status status = edge.auth->Check(*context, Access::kWorker, &caller);
   if (status.ok()) {
-    absl::StatusOr<std::unique_ptr<checkpoints::CheckpointStore::Reader>> reader = [&]()
-        -> absl::StatusOr<std::unique_ptr<checkpoints::CheckpointStore::Reader>> {
+    absl::StatusOr<std::unique_ptr<checkpoints::CheckpointStore::Reader>> reader =
+        [&]() -> absl::StatusOr<std::unique_ptr<checkpoints::CheckpointStore::Reader>> {
       if (edge.checkpoints == nullptr) return NoStore();
       CAVIAR_RETURN_IF_ERROR(CheckHeldLease(edge, caller, request.trial_id(),
                                             request.worker_id(), request.attempt())
@@ -221,10 +224,10 @@ grpc::ServerWriteReactor<CheckpointChunk>* StartCheckpointDownload(
     if (reader.ok()) {
       if (request.offset() <= (*reader)->info().size_bytes())
         return new DownloadReactor(*std::move(reader), request.offset());
-      status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                            absl::StrCat("offset: ", request.offset(), " is past the ",
-                                         (*reader)->info().size_bytes(),
-                                         " bytes of the checkpoint"));
+      status = grpc::Status(
+          grpc::StatusCode::INVALID_ARGUMENT,
+          absl::StrCat("offset: ", request.offset(), " is past the ",
+                       (*reader)->info().size_bytes(), " bytes of the checkpoint"));
     } else {
       status = ToGrpcStatus(reader.status());
     }
@@ -241,19 +244,20 @@ absl::StatusOr<caviar::v1::CheckpointUploadOffsetResponse> CheckpointUploadOffse
                                         request.worker_id(), request.attempt())
                              .status());
   caviar::v1::CheckpointUploadOffsetResponse response;
-  response.set_offset(
-      edge.checkpoints->PartialBytes(request.trial_id(), request.step(), request.digest()));
+  response.set_offset(edge.checkpoints->PartialBytes(request.trial_id(), request.step(),
+                                                     request.digest()));
   return response;
 }
 
 absl::StatusOr<caviar::v1::ListCheckpointsResponse> ListCheckpoints(const Edge& edge,
-                                                                     int64_t trial_id) {
+                                                                    int64_t trial_id) {
   if (edge.checkpoints == nullptr) return NoStore();
   CAVIAR_RETURN_IF_ERROR(edge.coordinator->LeaseHolder(trial_id).status());  // NOT_FOUND.
   CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::CheckpointInfo> all,
                           edge.checkpoints->List(trial_id));
   caviar::v1::ListCheckpointsResponse response;
-  for (caviar::v1::CheckpointInfo& info : all) *response.add_checkpoints() = std::move(info);
+  for (caviar::v1::CheckpointInfo& info : all)
+    *response.add_checkpoints() = std::move(info);
   return response;
 }
 

@@ -39,7 +39,7 @@ absl::StatusOr<caviar::v1::CheckpointUploadOffsetResponse> CheckpointUploadOffse
     const caviar::v1::CheckpointUploadOffsetRequest& request);
 
 absl::StatusOr<caviar::v1::ListCheckpointsResponse> ListCheckpoints(const Edge& edge,
-                                                                     int64_t trial_id);
+                                                                    int64_t trial_id);
 
 // `suggestion` with `resume` set to the leased trial's latest checkpoint,
 // when it has one (a checkpoint index that cannot be read is logged and

@@ -53,7 +53,8 @@ class CheckpointRpcTest : public ::testing::Test {
     coordinator_ = *std::move(coordinator);
     index_ = std::make_unique<storage::CheckpointIndex>(database_.get());
     auto checkpoints = checkpoints::CheckpointStore::Open(
-        checkpoints::CheckpointDirFor(dir_.File("caviar.db")), index_.get(), Clock::Real());
+        checkpoints::CheckpointDirFor(dir_.File("caviar.db")), index_.get(),
+        Clock::Real());
     ASSERT_TRUE(checkpoints.ok()) << checkpoints.status();
     checkpoints_ = *std::move(checkpoints);
     rpc::ServerOptions options;
@@ -140,9 +141,10 @@ TEST_F(CheckpointRpcTest, TenMiBCheckpointGoesUpInChunksAndComesBackWithTheLease
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(stored.ok()) << stored.status();
-  std::printf("checkpoint upload: 10 MiB in %.1f ms = %.0f MiB/s (SHA-256 on both ends, "
-              "fsync, SQLite index)\n",
-              seconds * 1e3, 10 / seconds);
+  std::printf(
+      "checkpoint upload: 10 MiB in %.1f ms = %.0f MiB/s (SHA-256 on both ends, "
+      "fsync, SQLite index)\n",
+      seconds * 1e3, 10 / seconds);
   EXPECT_EQ(stored->size_bytes(), bytes.size());
   EXPECT_EQ(stored->digest(), Sha256Digest(bytes));
   EXPECT_EQ(stored->step(), 3);
@@ -196,7 +198,8 @@ TEST_F(CheckpointRpcTest, AnUploadCutOffGoesOnFromTheBytesTheCoordinatorHas) {
       ASSERT_TRUE(writer->Write(chunk));
     }
     // Wait until the coordinator has them, then drop the call.
-    for (int i = 0; i < 200 && checkpoints_->PartialBytes(ref.trial_id, 2, digest) < (3 << 20);
+    for (int i = 0;
+         i < 200 && checkpoints_->PartialBytes(ref.trial_id, 2, digest) < (3 << 20);
          ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -18,8 +18,8 @@
 namespace caviar::checkpoints {
 namespace {
 
-using ::testing::HasSubstr;
 using caviar::v1::CheckpointInfo;
+using ::testing::HasSubstr;
 
 std::string RandomBytes(size_t n, uint32_t seed) {
   std::mt19937 gen(seed);
@@ -46,8 +46,8 @@ class CheckpointStoreTest : public ::testing::Test {
     store_ = *std::move(store);
   }
 
-  CheckpointStore::UploadHeader Header(int64_t trial, int64_t step, const std::string& bytes,
-                                       double accuracy = 0.5,
+  CheckpointStore::UploadHeader Header(int64_t trial, int64_t step,
+                                       const std::string& bytes, double accuracy = 0.5,
                                        const std::string& study = "s") {
     CheckpointStore::UploadHeader header;
     header.info.set_trial_id(trial);
@@ -118,7 +118,8 @@ TEST_F(CheckpointStoreTest, StoresChunksAsOneCheckedFileThatSurvivesARestart) {
   EXPECT_EQ(stored->digest(), Sha256Digest(bytes));
   EXPECT_EQ(stored->objective_value(), 0.8);
   EXPECT_TRUE(stored->has_create_time());
-  const std::string file = CheckpointDirFor(dir_.File("caviar.db")) + "/trial-7/step-3.ckpt";
+  const std::string file =
+      CheckpointDirFor(dir_.File("caviar.db")) + "/trial-7/step-3.ckpt";
   EXPECT_EQ(std::filesystem::file_size(file), bytes.size());
   EXPECT_EQ(ReadAll(7, 3), bytes);
 

@@ -1,7 +1,7 @@
 // Issue 11's resume bar with the real binaries: a built-in-trainer trial of
-// 6 epochs whose worker is killed with SIGKILL right after its epoch-3
-// checkpoint; another worker resumes it at epoch 3. Its final weights (the
-// bytes of the epoch-6 checkpoint, compared by SHA-256) and every metric of
+// 6 epochs whose worker is killed with SIGKILL (or stopped with SIGTERM)
+// right after its epoch-3 checkpoint; another worker resumes it at epoch 3. Its final
+// weights (the bytes of the epoch-6 checkpoint, compared by SHA-256) and every metric of
 // its curve and final measurement are bit-identical to an uninterrupted run
 // of the same spec and seed (wall-time metrics aside: seconds and
 // elapsed_seconds).
@@ -45,6 +45,13 @@ void WriteCsv(const std::string& path, int rows, uint32_t seed) {
   }
 }
 
+// Metrics without the wall-time ones.
+std::map<std::string, double> Deterministic(const caviar::v1::Measurement& m) {
+  std::map<std::string, double> out(m.metrics().begin(), m.metrics().end());
+  out.erase("seconds");
+  return out;
+}
+
 class ResumeEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -79,7 +86,9 @@ seed: 7
 trainer:
   epochs: 6
   dataset:
-    csv: {train_path: )", dir_.File("train.csv"), ", test_path: ", dir_.File("test.csv"),
+    csv: {train_path: )",
+                                        dir_.File("train.csv"),
+                                        ", test_path: ", dir_.File("test.csv"),
                                         R"(, label_column: label, has_header: true}
     dev_size: 1000
   settings: {seed: 42, layers: 2, hidden_units: 384, batch_size: 32, dropout: 0.1, threads: 1}
@@ -132,60 +141,48 @@ trainer:
     return "(no checkpoint at step " + std::to_string(step) + ")";
   }
 
+  void InterruptAndCompare(const std::string& name, int signal,
+                           const caviar::v1::Trial& reference);
+
   TempDir dir_;
   int port_ = 0;
   std::unique_ptr<Process> coordinator_;
   std::unique_ptr<caviar::v1::StudyService::Stub> studies_;
 };
 
-// Metrics without the wall-time ones.
-std::map<std::string, double> Deterministic(const caviar::v1::Measurement& m) {
-  std::map<std::string, double> out(m.metrics().begin(), m.metrics().end());
-  out.erase("seconds");
-  return out;
-}
-
-TEST_F(ResumeEndToEndTest, AWorkerKilledAtEpoch3IsResumedBitIdentically) {
-  // The uninterrupted run.
-  Submit("reference");
-  {
-    auto worker = Worker("ref", "reference");
-    ASSERT_EQ(worker->Wait(), 0) << worker->Stderr();
-  }
-  const caviar::v1::Trial reference = OnlyTrial("reference");
-  ASSERT_EQ(reference.state(), caviar::v1::SUCCEEDED) << reference.DebugString();
-  ASSERT_EQ(reference.measurements_size(), 6);
-  // The kill below must land between the epoch-3 and epoch-4 checkpoints:
-  // an epoch here takes far longer than one poll.
-  std::printf("epoch 4 of the reference run took %.0f ms\n",
-              reference.measurements(3).metrics().at("seconds") * 1e3);
-
-  // The same spec; its first worker dies right after the epoch-3 checkpoint.
-  Submit("resumed");
-  auto doomed = Worker("doomed", "resumed");
+// Runs study `name` with a worker that gets `signal` right after its epoch-3
+// checkpoint, then another worker; checks the result against `reference`.
+void ResumeEndToEndTest::InterruptAndCompare(const std::string& name, int signal,
+                                             const caviar::v1::Trial& reference) {
+  Submit(name);
+  auto doomed = Worker(name + "-doomed", name);
   int64_t id = 0;
-  int64_t latest_at_kill = 0;
-  for (int i = 0; i < 6000 && latest_at_kill < 3; ++i) {
-    if (id == 0) id = OnlyTrial("resumed").id();
+  int64_t latest_at_signal = 0;
+  for (int i = 0; i < 6000 && latest_at_signal < 3; ++i) {
+    if (id == 0) id = OnlyTrial(name).id();
     if (id != 0) {
       for (const auto& info : Checkpoints(id))
-        latest_at_kill = std::max(latest_at_kill, info.step());
+        latest_at_signal = std::max(latest_at_signal, info.step());
     }
-    if (latest_at_kill < 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (latest_at_signal < 3) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
-  doomed->Signal(SIGKILL);
-  EXPECT_EQ(doomed->Wait(), 128 + SIGKILL);
-  ASSERT_EQ(latest_at_kill, 3) << "the kill came too late: epochs are too short here";
-  // What the coordinator had when the worker died: steps up to 3 (or 4, if
-  // its report went out before the kill), no more checkpoints than step 3.
+  doomed->Signal(signal);
+  const int exit_status = doomed->Wait();
+  if (signal == SIGKILL) EXPECT_EQ(exit_status, 128 + SIGKILL);
+  ASSERT_EQ(latest_at_signal, 3) << "the signal came too late: epochs are too short here";
   int64_t max_checkpoint = 0;
-  for (const auto& info : Checkpoints(id)) max_checkpoint = std::max(max_checkpoint, info.step());
+  for (const auto& info : Checkpoints(id))
+    max_checkpoint = std::max(max_checkpoint, info.step());
   ASSERT_EQ(max_checkpoint, 3);
+  if (signal == SIGTERM) {
+    EXPECT_THAT(doomed->Stderr(), HasSubstr("released to the coordinator"));
+    EXPECT_EQ(OnlyTrial(name).state(), caviar::v1::PENDING);  // Handed back at once.
+  }
 
-  auto rescuer = Worker("rescuer", "resumed");
+  auto rescuer = Worker(name + "-rescuer", name);
   ASSERT_EQ(rescuer->Wait(), 0) << rescuer->Stderr();
   EXPECT_THAT(rescuer->Stderr(), HasSubstr("resuming after step 3"));
-  const caviar::v1::Trial resumed = OnlyTrial("resumed");
+  const caviar::v1::Trial resumed = OnlyTrial(name);
   ASSERT_EQ(resumed.state(), caviar::v1::SUCCEEDED) << resumed.DebugString();
   EXPECT_EQ(resumed.attempt(), 2);
 
@@ -206,6 +203,27 @@ TEST_F(ResumeEndToEndTest, AWorkerKilledAtEpoch3IsResumedBitIdentically) {
             Deterministic(reference.final_measurement()));
   EXPECT_EQ(resumed.final_measurement().metrics().count("test_accuracy"), 1);
   EXPECT_EQ(resumed.objective_value(), reference.objective_value());
+}
+
+TEST_F(ResumeEndToEndTest, AnInterruptedTrialResumesAtEpoch3BitIdentically) {
+  // The uninterrupted run.
+  Submit("reference");
+  {
+    auto worker = Worker("ref", "reference");
+    ASSERT_EQ(worker->Wait(), 0) << worker->Stderr();
+  }
+  const caviar::v1::Trial reference = OnlyTrial("reference");
+  ASSERT_EQ(reference.state(), caviar::v1::SUCCEEDED) << reference.DebugString();
+  ASSERT_EQ(reference.measurements_size(), 6);
+  // The signal below must land between the epoch-3 and epoch-4 checkpoints:
+  // an epoch here takes far longer than one poll.
+  std::printf("epoch 4 of the reference run took %.0f ms\n",
+              reference.measurements(3).metrics().at("seconds") * 1e3);
+
+  // A worker killed (its lease expires), and one stopped with SIGTERM (it
+  // hands the trial back at once).
+  InterruptAndCompare("killed", SIGKILL, reference);
+  InterruptAndCompare("terminated", SIGTERM, reference);
 }
 
 }  // namespace
