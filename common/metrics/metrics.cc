@@ -70,7 +70,7 @@ Histogram::Snapshot Histogram::Read() const {
 
 std::vector<double> LatencyBuckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,     10};
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 template <typename Series>
@@ -139,8 +139,8 @@ HistogramFamily& Registry::Histogram(const std::string& name, const std::string&
   std::unique_ptr<HistogramFamily>& family = histograms_[name];
   if (family == nullptr) {
     std::sort(upper_bounds.begin(), upper_bounds.end());
-    family.reset(new HistogramFamily(name, help, std::move(labels),
-                                     std::move(upper_bounds)));
+    family.reset(
+        new HistogramFamily(name, help, std::move(labels), std::move(upper_bounds)));
   }
   return *family;
 }

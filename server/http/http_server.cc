@@ -1,11 +1,13 @@
 #include "server/http/http_server.h"
 
 #include <functional>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
+#include "dashboard/assets.h"
 #include "httplib.h"
 #include "server/http/metrics_page.h"
 #include "server/rpc/server.h"
@@ -66,9 +68,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   if (host.empty() || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--http: \"", options.listen.substr(0, 128),
-        "\" is not HOST:PORT (a port in [0, 65535]; [V6]:PORT for IPv6)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--http: \"", options.listen.substr(0, 128),
+                     "\" is not HOST:PORT (a port in [0, 65535]; [V6]:PORT for IPv6)"));
   }
   const bool loopback = rpc::IsLoopbackListenAddress(options.listen);
   if (!loopback && auth->open() && !options.insecure) {
@@ -105,7 +107,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   }
   server->tls_ = tls;
   const int threads = std::max(1, options.threads);
-  server->server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server->server_->new_task_queue = [threads] {
+    return new httplib::ThreadPool(threads);
+  };
   // Only GET requests: no body is ever needed.
   server->server_->set_payload_max_length(64 << 10);
   server->Route();
@@ -151,8 +155,9 @@ void HttpServer::Route() {
       if (allowed.ok()) {
         reply = answer(request);
       } else {
-        reply = ErrorResponse(absl::Status(
-            static_cast<absl::StatusCode>(allowed.error_code()), allowed.error_message()));
+        reply = ErrorResponse(
+            absl::Status(static_cast<absl::StatusCode>(allowed.error_code()),
+                         allowed.error_message()));
         type = kJson;
         if (reply.http_status == 401)
           response.set_header("WWW-Authenticate", "Bearer realm=\"caviar\"");
@@ -176,57 +181,73 @@ void HttpServer::Route() {
   };
   httplib::Server& s = *server_;
   s.Get("/metrics", handle("/metrics", kMetricsType, [this](const Request&) {
-    JsonResponse reply;
-    reply.body = RenderMetricsPage(*coordinator_, options_.database_path);
-    return reply;
-  }));
+          JsonResponse reply;
+          reply.body = RenderMetricsPage(*coordinator_, options_.database_path);
+          return reply;
+        }));
   s.Get("/api/v1/studies", json("/api/v1/studies", [this](const Request& r) {
-    return api_.Studies(r.params);
-  }));
+          return api_.Studies(r.params);
+        }));
   s.Get(R"(/api/v1/studies/([^/]+))",
-        json("/api/v1/studies/{name}", [this](const Request& r) {
-          return api_.Study(r.matches[1], r.params);
-        }));
+        json("/api/v1/studies/{name}",
+             [this](const Request& r) { return api_.Study(r.matches[1], r.params); }));
   s.Get(R"(/api/v1/studies/([^/]+)/trials)",
-        json("/api/v1/studies/{name}/trials", [this](const Request& r) {
-          return api_.Trials(r.matches[1], r.params);
-        }));
+        json("/api/v1/studies/{name}/trials",
+             [this](const Request& r) { return api_.Trials(r.matches[1], r.params); }));
   s.Get(R"(/api/v1/studies/([^/]+)/best)",
-        json("/api/v1/studies/{name}/best", [this](const Request& r) {
-          return api_.Best(r.matches[1], r.params);
-        }));
+        json("/api/v1/studies/{name}/best",
+             [this](const Request& r) { return api_.Best(r.matches[1], r.params); }));
   s.Get(R"(/api/v1/studies/([^/]+)/importance)",
         json("/api/v1/studies/{name}/importance", [this](const Request& r) {
           return api_.Importance(r.matches[1], r.params);
         }));
   s.Get(R"(/api/v1/studies/([^/]+)/changes)",
-        json("/api/v1/studies/{name}/changes", [this](const Request& r) {
-          return api_.Changes(r.matches[1], r.params);
-        }));
-  s.Get(R"(/api/v1/trials/([^/]+))", json("/api/v1/trials/{id}", [this](const Request& r) {
-          return api_.Trial(r.matches[1], r.params);
-        }));
+        json("/api/v1/studies/{name}/changes",
+             [this](const Request& r) { return api_.Changes(r.matches[1], r.params); }));
+  s.Get(R"(/api/v1/trials/([^/]+))",
+        json("/api/v1/trials/{id}",
+             [this](const Request& r) { return api_.Trial(r.matches[1], r.params); }));
   s.Get("/api/v1", json("/api/v1", [](const Request&) {
-    JsonResponse reply;
-    reply.body = kEndpoints;
-    return reply;
-  }));
-  s.Get("/", handle("/", "text/plain; charset=utf-8", [](const Request&) {
-    JsonResponse reply;
-    reply.body =
-        "caviar-coordinator: this build serves no dashboard pages; the JSON API is at "
-        "/api/v1 and Prometheus metrics at /metrics\n";
-    return reply;
-  }));
+          JsonResponse reply;
+          reply.body = kEndpoints;
+          return reply;
+        }));
+  // The dashboard's pages (dashboard/assets.h): code with no study data in
+  // it, so served without a token (a browser cannot attach one to a page
+  // load); the page sends the viewer token with every API call it makes.
+  auto page = [](const std::string& route, std::string name) {
+    return [route, name](const Request& request, httplib::Response& response) {
+      const absl::Time start = absl::Now();
+      const std::string file = name.empty() ? std::string(request.matches[1]) : name;
+      const std::optional<dashboard::Asset> asset = dashboard::FindAsset(file);
+      if (!asset.has_value()) {
+        response.status = 404;
+        response.set_content(ErrorResponse(absl::NotFoundError(absl::StrCat(
+                                               "no such dashboard file: ",
+                                               file.substr(0, 128))))
+                                 .body,
+                             kJson);
+      } else {
+        response.set_header("Cache-Control", "no-cache");
+        response.set_header("X-Content-Type-Options", "nosniff");
+        response.set_content(asset->content.data(), asset->content.size(),
+                             asset->content_type);
+      }
+      RecordRequest(route, response.status, absl::Now() - start);
+    };
+  };
+  s.Get("/", page("/", "index.html"));
+  s.Get(R"(/dashboard/([A-Za-z0-9_.-]+))", page("/dashboard/{file}", ""));
   s.Get(".*", json("other", [](const Request& r) {
-    return ErrorResponse(absl::NotFoundError(
-        absl::StrCat("no such endpoint: ", r.path.substr(0, 128), " (see /api/v1)")));
-  }));
+          return ErrorResponse(absl::NotFoundError(absl::StrCat(
+              "no such endpoint: ", r.path.substr(0, 128), " (see /api/v1)")));
+        }));
   // Anything but GET (and HEAD): the port is read-only.
   auto read_only = json("other", [](const Request& r) {
-    JsonResponse reply = ErrorResponse(absl::InvalidArgumentError(absl::StrCat(
-        r.method, " is not served: the HTTP port is read-only (GET); change studies "
-                  "over gRPC (the caviar CLI)")));
+    JsonResponse reply = ErrorResponse(absl::InvalidArgumentError(
+        absl::StrCat(r.method,
+                     " is not served: the HTTP port is read-only (GET); change studies "
+                     "over gRPC (the caviar CLI)")));
     reply.http_status = 405;
     return reply;
   });

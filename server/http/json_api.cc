@@ -1,8 +1,6 @@
 #include "server/http/json_api.h"
 
 #include <algorithm>
-#include <cmath>
-#include <cstdio>
 #include <set>
 #include <vector>
 
@@ -22,32 +20,20 @@ constexpr int64_t kMaxId = INT64_MAX;
 
 // Protobuf's JSON mapping with proto field names, on one line: the CLI's
 // --format json objects (proto_json.h: the same JSON, faster).
-std::string ToJson(const google::protobuf::Message& message) { return ProtoJson(message); }
-
-std::string JsonString(absl::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(static_cast<char>(c));
-    } else if (c < 0x20) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-      out += escaped;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  return out + "\"";
+std::string ToJson(const google::protobuf::Message& message) {
+  return ProtoJson(message);
 }
 
-// A JSON number, or a string for what JSON cannot hold (as protobuf does).
+std::string JsonString(absl::string_view text) {
+  std::string out;
+  AppendJsonString(text, &out);
+  return out;
+}
+
 std::string JsonNumber(double value) {
-  if (std::isnan(value)) return "\"NaN\"";
-  if (std::isinf(value)) return value > 0 ? "\"Infinity\"" : "\"-Infinity\"";
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.17g", value);
-  return buffer;
+  std::string out;
+  AppendJsonNumber(value, &out);
+  return out;
 }
 
 // `object` (a JSON object's text) with `fields` ("\"k\":v" items) added.
@@ -79,9 +65,9 @@ absl::Status OnlyKnown(const QueryParams& params, std::vector<std::string> known
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown query parameter \"", name_shown, "\": this endpoint takes none"));
     }
-    return absl::InvalidArgumentError(absl::StrCat("unknown query parameter \"",
-                                                   name_shown, "\" (known: ",
-                                                   absl::StrJoin(known, ", "), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown query parameter \"", name_shown,
+                     "\" (known: ", absl::StrJoin(known, ", "), ")"));
   }
   return absl::OkStatus();
 }
@@ -100,9 +86,9 @@ absl::StatusOr<const std::string*> Single(const QueryParams& params,
 absl::StatusOr<int64_t> ParseInteger(const std::string& name, const std::string& text,
                                      int64_t min, int64_t max) {
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
-        name, ": \"", text.substr(0, 64), text.size() > 64 ? "..." : "",
-        "\" is not an integer in [", min, ", ", max, "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(name, ": \"", text.substr(0, 64), text.size() > 64 ? "..." : "",
+                     "\" is not an integer in [", min, ", ", max, "]"));
   };
   if (text.empty() || text.size() > 19) return bad();
   int64_t value = 0;
@@ -250,9 +236,9 @@ JsonResponse ErrorResponse(const absl::Status& status) {
   JsonResponse response;
   response.http_status = HttpStatusOf(status.code());
   response.status = status;
-  response.body = absl::StrCat("{\"error\":{\"code\":",
-                               JsonString(absl::StatusCodeToString(status.code())),
-                               ",\"message\":", JsonString(status.message()), "}}");
+  response.body = absl::StrCat(
+      "{\"error\":{\"code\":", JsonString(absl::StatusCodeToString(status.code())),
+      ",\"message\":", JsonString(status.message()), "}}");
   return response;
 }
 
@@ -377,12 +363,13 @@ JsonResponse JsonApi::Changes(const std::string& study, const QueryParams& param
       if (sent.count(id) > 0) continue;
       absl::StatusOr<caviar::v1::Trial> trial = coordinator_->GetTrial(id);
       if (!trial.ok() && trial.status().code() == absl::StatusCode::kNotFound)
-        return absl::InvalidArgumentError(absl::StrCat("watch: trial ", id, " not found"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("watch: trial ", id, " not found"));
       if (!trial.ok()) return trial.status();
       if (trial->study() != study) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "watch: trial ", id, " belongs to study \"", trial->study().substr(0, 64),
-            "\", not to this one"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("watch: trial ", id, " belongs to study \"",
+                         trial->study().substr(0, 64), "\", not to this one"));
       }
       if (!measurements) trial->clear_measurements();
       sent.insert(id);

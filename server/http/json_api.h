@@ -40,7 +40,7 @@ using QueryParams = std::multimap<std::string, std::string>;
 
 struct JsonResponse {
   int http_status = 200;
-  std::string body;    // JSON.
+  std::string body;     // JSON.
   absl::Status status;  // Why, when not 200 (for the audit log).
 };
 

@@ -51,7 +51,8 @@ std::string RenderMetricsPage(scheduling::Coordinator& coordinator,
       continue;
     by_state[caviar::v1::StudyState_Name(s)] = 0;
   }
-  for (const auto& study : studies) ++by_state[caviar::v1::StudyState_Name(study.state())];
+  for (const auto& study : studies)
+    ++by_state[caviar::v1::StudyState_Name(study.state())];
   AppendHeader(&out, "caviar_studies", "Studies by state.", "gauge");
   for (const auto& [state, count] : by_state)
     AppendSample(&out, "caviar_studies", {"state"}, {state}, count);

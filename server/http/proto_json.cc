@@ -66,7 +66,8 @@ void AppendDouble(double value, bool is_float, std::string* out) {
   if (is_float) {
     const float f = static_cast<float>(value);
     std::snprintf(buffer, sizeof(buffer), "%.*g", 6, f);
-    if (std::strtof(buffer, nullptr) != f) std::snprintf(buffer, sizeof(buffer), "%.*g", 9, f);
+    if (std::strtof(buffer, nullptr) != f)
+      std::snprintf(buffer, sizeof(buffer), "%.*g", 9, f);
   } else {
     std::snprintf(buffer, sizeof(buffer), "%.*g", 15, value);
     if (std::strtod(buffer, nullptr) != value)
@@ -267,5 +268,9 @@ void AppendMessage(const Message& message, std::string* out) {
 void AppendProtoJson(const google::protobuf::Message& message, std::string* out) {
   AppendMessage(message, out);
 }
+
+void AppendJsonString(absl::string_view text, std::string* out) { AppendString(text, out); }
+
+void AppendJsonNumber(double value, std::string* out) { AppendDouble(value, false, out); }
 
 }  // namespace caviar::http

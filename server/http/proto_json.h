@@ -20,12 +20,19 @@
 
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 
 namespace caviar::http {
 
 // Appends `message` as one JSON object (no whitespace) to `out`.
 void AppendProtoJson(const google::protobuf::Message& message, std::string* out);
+
+// A JSON string (quotes, backslashes and control characters escaped) and a
+// JSON number (shortest exact form; NaN and the infinities as protobuf
+// writes them, in quotes), for the envelopes around messages.
+void AppendJsonString(absl::string_view text, std::string* out);
+void AppendJsonNumber(double value, std::string* out);
 
 inline std::string ProtoJson(const google::protobuf::Message& message) {
   std::string out;

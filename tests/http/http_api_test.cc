@@ -12,7 +12,8 @@ using ::testing::HasSubstr;
 
 std::vector<int64_t> Ids(const Json& trials) {
   std::vector<int64_t> ids;
-  for (const Json& trial : trials) ids.push_back(std::stoll(trial["id"].get<std::string>()));
+  for (const Json& trial : trials)
+    ids.push_back(std::stoll(trial["id"].get<std::string>()));
   return ids;
 }
 
@@ -86,7 +87,8 @@ TEST_F(HttpApiTest, TrialsAreFetchedIncrementallyAfterACursor) {
 
   // A new trial: only it comes back.
   const int64_t fresh = RunTrial("inc", 0.99, 2);
-  Reply next = Get(absl::StrCat("/api/v1/studies/inc/trials?measurements=true&after=", after));
+  Reply next =
+      Get(absl::StrCat("/api/v1/studies/inc/trials?measurements=true&after=", after));
   ASSERT_EQ(next.status, 200);
   EXPECT_EQ(Ids(next.json["trials"]), std::vector<int64_t>{fresh});
   EXPECT_EQ(next.json["trials"][0]["measurements"].size(), 2u) << next.body;
@@ -137,14 +139,14 @@ TEST_F(HttpApiTest, ChangesBringNewTrialsOpenOnesAndWatchedOnesThatFinished) {
   Report(running, 3);
   Complete(running, 0.8);
   const int64_t next = TakeTrial("live");
-  Reply second = Get(absl::StrCat("/api/v1/studies/live/changes?after=", cursor,
-                                  "&watch=", running));
+  Reply second = Get(
+      absl::StrCat("/api/v1/studies/live/changes?after=", cursor, "&watch=", running));
   ASSERT_EQ(second.status, 200) << second.body;
   std::map<int64_t, std::string> states;
   for (const Json& trial : second.json["trials"])
     states[std::stoll(trial["id"].get<std::string>())] = trial["state"];
-  EXPECT_EQ(states, (std::map<int64_t, std::string>{{running, "SUCCEEDED"},
-                                                     {next, "ACTIVE"}}));
+  EXPECT_EQ(states,
+            (std::map<int64_t, std::string>{{running, "SUCCEEDED"}, {next, "ACTIVE"}}));
   EXPECT_EQ(second.json["study"]["succeeded_trials"], 2);
 
   // An open trial the client already has comes back without watching it.
@@ -182,7 +184,8 @@ TEST_F(HttpApiTest, BadRequestsGetAPreciseErrorAndTheRightStatus) {
        "measurements: \"yes\" is not a boolean"},
       {"/api/v1/studies/s/trials?sort=id", 400,
        "unknown query parameter \"sort\" (known: after, limit, state, measurements)"},
-      {"/api/v1/studies?x=1", 400, "unknown query parameter \"x\": this endpoint takes none"},
+      {"/api/v1/studies?x=1", 400,
+       "unknown query parameter \"x\": this endpoint takes none"},
       {"/api/v1/studies/s/changes?watch=1,x", 400, "watch: \"x\" is not an integer"},
       {"/api/v1/studies/s/changes?watch=424242", 400, "watch: trial 424242 not found"},
       {"/api/v1/studies/s/best?top=0", 400, "top: \"0\""},
@@ -234,7 +237,8 @@ TEST_F(HttpApiTest, WithTokensEveryRequestNeedsAViewerOrAdminTokenAndRefusalsAre
 TEST_F(HttpApiTest, OffLoopbackTheHttpPortNeedsTokensLikeGrpc) {
   // No tokens, a non-loopback address: refused before anything starts.
   EXPECT_FALSE(StartCoordinator({}, "0.0.0.0:0"));
-  EXPECT_THAT(startup_error_, HasSubstr("refusing to serve HTTP on 0.0.0.0:0 without tokens"));
+  EXPECT_THAT(startup_error_,
+              HasSubstr("refusing to serve HTTP on 0.0.0.0:0 without tokens"));
   EXPECT_NE(coordinator_->Wait(), 0);
   // With tokens it serves, and a request without one is refused (sent to
   // 127.0.0.1, which the wildcard address covers).
@@ -254,10 +258,12 @@ TEST_F(HttpApiTest, MetricsCountRpcsTrialsLeasesAndCommits) {
   Reply reply = Get("/metrics");
   ASSERT_EQ(reply.status, 200);
   const std::string& text = reply.body;
-  EXPECT_THAT(text, HasSubstr("caviar_rpc_requests_total{service=\"caviar.v1.WorkerService\","
-                              "method=\"SuggestTrial\",code=\"OK\"} 3\n"));
-  EXPECT_THAT(text, HasSubstr("caviar_rpc_requests_total{service=\"caviar.v1.StudyService\","
-                              "method=\"CreateStudy\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("caviar_rpc_requests_total{service=\"caviar.v1.WorkerService\","
+                        "method=\"SuggestTrial\",code=\"OK\"} 3\n"));
+  EXPECT_THAT(text,
+              HasSubstr("caviar_rpc_requests_total{service=\"caviar.v1.StudyService\","
+                        "method=\"CreateStudy\",code=\"OK\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("caviar_rpc_duration_seconds_count{service=\"caviar.v1."
                               "WorkerService\",method=\"ReportProgress\"} 6\n"));
   // A study name is a label value, escaped.
@@ -267,7 +273,8 @@ TEST_F(HttpApiTest, MetricsCountRpcsTrialsLeasesAndCommits) {
   EXPECT_THAT(text, HasSubstr("caviar_store_commit_duration_seconds_count "));
   EXPECT_THAT(text, HasSubstr("caviar_studies{state=\"STUDY_ACTIVE\"} 1\n"));
   EXPECT_THAT(text, ::testing::ContainsRegex("caviar_database_bytes [1-9][0-9]+\n"));
-  EXPECT_THAT(text, ::testing::ContainsRegex("process_resident_memory_bytes [1-9][0-9]+\n"));
+  EXPECT_THAT(text,
+              ::testing::ContainsRegex("process_resident_memory_bytes [1-9][0-9]+\n"));
 }
 
 }  // namespace
@@ -280,8 +287,8 @@ TEST_F(HttpApiTest, WithTheGrpcCertificateTheHttpPortServesHttpsOnly) {
   const std::string cert = dir_.File("cert.pem"), key = dir_.File("key.pem");
   CommandResult openssl = RunCommand(
       {"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days", "1",
-       "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"},
+       "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert, "-days",
+       "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"},
       dir_.File("openssl"));
   ASSERT_EQ(openssl.exit_code, 0) << openssl.err;
   ASSERT_TRUE(StartCoordinator({"--tls-cert", cert, "--tls-key", key})) << startup_error_;

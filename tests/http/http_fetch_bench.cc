@@ -52,8 +52,9 @@ TEST_F(HttpFetchBench, FetchesAndScrapes) {
       size_t seen = 0;
       bytes = 0;
       for (;;) {
-        Reply page = Get(absl::StrCat("/api/v1/studies/bench/trials?limit=10000&after=",
-                                      after, curves ? "&measurements=true" : ""));
+        Reply page =
+            Get(absl::StrCat("/api/v1/studies/bench/trials?limit=10000&after=", after,
+                             curves ? "&measurements=true" : ""));
         ASSERT_EQ(page.status, 200);
         bytes += page.body.size();
         seen += page.json["trials"].size();
@@ -65,26 +66,35 @@ TEST_F(HttpFetchBench, FetchesAndScrapes) {
     std::printf("all %d trials%s: %.1f ms, %.1f MB of JSON (parsed by the client too)\n",
                 trials, curves ? " with curves" : "", ms, bytes / 1e6);
   }
-  std::printf("idle poll (?after=last): %.2f ms\n", MedianMs([&] {
-                Reply idle =
-                    Get(absl::StrCat("/api/v1/studies/bench/trials?after=", last));
-                ASSERT_EQ(idle.status, 200);
-              }, 21));
-  std::printf("changes poll (?after=last): %.2f ms\n", MedianMs([&] {
-                Reply changes =
-                    Get(absl::StrCat("/api/v1/studies/bench/changes?after=", last));
-                ASSERT_EQ(changes.status, 200);
-              }, 21));
+  std::printf("idle poll (?after=last): %.2f ms\n",
+              MedianMs(
+                  [&] {
+                    Reply idle =
+                        Get(absl::StrCat("/api/v1/studies/bench/trials?after=", last));
+                    ASSERT_EQ(idle.status, 200);
+                  },
+                  21));
+  std::printf("changes poll (?after=last): %.2f ms\n",
+              MedianMs(
+                  [&] {
+                    Reply changes =
+                        Get(absl::StrCat("/api/v1/studies/bench/changes?after=", last));
+                    ASSERT_EQ(changes.status, 200);
+                  },
+                  21));
   size_t metrics_bytes = 0;
-  std::printf("/metrics scrape: %.2f ms", MedianMs([&] {
-                Reply metrics = Get("/metrics");
-                ASSERT_EQ(metrics.status, 200);
-                metrics_bytes = metrics.body.size();
-              }, 21));
+  std::printf("/metrics scrape: %.2f ms", MedianMs(
+                                              [&] {
+                                                Reply metrics = Get("/metrics");
+                                                ASSERT_EQ(metrics.status, 200);
+                                                metrics_bytes = metrics.body.size();
+                                              },
+                                              21));
   std::printf(" (%zu bytes)\n", metrics_bytes);
   // The server's side of it (JSON built and sent), from its own histogram.
   const std::string text = Get("/metrics").body;
-  for (const char* route : {"/api/v1/studies/{name}/trials", "/api/v1/studies/{name}/changes"}) {
+  for (const char* route :
+       {"/api/v1/studies/{name}/trials", "/api/v1/studies/{name}/changes"}) {
     auto value = [&](const std::string& series) {
       const std::string key = absl::StrCat(series, "{route=\"", route, "\"} ");
       const size_t at = text.find(key);

@@ -44,9 +44,17 @@ class HttpFixture : public ::testing::Test {
                         const std::string& http = "127.0.0.1:0") {
     const std::string port_file = dir_.File("grpc.port");
     const std::string http_port_file = dir_.File("http.port");
-    std::vector<std::string> argv = {CAVIAR_COORDINATOR_BIN, "--db", dir_.File("c.db"),
-                                     "--listen", "127.0.0.1:0", "--port-file", port_file,
-                                     "--http", http, "--http-port-file", http_port_file};
+    std::vector<std::string> argv = {CAVIAR_COORDINATOR_BIN,
+                                     "--db",
+                                     dir_.File("c.db"),
+                                     "--listen",
+                                     "127.0.0.1:0",
+                                     "--port-file",
+                                     port_file,
+                                     "--http",
+                                     http,
+                                     "--http-port-file",
+                                     http_port_file};
     argv.insert(argv.end(), extra.begin(), extra.end());
     coordinator_ = std::make_unique<Process>(argv, dir_.File("coordinator"));
     for (int i = 0; i < 400; ++i) {
@@ -76,7 +84,8 @@ class HttpFixture : public ::testing::Test {
   }
 
   void WithToken(grpc::ClientContext* context, const char* token) {
-    if (token != nullptr) context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    if (token != nullptr)
+      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
   }
 
   // A study maximizing "score" over x in [0, 1]; its command never runs
@@ -85,7 +94,8 @@ class HttpFixture : public ::testing::Test {
                    const char* token = nullptr, const std::string& extra_spec = "") {
     caviar::v1::CreateStudyRequest request;
     ASSERT_TRUE(google::protobuf::TextFormat::ParseFromString(
-        absl::StrCat("spec { name: '", name, "' objective { metric: 'score' goal: MAXIMIZE }",
+        absl::StrCat("spec { name: '", name,
+                     "' objective { metric: 'score' goal: MAXIMIZE }",
                      " parameters { name: 'x' double { min: 0 max: 1 } }",
                      " budget { max_trials: ", max_trials, " }",
                      " command { argv: 'true' } ", extra_spec, "}"),
@@ -153,7 +163,8 @@ class HttpFixture : public ::testing::Test {
   Reply Get(const std::string& path, const char* token = nullptr) {
     httplib::Client client("127.0.0.1", http_port_);
     httplib::Headers headers;
-    if (token != nullptr) headers.emplace("Authorization", absl::StrCat("Bearer ", token));
+    if (token != nullptr)
+      headers.emplace("Authorization", absl::StrCat("Bearer ", token));
     Reply reply;
     httplib::Result result = client.Get(path, headers);
     if (!result) {

@@ -14,8 +14,8 @@ using ::testing::HasSubstr;
 
 TEST(MetricsTest, CountersRenderOneSamplePerLabelValuesWithEscapedValues) {
   Registry registry;
-  CounterFamily& calls = registry.Counter("calls_total", "Calls \\ made.\nTwo lines.",
-                                          {"method", "code"});
+  CounterFamily& calls =
+      registry.Counter("calls_total", "Calls \\ made.\nTwo lines.", {"method", "code"});
   calls.With({"Get", "OK"}).Increment();
   calls.With({"Get", "OK"}).Increment(2);
   calls.With({"a\"b\\c\nd", "NOT_FOUND"}).Increment();
@@ -29,8 +29,8 @@ TEST(MetricsTest, CountersRenderOneSamplePerLabelValuesWithEscapedValues) {
 
 TEST(MetricsTest, HistogramBucketsAreCumulativeWithSumAndCount) {
   Registry registry;
-  Histogram& latency = registry.Histogram("latency_seconds", "Latency.", {}, {0.1, 1})
-                           .With({});
+  Histogram& latency =
+      registry.Histogram("latency_seconds", "Latency.", {}, {0.1, 1}).With({});
   latency.Observe(0.05);
   latency.Observe(0.1);  // On a bound: that bucket (le is inclusive).
   latency.Observe(0.5);

@@ -43,17 +43,18 @@ TEST_F(ReflectionTest, ListsTheServicesAndServesTheirSchemaWithoutAToken) {
   std::set<std::string> names;
   for (const auto& service : services.list_services_response().service())
     names.insert(service.name());
-  EXPECT_THAT(names, ::testing::IsSupersetOf(
-                         {"caviar.v1.StudyService", "caviar.v1.WorkerService",
-                          "caviar.v1.AdminService", "grpc.health.v1.Health",
-                          "grpc.reflection.v1alpha.ServerReflection"}));
+  EXPECT_THAT(
+      names, ::testing::IsSupersetOf({"caviar.v1.StudyService", "caviar.v1.WorkerService",
+                                      "caviar.v1.AdminService", "grpc.health.v1.Health",
+                                      "grpc.reflection.v1alpha.ServerReflection"}));
 
   ServerReflectionRequest symbol;
   symbol.set_file_containing_symbol("caviar.v1.StudyService");
   ServerReflectionResponse files = Ask(symbol);
   ASSERT_TRUE(files.has_file_descriptor_response()) << files.DebugString();
   bool found = false;
-  for (const std::string& bytes : files.file_descriptor_response().file_descriptor_proto()) {
+  for (const std::string& bytes :
+       files.file_descriptor_response().file_descriptor_proto()) {
     google::protobuf::FileDescriptorProto file;
     ASSERT_TRUE(file.ParseFromString(bytes));
     for (const auto& service : file.service()) {
