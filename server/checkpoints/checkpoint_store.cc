@@ -6,8 +6,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "common/digest/sha256.h"
@@ -196,6 +199,22 @@ int64_t CheckpointStore::PartialBytes(int64_t trial_id, int64_t step,
   return st.st_size;
 }
 
+void CheckpointStore::DropStalePartials(int64_t trial_id, int64_t step) {
+  std::error_code error;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(TrialDir(trial_id), error)) {
+    const std::string name = entry.path().filename().string();
+    int64_t partial_step = 0;
+    if (entry.path().extension() != ".part" ||
+        std::sscanf(name.c_str(), "step-%" SCNd64 "-", &partial_step) != 1 ||
+        partial_step > step) {
+      continue;
+    }
+    absl::MutexLock lock(&mu_);
+    if (uploading_.count(entry.path().string()) == 0) ::unlink(entry.path().c_str());
+  }
+}
+
 void CheckpointStore::EndUpload(const std::string& partial) {
   absl::MutexLock lock(&mu_);
   uploading_.erase(partial);
@@ -273,6 +292,7 @@ absl::StatusOr<CheckpointInfo> CheckpointStore::Upload::Commit() {
   }
   CAVIAR_RETURN_IF_ERROR(store_->index_->Put(info));
   done_ = true;
+  store_->DropStalePartials(info.trial_id(), info.step());
   if (absl::Status kept = store_->ApplyRetention(header_); !kept.ok()) {
     // Stored and indexed: the upload succeeded; old files stay until the
     // next pass.

@@ -10,7 +10,8 @@
 // every byte is there, Commit checks the SHA-256 digest against the one
 // announced, fsyncs the file, renames it to its final name, fsyncs the
 // folder, and only then writes the index row: a checkpoint in the index is
-// complete on disk. Then retention runs for that trial.
+// complete on disk. Then retention runs for that trial, and partial files
+// of that step or earlier ones (abandoned uploads) are removed.
 //
 // Retention (per trial, the study's CheckpointPolicy): keep the keep_latest
 // newest (default 2, at least 1) and the keep_best best by the study's
@@ -148,6 +149,9 @@ class CheckpointStore {
   absl::Status CheckStudyLimit(const caviar::v1::CheckpointInfo& info);
   absl::Status ApplyRetention(const UploadHeader& header);
   void EndUpload(const std::string& partial);
+  // Removes the partial files of steps <= `step` no upload is writing: a
+  // checkpoint at `step` is stored, so nobody resumes them.
+  void DropStalePartials(int64_t trial_id, int64_t step);
 
   const std::string dir_;
   storage::CheckpointIndex* const index_;

@@ -177,6 +177,24 @@ TEST_F(CheckpointStoreTest, AnInterruptedUploadGoesOnWhereItStopped) {
   EXPECT_EQ(ReadAll(1, 4), bytes);
 }
 
+TEST_F(CheckpointStoreTest, AStoredCheckpointDropsAbandonedPartialFiles) {
+  const std::string old_bytes = RandomBytes(3000, 7), new_bytes = RandomBytes(3000, 8);
+  {
+    auto upload = store_->BeginUpload(Header(1, 2, old_bytes));
+    ASSERT_TRUE(upload.ok());
+    ASSERT_TRUE((*upload)->Append(0, old_bytes.substr(0, 100)).ok());
+  }
+  {
+    auto upload = store_->BeginUpload(Header(1, 9, old_bytes));  // A later step.
+    ASSERT_TRUE(upload.ok());
+    ASSERT_TRUE((*upload)->Append(0, old_bytes.substr(0, 100)).ok());
+  }
+  ASSERT_EQ(store_->PartialBytes(1, 2, Sha256Digest(old_bytes)), 100);
+  ASSERT_TRUE(Put(Header(1, 3, new_bytes), new_bytes).ok());
+  EXPECT_EQ(store_->PartialBytes(1, 2, Sha256Digest(old_bytes)), 0);
+  EXPECT_EQ(store_->PartialBytes(1, 9, Sha256Digest(old_bytes)), 100);
+}
+
 TEST_F(CheckpointStoreTest, BadHeadersNameTheField) {
   const std::string bytes = "abc";
   auto header = Header(1, 1, bytes);
