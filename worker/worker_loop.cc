@@ -181,12 +181,17 @@ class WorkerLoop::TrialSession : public ProgressReporter {
   void set_resume(const ResumePoint* resume) { resume_ = resume; }
 
   bool SaveCheckpoint(int64_t step, std::string_view bytes) override {
+    if (!checkpoints_served_) return false;
     const absl::Time start = absl::Now();
     absl::StatusOr<caviar::v1::CheckpointInfo> stored = loop_->checkpoints_.Upload(
         {trial_.id(), loop_->options_.worker_id, trial_.attempt()}, step, bytes, curve_);
     if (!stored.ok()) {
+      // A coordinator that keeps no checkpoints will not keep the next one.
+      checkpoints_served_ = stored.status().code() != absl::StatusCode::kUnimplemented;
       CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": checkpoint at step " << step
-                          << " not stored: " << stored.status();
+                          << " not stored"
+                          << (checkpoints_served_ ? "" : " (no more tried)") << ": "
+                          << stored.status();
       return false;
     }
     CAVIAR_LOG(DEBUG) << "trial " << trial_.id() << ": checkpoint at step " << step
@@ -345,6 +350,7 @@ class WorkerLoop::TrialSession : public ProgressReporter {
   // Measurements the coordinator took, for the checkpoints' curves (used
   // from the objective's thread only).
   std::vector<caviar::v1::Measurement> curve_;
+  bool checkpoints_served_ = true;
   std::atomic<bool> stop_{false};
 
   absl::Mutex mu_;

@@ -43,7 +43,8 @@ std::string RandomBytes(size_t n, uint32_t seed) {
 
 class CheckpointRpcTest : public ::testing::Test {
  protected:
-  void Start(std::vector<rpc::Credential> credentials = {}) {
+  void Start(std::vector<rpc::Credential> credentials = {},
+             bool keep_checkpoints = true) {
     auto database = storage::SqliteStore::Open(dir_.File("caviar.db"));
     ASSERT_TRUE(database.ok()) << database.status();
     database_ = *std::move(database);
@@ -60,7 +61,7 @@ class CheckpointRpcTest : public ::testing::Test {
     rpc::ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.database = database_.get();
-    options.checkpoints = checkpoints_.get();
+    if (keep_checkpoints) options.checkpoints = checkpoints_.get();
     options.credentials = std::move(credentials);
     auto server = rpc::CoordinatorServer::Start(coordinator_.get(), options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -297,6 +298,18 @@ TEST_F(CheckpointRpcTest, ALostLeaseResumesFromTheLatestCheckpoint) {
             absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(client.Download({id, "a", 1}, second.resume()).status().code(),
             absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(CheckpointRpcTest, ACoordinatorWithoutCheckpointsSaysSoAndLeasesGoOn) {
+  Start({}, /*keep_checkpoints=*/false);
+  const caviar::v1::SuggestTrialResponse lease = Suggest("w");
+  ASSERT_TRUE(lease.has_trial());
+  CheckpointClient client(worker_stub_.get(), Runner());
+  absl::Status status =
+      client.Upload({lease.trial().id(), "w", 1}, 1, "state", Curve(1)).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnimplemented) << status;
+  EXPECT_THAT(status.message(), HasSubstr("keeps no checkpoints"));
+  EXPECT_FALSE(Suggest("w").has_resume());
 }
 
 }  // namespace
