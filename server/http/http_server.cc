@@ -1,11 +1,13 @@
 #include "server/http/http_server.h"
 
 #include <functional>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/metrics/metrics.h"
+#include "dashboard/assets.h"
 #include "httplib.h"
 #include "server/http/metrics_page.h"
 #include "server/rpc/server.h"
@@ -210,14 +212,32 @@ void HttpServer::Route() {
           reply.body = kEndpoints;
           return reply;
         }));
-  s.Get("/", handle("/", "text/plain; charset=utf-8", [](const Request&) {
-          JsonResponse reply;
-          reply.body =
-              "caviar-coordinator: this build serves no dashboard pages; the JSON API is "
-              "at "
-              "/api/v1 and Prometheus metrics at /metrics\n";
-          return reply;
-        }));
+  // The dashboard's pages (dashboard/assets.h): code with no study data in
+  // it, so served without a token (a browser cannot attach one to a page
+  // load); the page sends the viewer token with every API call it makes.
+  auto page = [](const std::string& route, std::string name) {
+    return [route, name](const Request& request, httplib::Response& response) {
+      const absl::Time start = absl::Now();
+      const std::string file = name.empty() ? std::string(request.matches[1]) : name;
+      const std::optional<dashboard::Asset> asset = dashboard::FindAsset(file);
+      if (!asset.has_value()) {
+        response.status = 404;
+        response.set_content(ErrorResponse(absl::NotFoundError(absl::StrCat(
+                                               "no such dashboard file: ",
+                                               file.substr(0, 128))))
+                                 .body,
+                             kJson);
+      } else {
+        response.set_header("Cache-Control", "no-cache");
+        response.set_header("X-Content-Type-Options", "nosniff");
+        response.set_content(asset->content.data(), asset->content.size(),
+                             asset->content_type);
+      }
+      RecordRequest(route, response.status, absl::Now() - start);
+    };
+  };
+  s.Get("/", page("/", "index.html"));
+  s.Get(R"(/dashboard/([A-Za-z0-9_.-]+))", page("/dashboard/{file}", ""));
   s.Get(".*", json("other", [](const Request& r) {
           return ErrorResponse(absl::NotFoundError(absl::StrCat(
               "no such endpoint: ", r.path.substr(0, 128), " (see /api/v1)")));

@@ -1,0 +1,171 @@
+// caviar dashboard: small canvas chart helpers (no library). Every chart is
+// one <canvas>; drawing functions record how many marks they drew in the
+// canvas's data-points attribute (the browser tests read it).
+'use strict';
+const Charts = (() => {
+  const PAD = {l: 52, r: 12, t: 8, b: 28};
+  const COLORS = ['#2563eb', '#ea580c', '#16a34a', '#9333ea', '#dc2626', '#0891b2',
+                  '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
+  const STATE_COLOR = {SUCCEEDED: '#2563eb', STOPPED: '#ea580c', FAILED: '#dc2626',
+                       ACTIVE: '#16a34a', PENDING: '#9ca3af'};
+
+  function fmt(v) {
+    if (!Number.isFinite(v)) return String(v);
+    const a = Math.abs(v);
+    if (a !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(1);
+    return Number(v.toPrecision(4)).toString();
+  }
+
+  // A canvas sized to its parent's width (and `height` CSS pixels), drawn at
+  // the screen's pixel ratio. Returns {cv, ctx, w, h, area}.
+  function canvas(parent, height, cv) {
+    cv = cv || document.createElement('canvas');
+    if (!cv.parentNode) parent.appendChild(cv);
+    const w = Math.max(200, parent.clientWidth - 2);
+    const dpr = window.devicePixelRatio || 1;
+    cv.width = Math.round(w * dpr);
+    cv.height = Math.round(height * dpr);
+    cv.style.height = height + 'px';
+    const ctx = cv.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, w, height);
+    ctx.font = '11px system-ui, sans-serif';
+    const area = {x0: PAD.l, x1: w - PAD.r, y0: PAD.t, y1: height - PAD.b};
+    return {cv, ctx, w, h: height, area};
+  }
+
+  function niceTicks(lo, hi, n) {
+    if (!(hi > lo)) return [lo];
+    const step0 = (hi - lo) / n;
+    const mag = Math.pow(10, Math.floor(Math.log10(step0)));
+    const step = [1, 2, 5, 10].map(m => m * mag).find(s => s >= step0);
+    const out = [];
+    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+      out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+    return out;
+  }
+
+  // Scales map a value to [0, 1] (unit) and back, with labelled ticks.
+  function linearScale(lo, hi) {
+    if (!(hi > lo)) { const d = Math.abs(lo) * 0.1 || 1; lo -= d; hi += d; }
+    return {unit: v => (v - lo) / (hi - lo), value: u => lo + u * (hi - lo),
+            ticks: () => niceTicks(lo, hi, 5).map(v => ({u: (v - lo) / (hi - lo), label: fmt(v)}))};
+  }
+  function logScale(lo, hi) {
+    lo = Math.max(lo, 1e-300);
+    if (!(hi > lo)) { lo /= 2; hi = lo * 4; }
+    const a = Math.log10(lo), b = Math.log10(hi);
+    return {log: true, unit: v => v > 0 ? (Math.log10(v) - a) / (b - a) : NaN,
+            value: u => Math.pow(10, a + u * (b - a)),
+            ticks: () => {
+              const t = [];
+              for (let e = Math.ceil(a); e <= Math.floor(b); e++) t.push(e);
+              if (t.length < 2) return [0, 0.5, 1].map(u => ({u, label: fmt(Math.pow(10, a + u * (b - a)))}));
+              return t.map(e => ({u: (e - a) / (b - a), label: fmt(Math.pow(10, e))}));
+            }};
+  }
+  // The scale of values[] (finite ones), log when asked and possible.
+  function fitScale(values, log) {
+    let lo = Infinity, hi = -Infinity;
+    for (const v of values) {
+      if (!Number.isFinite(v) || (log && v <= 0)) continue;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+    if (lo === Infinity) { lo = 0; hi = 1; }
+    return log ? logScale(lo, hi) : linearScale(lo, hi);
+  }
+
+  const px = (a, u) => a.x0 + u * (a.x1 - a.x0);
+  const py = (a, u) => a.y1 - u * (a.y1 - a.y0);
+
+  function axes(c, xs, ys, xlabel, ylabel) {
+    const {ctx, area: a} = c;
+    ctx.strokeStyle = '#d1d5db';
+    ctx.fillStyle = '#6b7280';
+    ctx.lineWidth = 1;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (const t of ys.ticks()) {
+      if (t.u < -1e-9 || t.u > 1 + 1e-9) continue;
+      const y = Math.round(py(a, t.u)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(a.x0, y); ctx.lineTo(a.x1, y); ctx.stroke();
+      ctx.fillText(t.label, a.x0 - 4, y);
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    for (const t of xs.ticks()) {
+      if (t.u < -1e-9 || t.u > 1 + 1e-9) continue;
+      const x = Math.round(px(a, t.u)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(x, a.y1); ctx.lineTo(x, a.y1 + 4); ctx.stroke();
+      ctx.fillText(t.label, x, a.y1 + 5);
+    }
+    ctx.strokeStyle = '#6b7280';
+    ctx.strokeRect(a.x0 + 0.5, a.y0 + 0.5, a.x1 - a.x0, a.y1 - a.y0);
+    ctx.fillStyle = '#374151';
+    if (xlabel) { ctx.textAlign = 'right'; ctx.fillText(xlabel, a.x1, a.y1 + 16); }
+    if (ylabel) {
+      ctx.save(); ctx.translate(10, (a.y0 + a.y1) / 2); ctx.rotate(-Math.PI / 2);
+      ctx.textAlign = 'center'; ctx.textBaseline = 'middle'; ctx.fillText(ylabel, 0, 0);
+      ctx.restore();
+    }
+  }
+
+  // Points: xs/ys are arrays of values, color(i) a CSS color or null to skip.
+  // Returns how many were drawn (finite, inside the area).
+  function points(c, xs, ys, xv, yv, color, size) {
+    const {ctx, area: a} = c;
+    const s = size || 3;
+    let drawn = 0, last = null;
+    for (let i = 0; i < xv.length; i++) {
+      const col = color(i);
+      if (col === null) continue;
+      const ux = xs.unit(xv[i]), uy = ys.unit(yv[i]);
+      if (!(ux >= -1e-9 && ux <= 1 + 1e-9 && uy >= -1e-9 && uy <= 1 + 1e-9)) continue;
+      if (col !== last) { ctx.fillStyle = col; last = col; }
+      ctx.fillRect(px(a, ux) - s / 2, py(a, uy) - s / 2, s, s);
+      drawn++;
+    }
+    return drawn;
+  }
+
+  function polyline(c, xs, ys, pts, color, width) {
+    const {ctx, area: a} = c;
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width || 1;
+    ctx.beginPath();
+    let started = false;
+    for (const [x, y] of pts) {
+      const ux = xs.unit(x), uy = ys.unit(y);
+      if (!Number.isFinite(ux) || !Number.isFinite(uy)) continue;
+      const X = px(a, ux), Y = py(a, Math.min(1.02, Math.max(-0.02, uy)));
+      if (started) ctx.lineTo(X, Y); else { ctx.moveTo(X, Y); started = true; }
+    }
+    ctx.stroke();
+  }
+
+  function cross(c, xs, ys, x, y, color) {
+    const {ctx, area: a} = c;
+    const X = px(a, xs.unit(x)), Y = py(a, ys.unit(y));
+    if (!Number.isFinite(X) || !Number.isFinite(Y)) return;
+    ctx.strokeStyle = color; ctx.lineWidth = 1.5;
+    ctx.beginPath(); ctx.moveTo(X - 3, Y - 3); ctx.lineTo(X + 3, Y + 3);
+    ctx.moveTo(X + 3, Y - 3); ctx.lineTo(X - 3, Y + 3); ctx.stroke();
+  }
+
+  function vline(c, xs, x, color, label, dash) {
+    const {ctx, area: a} = c;
+    const X = px(a, xs.unit(x));
+    if (!Number.isFinite(X)) return;
+    ctx.save();
+    ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 1.5;
+    if (dash) ctx.setLineDash(dash);
+    ctx.beginPath(); ctx.moveTo(X, a.y0); ctx.lineTo(X, a.y1); ctx.stroke();
+    ctx.textAlign = 'left'; ctx.textBaseline = 'top';
+    if (label) ctx.fillText(label, X + 3, a.y0 + 2);
+    ctx.restore();
+  }
+
+  return {PAD, COLORS, STATE_COLOR, fmt, canvas, niceTicks, linearScale, logScale,
+          fitScale, axes, points, polyline, cross, vline, px, py};
+})();
