@@ -219,11 +219,8 @@ async function studyPage(name) {
   }
   view.draw();
   document.body.dataset.curvesReady = '1';
-  if (study.state === 'RUNNING' || study.state === 'PENDING' || store.open().length) {
-    view.loadImportance();
-  } else {
-    view.loadImportance();
-  }
+  view.loadImportance();
+  let wasActive = study.state === 'STUDY_ACTIVE';
   const poll = async () => {
     try {
       const watch = store.open().slice(0, 1000).join(',');
@@ -232,6 +229,9 @@ async function studyPage(name) {
       store.setStudy(r.study);
       for (const t of r.trials) store.upsert(t);
       if (r.trials.length) view.draw(); else view.header();
+      // Importance once more when the study ends (it is asked once per view).
+      if (wasActive && r.study.state !== 'STUDY_ACTIVE') view.loadImportance();
+      wasActive = r.study.state === 'STUDY_ACTIVE';
       setLive('live · ' + store.rows.length + ' trials · ' + new Date().toLocaleTimeString());
     } catch (e) { if (token === pageToken) setLive('offline: ' + e.message); }
     if (token === pageToken) pollTimer = setTimeout(poll, 1500);

@@ -111,9 +111,10 @@ const Charts = (() => {
     }
   }
 
-  // Points: xs/ys are arrays of values, color(i) a CSS color or null to skip.
+  // Points: xv/yv are arrays of values on the scales xs/ys, color(i) a CSS
+  // color or null to skip.
   // Returns how many were drawn (finite, inside the area).
-  function points(c, xs, ys, xv, yv, color, size) {
+  function points(c, xv, yv, xs, ys, color, size) {
     const {ctx, area: a} = c;
     const s = size || 3;
     let drawn = 0, last = null;

@@ -60,17 +60,30 @@ async function allTrials(http, study) {
 }
 const attr = (page, sel, name) => page.$eval(sel, (e, n) => e.dataset[n], name);
 const points = async (page, sel) => Number(await attr(page, sel, 'points'));
+const pageErrors = [];
+// Waits until the element's data-NAME is `want`; says what it was if not.
+async function waitData(page, sel, name, want, timeout) {
+  try {
+    await page.waitForFunction(([s, n, w]) => { const e = document.querySelector(s); return e && Number(e.dataset[n]) === w; },
+      [sel, name, want], {timeout: timeout || 15000});
+  } catch (e) {
+    const live = await page.$eval('#live', e => e.textContent).catch(() => '?');
+    const got = await attr(page, sel, name).catch(() => '(none)');
+    throw new Error(`${sel} data-${name} is ${got}, not ${want} (live: ${live}; page errors: ${pageErrors.join(' | ')})`);
+  }
+}
 
-// A command that learns for 6 steps; large learning rates diverge (NaN).
+// A command that learns for 5 steps; trials 3, 10, 17, 24 diverge (NaN).
+// No braces: argv's {name} are placeholders.
 const OBJECTIVE = `
 import math, os, sys, time
 lr = float(os.environ["CAVIAR_PARAM_LEARNING_RATE"]); units = int(os.environ["CAVIAR_PARAM_UNITS"])
-bonus = {"adam": 0.0, "sgd": -0.05}[os.environ["CAVIAR_PARAM_OPTIMIZER"]]
+bonus = 0.0 if os.environ["CAVIAR_PARAM_OPTIMIZER"] == "adam" else -0.05
 peak = 0.5 + 0.45 * math.exp(-((math.log10(lr) + 2.5) ** 2) - ((units - 80) / 40.0) ** 2) + bonus
-for step in range(1, 7):
-    time.sleep(0.03)
+for step in range(1, 6):
+    time.sleep(0.01)
     acc = 0.1 + (peak - 0.1) * (1 - math.exp(-0.7 * step))
-    if lr > 0.3 and step >= 4: acc = float("nan")
+    if int(os.environ["CAVIAR_TRIAL_ID"]) % 7 == 3 and step >= 2: acc = float("nan")
     print("caviar: step=%d accuracy=%.6f" % (step, acc), flush=True)
 `;
 const SPEC = `name: dash
@@ -79,9 +92,9 @@ parameters:
   - {name: learning_rate, double: {min: 1e-4, max: 1}, scale: LOG}
   - {name: units, integer: {min: 16, max: 128}}
   - {name: optimizer, categorical: {values: [adam, sgd]}}
-algorithm: {name: coarse_to_fine, options: {rounds: 3, trials_per_round: 10}}
+algorithm: {name: coarse_to_fine, options: {rounds: 3, trials_per_round: 8}}
 pruner: {name: median, options: {warmup_steps: 2, min_trials: 4}}
-budget: {max_trials: 30, max_parallel_trials: 3}
+budget: {max_trials: 24, max_parallel_trials: 4}
 seed: 11
 command: {argv: [python3, -c, ${JSON.stringify(OBJECTIVE)}]}
 `;
@@ -93,19 +106,21 @@ async function main() {
   execFileSync(path.join(build, 'client/caviar'), ['--coordinator', c.grpc, 'submit', path.join(dir, 'spec.yaml')], {stdio: 'pipe'});
   const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox']});
   const page = await browser.newPage({viewport: {width: 1400, height: 1000}});
-  const errors = [];
+  const errors = pageErrors;
   page.on('pageerror', e => errors.push(String(e)));
-  page.on('console', m => { if (m.type() === 'error') errors.push(m.text()); });
+  // The importance of a study with too few finished trials is a 409 the page
+  // expects (it says so); any other failed load or error counts.
+  page.on('console', m => { if (m.type() === 'error' && !m.text().includes('status of 409')) errors.push(m.text()); });
 
   // 1. The study page before any trial ran; it then fills in live.
   await page.goto(`${c.http}/#/study/dash`);
   await page.waitForSelector('body[data-study-ready]');
   assert.strictEqual(await points(page, '#history canvas'), 0);
-  for (let w = 0; w < 3; w++)
+  for (let w = 0; w < 4; w++)
     start(path.join(build, 'worker/caviar-worker'), ['--coordinator', c.grpc, '--study', 'dash', '--id', 'worker-' + w], `worker${w}.log`);
   for (let i = 0; ; i++) {
     const s = await get(`${c.http}/api/v1/studies/dash`);
-    if (s.state !== 'RUNNING' && s.state !== 'PENDING') break;
+    if (s.state !== 'STUDY_ACTIVE') break;
     assert.ok(i < 600, 'the study did not finish in 60 s: ' + JSON.stringify(s));
     await sleep(100);
   }
@@ -113,9 +128,8 @@ async function main() {
   const study = await get(`${c.http}/api/v1/studies/dash`);
   const withValue = trials.filter(t => t.objective_value !== undefined && Number.isFinite(Number(t.objective_value)));
   // Live: the page catches up with no reload.
-  await page.waitForFunction(n => Number(document.querySelector('#history canvas').dataset.points) === n,
-    withValue.length, {timeout: 15000});
-  await page.waitForFunction(n => Number(document.querySelector('#trial-table').dataset.rows) === n, trials.length);
+  await waitData(page, '#history canvas', 'points', withValue.length);
+  await waitData(page, '#trial-table', 'rows', trials.length);
   console.log(`live: ${withValue.length} points appeared without a reload`);
 
   // 2. A fresh load: every chart holds one mark per trial it shows.
@@ -136,7 +150,7 @@ async function main() {
   assert.strictEqual(Number(await attr(page, '#scatter canvas', 'regions')), (study.regions || []).length);
   assert.ok((study.regions || []).length >= 2, 'coarse_to_fine made ' + (study.regions || []).length + ' regions');
   assert.strictEqual(await points(page, '#timeline canvas'), trials.filter(t => t.start_time).length);
-  assert.strictEqual(Number(await attr(page, '#timeline canvas', 'workers')), 3);
+  assert.strictEqual(Number(await attr(page, '#timeline canvas', 'workers')), new Set(trials.map(t => t.worker_id).filter(Boolean)).size);
   assert.strictEqual(Number(await attr(page, '#importance', 'points')), 3);
   assert.strictEqual(Number(await attr(page, '#trial-table', 'rows')), trials.length);
   await page.screenshot({path: path.join(shots, 'study.png'), fullPage: true});
@@ -164,7 +178,7 @@ async function main() {
   await page.screenshot({path: path.join(shots, 'study-brushed.png'), fullPage: true});
   // A click on the axis clears the brush.
   await page.mouse.click(axisX, box.y + box.h * 0.7);
-  await page.waitForFunction(n => Number(document.querySelector('#trial-table').dataset.rows) === n, trials.length);
+  await waitData(page, '#trial-table', 'rows', trials.length);
 
   // 4. Table: the text filter, sort by the objective, CSV of what is shown.
   await page.fill('#filter', 'FAILED');
@@ -186,8 +200,8 @@ async function main() {
   await page.goto(`${c.http}/#/`);
   await page.waitForSelector('#studies tr[data-study="dash"]');
   const row = await page.$eval('#studies tr[data-study="dash"]', r => r.textContent);
-  assert.match(row, /COMPLETED|FINISHED|DONE|STOPPED/);
-  assert.match(row, /100%/);
+  assert.match(row, /STUDY_COMPLETED/);
+  assert.ok(row.includes(Math.round(100 * study.progress) + '%'), row);
   assert.ok(row.includes(`${trials.length}  (`), row);
   await page.screenshot({path: path.join(shots, 'studies.png')});
 
