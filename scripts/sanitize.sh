@@ -18,8 +18,8 @@
 #                                 tests/tsan/README.md). By hand, not in CI
 #                                 (a whole second instrumented build).
 #   scripts/sanitize.sh ci        what CI runs (.ci/run): ASan+UBSan at -O1,
-#                                 only the unit and integration tests and the
-#                                 fuzz targets (short runs, regression corpus)
+#                                 the coordinator, store, worker loop, spec
+#                                 loader and integration tests
 #
 # Any sanitizer report fails its test (UBSan does not recover; ASan and
 # LeakSanitizer abort). Extra arguments go to ctest.
@@ -89,10 +89,12 @@ case "$MODE" in
     ctest --output-on-failure -j"$(nproc)" -LE 'long|known_failing' "$@"
     ;;
   ci)
-    # Unit and integration tests and the fuzz targets; not the trainer's
-    # numeric tests (minutes under ASan), the CLI's (the whole CLI to build)
-    # nor the end-to-end ones.
-    build_and_test '.' '^(trainer_|e2e_|client_cli_)'
+    # The coordinator's and the store's unit tests, the worker loop's, the
+    # spec loader's and the in-process integration test (coordinator, store
+    # and workers over real gRPC): the set run clean under ASan+UBSan so far.
+    # The rest of the unit tests and the fuzz targets' short runs are in
+    # `address` (widen this once they have been run clean).
+    build_and_test '^(coordinator_integration|coordinator|sqlite_store|worker_loop|client_spec_loader)_test$' '^$'
     ;;
   thread)
     # The coordinator, the store, the worker loop, and both together; the
