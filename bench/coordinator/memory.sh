@@ -29,14 +29,15 @@ echo "machine: $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   --trials "$TRIALS" --reports 1 --study memory >"$TMP/loadgen.json" &
 loadgen=$!
 
-# Finished trials, read from the database (WAL: readers never block the
-# coordinator's writes).
+# Finished trials, as the coordinator counts them (the database is locked
+# for its own process).
+CLI="${CLI:-$HERE/build/client/caviar}"
 finished() {
-  /usr/bin/python3 - "$TMP/memory.db" <<'PY'
-import sqlite3, sys
-db = sqlite3.connect(f"file:{sys.argv[1]}?mode=ro", uri=True, timeout=30)
-print(db.execute("SELECT count(*) FROM trials WHERE state IN (3, 4, 5)").fetchone()[0])
-PY
+  "$CLI" --coordinator "127.0.0.1:$(cat "$TMP/port")" study memory --format json |
+    /usr/bin/python3 -c 'import json, sys
+s = json.load(sys.stdin)
+print(sum(int(s.get(k, 0)) for k in ("succeededTrials", "failedTrials", "stoppedTrials",
+                                      "succeeded_trials", "failed_trials", "stopped_trials")))'
 }
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$coordinator/status"; }
 

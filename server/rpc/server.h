@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "common/message_limits.h"
 #include "grpcpp/server.h"
 #include "server/rpc/audit.h"
 #include "server/rpc/auth.h"
@@ -40,8 +41,9 @@ namespace caviar::rpc {
 
 struct ServerOptions {
   std::string listen = "127.0.0.1:50051";
-  // Largest request a client may send.
-  int max_message_bytes = 16 << 20;
+  // Largest request a client may send (common/message_limits.h: every
+  // worker and client accepts replies of at least this size).
+  int max_message_bytes = kMaxRequestBytes;
   absl::Duration reap_interval = absl::Seconds(1);
   // Who may call (see credentials.h); none: open, loopback only unless
   // `insecure`.

@@ -40,24 +40,45 @@ void Fill(std::vector<caviar::v1::Study>&& studies,
   for (auto& study : studies) *response->add_studies() = std::move(study);
 }
 
-// Every call: authorize, run `call(caller)` on the Coordinator, answer with
-// its result or its status; a refused call goes to the audit log.
-template <typename Call, typename Response>
+// The request's bytes as a `Request`, or INVALID_ARGUMENT naming the type.
+template <typename Request>
+grpc::Status Parse(const grpc::ByteBuffer* raw, Request* request) {
+  grpc::ByteBuffer bytes(*raw);  // Shares the slices; parsing consumes them.
+  const size_t size = bytes.Length();
+  if (grpc::SerializationTraits<Request>::Deserialize(&bytes, request).ok())
+    return grpc::Status::OK;
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      absl::StrCat("request: ", size, " bytes are not a ",
+                                   Request::descriptor()->full_name(), " message"));
+}
+
+// Every unary call: authorize, parse the request, run `call(caller, request)`
+// on the Coordinator, answer with its result or its status; a refused call
+// goes to the audit log.
+template <typename Request, typename Response, typename Call>
 grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge& edge,
-                                const char* method, Access access, Call call,
-                                Response* response) {
+                                const char* method, Access access,
+                                const grpc::ByteBuffer* raw_request,
+                                grpc::ByteBuffer* raw_response, Call call) {
   const absl::Time start = absl::Now();
   Caller caller;
   grpc::Status status = edge.auth->Check(*context, access, &caller);
+  Request request;
+  if (status.ok()) status = Parse(raw_request, &request);
   if (status.ok()) {
-    auto result = call(caller);
+    Response response;
+    auto result = call(caller, request);
     if constexpr (std::is_same_v<decltype(result), std::vector<caviar::v1::Study>>) {
-      Fill(std::move(result), response);
+      Fill(std::move(result), &response);
     } else if (result.ok()) {
-      Fill(*std::move(result), response);
+      Fill(*std::move(result), &response);
     } else {
       status = ToGrpcStatus(result.status());
     }
+    bool own_buffer = false;
+    if (status.ok())
+      status = grpc::SerializationTraits<Response>::Serialize(response, raw_response,
+                                                               &own_buffer);
   }
   if (!status.ok())
     edge.audit->Refused(method, context->peer(), caller.credential, status);
@@ -82,23 +103,30 @@ auto OnLease(scheduling::Coordinator* coordinator, const Caller& caller,
 
 }  // namespace
 
-#define CAVIAR_STUDY_CALL(Method, Request, Response, access, expr)              \
-  grpc::ServerUnaryReactor* StudyServiceImpl::Method(                           \
-      grpc::CallbackServerContext* context, const caviar::v1::Request* request, \
-      caviar::v1::Response* response) {                                         \
-    scheduling::Coordinator* coordinator = edge_->coordinator;                  \
-    return Serve(                                                               \
-        context, *edge_, "/caviar.v1.StudyService/" #Method, access,            \
-        [&](const Caller&) { return expr; }, response);                         \
+#define CAVIAR_STUDY_CALL(Method, Request, Response, access, expr)                  \
+  grpc::ServerUnaryReactor* StudyServiceImpl::Method(                               \
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,    \
+      grpc::ByteBuffer* raw_response) {                                             \
+    scheduling::Coordinator* coordinator = edge_->coordinator;                      \
+    return Serve<caviar::v1::Request, caviar::v1::Response>(                        \
+        context, *edge_, "/caviar.v1.StudyService/" #Method, access, raw_request,   \
+        raw_response, [&](const Caller&, const caviar::v1::Request& parsed) {       \
+          const caviar::v1::Request* request = &parsed;                             \
+          return expr;                                                              \
+        });                                                                         \
   }
-#define CAVIAR_WORKER_CALL(Method, Request, Response, expr)                     \
-  grpc::ServerUnaryReactor* WorkerServiceImpl::Method(                          \
-      grpc::CallbackServerContext* context, const caviar::v1::Request* request, \
-      caviar::v1::Response* response) {                                         \
-    scheduling::Coordinator* coordinator = edge_->coordinator;                  \
-    return Serve(                                                               \
-        context, *edge_, "/caviar.v1.WorkerService/" #Method, Access::kWorker,  \
-        [&](const Caller& caller) { return expr; }, response);                  \
+#define CAVIAR_WORKER_CALL(Method, Request, Response, expr)                         \
+  grpc::ServerUnaryReactor* WorkerServiceImpl::Method(                              \
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,    \
+      grpc::ByteBuffer* raw_response) {                                             \
+    scheduling::Coordinator* coordinator = edge_->coordinator;                      \
+    return Serve<caviar::v1::Request, caviar::v1::Response>(                        \
+        context, *edge_, "/caviar.v1.WorkerService/" #Method, Access::kWorker,      \
+        raw_request, raw_response,                                                  \
+        [&](const Caller& caller, const caviar::v1::Request& parsed) {              \
+          const caviar::v1::Request* request = &parsed;                             \
+          return expr;                                                              \
+        });                                                                         \
   }
 
 CAVIAR_STUDY_CALL(CreateStudy, CreateStudyRequest, Study, Access::kWrite,
@@ -154,7 +182,6 @@ grpc::ServerWriteReactor<caviar::v1::CheckpointChunk>* WorkerServiceImpl::Downlo
     const caviar::v1::DownloadCheckpointRequest* request) {
   return StartCheckpointDownload(context, *edge_, *request);
 }
-
 
 #undef CAVIAR_STUDY_CALL
 #undef CAVIAR_WORKER_CALL

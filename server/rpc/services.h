@@ -16,6 +16,12 @@
 // long), which saves two thread hand-offs per call over the synchronous API.
 // Backup is the exception: it copies the database on the handler's thread.
 //
+// Unary methods take their request as raw bytes and parse it themselves
+// (after authorization): a request that is not the method's message is
+// INVALID_ARGUMENT "request: bytes are not a caviar.v1.X message", where
+// gRPC's generated handlers would answer UNIMPLEMENTED with no message
+// (which a worker takes for a coordinator without that call).
+//
 // Thread-safety: as the Coordinator (fully concurrent).
 #ifndef CAVIAR_SERVER_RPC_SERVICES_H_
 #define CAVIAR_SERVER_RPC_SERVICES_H_
@@ -23,9 +29,9 @@
 #include <string>
 
 #include "caviar/v1/service.grpc.pb.h"
+#include "server/checkpoints/checkpoint_store.h"
 #include "server/rpc/audit.h"
 #include "server/rpc/auth.h"
-#include "server/checkpoints/checkpoint_store.h"
 #include "server/scheduling/coordinator.h"
 #include "storage/sqlite_store.h"
 
@@ -45,80 +51,102 @@ struct Edge {
   checkpoints::CheckpointStore* checkpoints = nullptr;
 };
 
-class StudyServiceImpl final : public caviar::v1::StudyService::CallbackService {
+namespace service_bases {
+using Study = caviar::v1::StudyService;
+
+// Every StudyService method, unary and raw (see above).
+using StudyServiceBase = Study::WithRawCallbackMethod_CreateStudy<
+    Study::WithRawCallbackMethod_GetStudy<Study::WithRawCallbackMethod_ListStudies<
+        Study::WithRawCallbackMethod_StopStudy<Study::WithRawCallbackMethod_ListTrials<
+            Study::WithRawCallbackMethod_GetTrial<Study::WithRawCallbackMethod_BestTrials<
+                Study::WithRawCallbackMethod_RefineStudy<
+                    Study::WithRawCallbackMethod_EnqueueTrials<
+                        Study::WithRawCallbackMethod_RetestTrials<
+                            Study::WithRawCallbackMethod_GetImportance<
+                                Study::WithRawCallbackMethod_NudgeTrial<
+                                    Study::WithRawCallbackMethod_ListCheckpoints<
+                                        Study::Service>>>>>>>>>>>>>;
+}  // namespace service_bases
+
+class StudyServiceImpl final : public service_bases::StudyServiceBase {
  public:
   explicit StudyServiceImpl(const Edge* edge) : edge_(edge) {}
 
   grpc::ServerUnaryReactor* CreateStudy(grpc::CallbackServerContext* context,
-                                        const caviar::v1::CreateStudyRequest* request,
-                                        caviar::v1::Study* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetStudy(grpc::CallbackServerContext* context,
-                                     const caviar::v1::GetStudyRequest* request,
-                                     caviar::v1::Study* response) override;
-  grpc::ServerUnaryReactor* ListStudies(
-      grpc::CallbackServerContext* context, const caviar::v1::ListStudiesRequest* request,
-      caviar::v1::ListStudiesResponse* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListStudies(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* StopStudy(grpc::CallbackServerContext* context,
-                                      const caviar::v1::StopStudyRequest* request,
-                                      caviar::v1::Study* response) override;
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* ListTrials(grpc::CallbackServerContext* context,
-                                       const caviar::v1::ListTrialsRequest* request,
-                                       caviar::v1::ListTrialsResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetTrial(grpc::CallbackServerContext* context,
-                                     const caviar::v1::GetTrialRequest* request,
-                                     caviar::v1::Trial* response) override;
+                                     const grpc::ByteBuffer* request,
+                                     grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* BestTrials(grpc::CallbackServerContext* context,
-                                       const caviar::v1::BestTrialsRequest* request,
-                                       caviar::v1::BestTrialsResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* RefineStudy(grpc::CallbackServerContext* context,
-                                        const caviar::v1::RefineStudyRequest* request,
-                                        caviar::v1::Study* response) override;
-  grpc::ServerUnaryReactor* EnqueueTrials(
-      grpc::CallbackServerContext* context,
-      const caviar::v1::EnqueueTrialsRequest* request,
-      caviar::v1::EnqueueTrialsResponse* response) override;
-  grpc::ServerUnaryReactor* RetestTrials(
-      grpc::CallbackServerContext* context,
-      const caviar::v1::RetestTrialsRequest* request,
-      caviar::v1::EnqueueTrialsResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* EnqueueTrials(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RetestTrials(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetImportance(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* NudgeTrial(grpc::CallbackServerContext* context,
-                                       const caviar::v1::NudgeTrialRequest* request,
-                                       caviar::v1::Trial* response) override;
-  grpc::ServerUnaryReactor* GetImportance(
-      grpc::CallbackServerContext* context,
-      const caviar::v1::GetImportanceRequest* request,
-      caviar::v1::GetImportanceResponse* response) override;
-  grpc::ServerUnaryReactor* ListCheckpoints(
-      grpc::CallbackServerContext* context,
-      const caviar::v1::ListCheckpointsRequest* request,
-      caviar::v1::ListCheckpointsResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ListCheckpoints(grpc::CallbackServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            grpc::ByteBuffer* response) override;
 
  private:
   const Edge* const edge_;
 };
 
-class WorkerServiceImpl final : public caviar::v1::WorkerService::CallbackService {
+namespace service_bases {
+using Worker = caviar::v1::WorkerService;
+// The unary WorkerService methods raw (see above), the streaming ones typed.
+using WorkerServiceBase = Worker::WithCallbackMethod_UploadCheckpoint<
+    Worker::WithCallbackMethod_DownloadCheckpoint<
+        Worker::WithRawCallbackMethod_SuggestTrial<
+            Worker::WithRawCallbackMethod_ReportProgress<
+                Worker::WithRawCallbackMethod_CompleteTrial<
+                    Worker::WithRawCallbackMethod_CheckpointUploadOffset<
+                        Worker::Service>>>>>>;
+}  // namespace service_bases
+
+class WorkerServiceImpl final : public service_bases::WorkerServiceBase {
  public:
   explicit WorkerServiceImpl(const Edge* edge) : edge_(edge) {}
 
-  grpc::ServerUnaryReactor* SuggestTrial(
-      grpc::CallbackServerContext* context,
-      const caviar::v1::SuggestTrialRequest* request,
-      caviar::v1::SuggestTrialResponse* response) override;
-  grpc::ServerUnaryReactor* ReportProgress(
-      grpc::CallbackServerContext* context,
-      const caviar::v1::ReportProgressRequest* request,
-      caviar::v1::ReportProgressResponse* response) override;
+  grpc::ServerUnaryReactor* SuggestTrial(grpc::CallbackServerContext* context,
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ReportProgress(grpc::CallbackServerContext* context,
+                                           const grpc::ByteBuffer* request,
+                                           grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* CompleteTrial(grpc::CallbackServerContext* context,
-                                          const caviar::v1::CompleteTrialRequest* request,
-                                          caviar::v1::Trial* response) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* CheckpointUploadOffset(grpc::CallbackServerContext* context,
+                                                   const grpc::ByteBuffer* request,
+                                                   grpc::ByteBuffer* response) override;
   grpc::ServerReadReactor<caviar::v1::UploadCheckpointRequest>* UploadCheckpoint(
       grpc::CallbackServerContext* context,
       caviar::v1::UploadCheckpointResponse* response) override;
-  grpc::ServerUnaryReactor* CheckpointUploadOffset(
-      grpc::CallbackServerContext* context,
-      const caviar::v1::CheckpointUploadOffsetRequest* request,
-      caviar::v1::CheckpointUploadOffsetResponse* response) override;
   grpc::ServerWriteReactor<caviar::v1::CheckpointChunk>* DownloadCheckpoint(
       grpc::CallbackServerContext* context,
       const caviar::v1::DownloadCheckpointRequest* request) override;

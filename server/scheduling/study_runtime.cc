@@ -57,8 +57,12 @@ caviar::v1::Trial StudyRuntime::Apply(caviar::v1::Trial trial) {
     if (it != live_.end()) live_.erase(it);
     return trial;
   }
-  if (it == live_.end()) it = live_.emplace(id, Live{nullptr, point}).first;
-  it->second.trial = std::make_unique<caviar::v1::Trial>(std::move(trial));
+  if (it == live_.end()) {
+    it = live_.emplace(id, Live{std::make_unique<caviar::v1::Trial>(std::move(trial)), point})
+             .first;
+  } else {
+    *it->second.trial = std::move(trial);
+  }
   return *it->second.trial;
 }
 
