@@ -177,13 +177,16 @@ class TrialStore {
   open() { return this.rows.filter(r => r.state === 'PENDING' || r.state === 'ACTIVE').map(r => r.id); }
 }
 
+// Pages of trials by id: a small first page so the charts appear at once,
+// then pages of 10,000; onPage after each.
 async function loadAll(store, path, token, onPage) {
-  let after = 0;
+  let after = 0, limit = 2000;
   for (;;) {
-    const r = await api(`${path}?limit=10000&after=${after}`);
+    const r = await api(`${path}?limit=${limit}&after=${after}`);
     if (token !== pageToken) return;
     for (const t of r.trials) store.upsert(t);
     after = r.next_after;
+    limit = 10000;
     onPage(r);
     if (!r.more) return;
   }
@@ -199,9 +202,18 @@ async function studyPage(name) {
   if (token !== pageToken) return;
   const store = new TrialStore(study);
   const view = new StudyView(store, name);
-  await loadAll(store, base + '/trials', token, r => setLive(`loading ${store.rows.length} / ${r.total}`));
+  // Drawn from the first page on, and again as each page arrives: a large
+  // study is usable while the rest of its trials load.
+  await loadAll(store, base + '/trials', token, r => {
+    // Drawn at the first page and the last: each draw of a large study
+    // costs a few hundred milliseconds the loading would wait for.
+    if (!view.head) view.render(); else if (!r.more) view.draw();
+    if (!document.body.dataset.studyInteractive)
+      document.body.dataset.studyInteractive = String(performance.now() - t0);
+    setLive(r.more ? `loading ${store.rows.length} / ${r.total}` : '');
+  });
   if (token !== pageToken) return;
-  view.render();
+  if (!view.head) view.render();
   document.body.dataset.studyReady = String(performance.now() - t0);
   setLive('live · ' + store.rows.length + ' trials');
   // Curves after the page is up: all of them for a small study, the latest
@@ -313,15 +325,15 @@ class StudyView {
   }
   draw() {
     if (!this.head) return;
-    this.header();
-    this.computeFilter();
-    this.drawHistory();
-    this.drawCurves();
-    this.drawParcoords();
-    this.drawSlices();
-    this.drawScatter();
-    this.drawTimeline();
-    this.drawTable();
+    // Each step's milliseconds in data-draw-ms (bench/dashboard reads them).
+    const ms = {};
+    for (const step of ['header', 'computeFilter', 'drawHistory', 'drawCurves', 'drawParcoords',
+                        'drawSlices', 'drawScatter', 'drawTimeline', 'drawTable']) {
+      const t = performance.now();
+      this[step]();
+      ms[step] = Math.round(performance.now() - t);
+    }
+    document.body.dataset.drawMs = JSON.stringify(ms);
   }
   // Rows passing the top-k% filter and the brushes.
   computeFilter() {
@@ -418,8 +430,12 @@ class StudyView {
     const draw = (want, style) => {
       ctx.strokeStyle = style;
       ctx.beginPath();
+      let inPath = 0;
       for (let i = 0; i < rows.length; i++) {
         if (this.pass[i] !== want || !Number.isFinite(rows[i].value)) continue;
+        // Stroked in batches: one path of 100,000 polylines is far slower
+        // to rasterize than 100 paths of 1,000.
+        if (++inPath === 1000) { ctx.stroke(); ctx.beginPath(); inPath = 0; }
         let moved = false;
         for (let k = 0; k < n; k++) {
           const u = units[k][i];
@@ -711,6 +727,7 @@ async function route() {
   stopPolling();
   window.onresize = null;
   delete document.body.dataset.studyReady;
+  delete document.body.dataset.studyInteractive;
   delete document.body.dataset.curvesReady;
   delete document.body.dataset.trialReady;
   const h = location.hash.replace(/^#\/?/, '');

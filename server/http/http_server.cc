@@ -228,6 +228,7 @@ void HttpServer::Route() {
                                  .body,
                              kJson);
       } else {
+        response.status = 200;
         response.set_header("Cache-Control", "no-cache");
         response.set_header("X-Content-Type-Options", "nosniff");
         response.set_content(asset->content.data(), asset->content.size(),
