@@ -284,7 +284,7 @@ class StudyView {
         $('span', {}, $('i', {style: 'background:#dc2626'}), 'diverged (×)'),
         $('span', {}, $('i', {style: 'background:#16a34a'}), 'running'),
         this.curvesLabel = $('span', {class: 'muted'})));
-    const topk = $('select', {id: 'topk', onchange: e => { this.topK = Number(e.target.value); this.draw(); }},
+    const topk = $('select', {id: 'topk', onchange: e => { this.topK = Number(e.target.value); this.drawFiltered(); }},
       ...[100, 50, 10, 1].map(k => $('option', {value: k}, k === 100 ? 'all trials' : `top ${k}%`)));
     const [par, parBody] = this.card('Parallel coordinates', 'parcoords', true,
       $('div', {class: 'toolbar'}, topk, $('span', {class: 'muted'},
@@ -334,6 +334,14 @@ class StudyView {
       ms[step] = Math.round(performance.now() - t);
     }
     document.body.dataset.drawMs = JSON.stringify(ms);
+  }
+  // What the brushes and the top-k% filter change: the charts that grey
+  // out filtered trials, and the table.
+  drawFiltered() {
+    this.computeFilter();
+    this.drawParcoords();
+    this.drawSlices();
+    this.drawTable();
   }
   // Rows passing the top-k% filter and the brushes.
   computeFilter() {
@@ -489,7 +497,7 @@ class StudyView {
       if (!drag) return;
       if (!drag.moved) this.brush.delete(drag.k);
       drag = null;
-      this.draw();
+      this.drawFiltered();
     });
   }
   drawSlices() {

@@ -104,6 +104,13 @@ async function main() {
   const c = await coordinator('open', []);
   fs.writeFileSync(path.join(dir, 'spec.yaml'), SPEC);
   execFileSync(path.join(build, 'client/caviar'), ['--coordinator', c.grpc, 'submit', path.join(dir, 'spec.yaml')], {stdio: 'pipe'});
+  // Pages of trials travel gzip'd, never brotli (cpp-httplib's brotli is
+  // its slowest quality: tens of seconds for a 100,000-trial study).
+  for (const enc of ['gzip, deflate, br', 'br']) {
+    const r = await fetch(`${c.http}/api/v1/studies/dash/trials`, {headers: {'Accept-Encoding': enc}});
+    assert.strictEqual(r.headers.get('content-encoding'), enc === 'br' ? null : 'gzip', enc);
+    assert.ok(Array.isArray((await r.json()).trials));
+  }
   const browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox']});
   const page = await browser.newPage({viewport: {width: 1400, height: 1000}});
   const errors = pageErrors;
