@@ -125,6 +125,8 @@ class UploadReactor final : public grpc::ServerReadReactor<UploadCheckpointReque
                                          header_.worker_id(), header_.attempt())
                               .status();
     if (status.ok()) {
+      // Before the commit: a lease asked for right after must look it up.
+      edge_.coordinator->NoteCheckpoint(header_.trial_id());
       absl::StatusOr<caviar::v1::CheckpointInfo> stored = upload_->Commit();
       if (stored.ok()) {
         *response_->mutable_checkpoint() = *std::move(stored);
@@ -266,6 +268,7 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> WithResume(
   if (!suggestion.ok() || !suggestion->has_trial() || edge.checkpoints == nullptr)
     return suggestion;
   const int64_t id = suggestion->trial().id();
+  if (!edge.coordinator->MayHaveCheckpoint(id)) return suggestion;  // Most leases.
   absl::StatusOr<std::optional<caviar::v1::CheckpointInfo>> latest =
       edge.checkpoints->Latest(id);
   if (!latest.ok()) {

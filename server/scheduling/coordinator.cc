@@ -92,7 +92,10 @@ absl::Status Coordinator::Load() {
           lease_expiry_[trial.id()] = monotonic + LeaseOf(*rt);
           trial_of_worker_[trial.worker_id()] = trial.id();
         }
-        if (!IsFinal(trial.state())) live_trials_[trial.id()] = rt;
+        if (!IsFinal(trial.state())) {
+          live_trials_[trial.id()] = rt;
+          checkpointed_.insert(trial.id());  // Uploads before the restart are unknown.
+        }
         rt->pruner().TakeIn(trial);
         ++loaded;
         query.after_id = trial.id();
@@ -217,6 +220,7 @@ absl::StatusOr<std::vector<Trial>> Coordinator::CommitTransition(
     }
     if (IsFinal(t.state())) {
       live_trials_.erase(id);
+      checkpointed_.erase(id);
       study.pruner().OnTrialFinished(t);
     } else {
       live_trials_[id] = &study;

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -141,6 +142,13 @@ class Coordinator {
   // trial never leased. NOT_FOUND for an unknown id. For the RPC edge, which
   // binds leases to the credential that took them.
   absl::StatusOr<std::string> LeaseHolder(int64_t id);
+  // False when trial `id` cannot have a checkpoint yet: a live trial on its
+  // first attempt that has reported nothing and uploaded nothing since this
+  // coordinator started (a fresh one). Lets the edge skip the checkpoint
+  // index on most leases.
+  bool MayHaveCheckpoint(int64_t id);
+  // A checkpoint of trial `id` is about to be stored (called before it is).
+  void NoteCheckpoint(int64_t id);
 
   // ---- maintenance
   // Expired leases (measured on the clock's monotonic reading): back to
@@ -220,6 +228,9 @@ class Coordinator {
   // When each ACTIVE trial's lease runs out, on the clock's monotonic
   // reading (a wall-clock step moves no lease).
   absl::flat_hash_map<int64_t, absl::Time> lease_expiry_ ABSL_GUARDED_BY(mu_);
+  // Live trials that may have a checkpoint (see MayHaveCheckpoint): every
+  // live one at start, then those that uploaded one.
+  absl::flat_hash_set<int64_t> checkpointed_ ABSL_GUARDED_BY(mu_);
   // Monotonic time of the last ExpireLeases call, to tell a stall.
   std::optional<absl::Time> last_reap_ ABSL_GUARDED_BY(mu_);
   int64_t last_trial_id_ ABSL_GUARDED_BY(mu_) = 0;

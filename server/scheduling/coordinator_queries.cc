@@ -136,6 +136,18 @@ absl::StatusOr<std::string> Coordinator::LeaseHolder(int64_t id) {
   return stored.worker_id();
 }
 
+bool Coordinator::MayHaveCheckpoint(int64_t id) {
+  absl::MutexLock lock(&mu_);
+  std::optional<LiveTrial> live = FindLive(id);
+  return !live.has_value() || live->trial->attempt() > 1 ||
+         live->trial->measurements_size() > 0 || checkpointed_.contains(id);
+}
+
+void Coordinator::NoteCheckpoint(int64_t id) {
+  absl::MutexLock lock(&mu_);
+  if (live_trials_.contains(id)) checkpointed_.insert(id);
+}
+
 absl::StatusOr<std::vector<search::TrialPoint>> Coordinator::FinishedPoints(
     StudyRuntime& study) {
   std::vector<search::TrialPoint> out;
