@@ -177,18 +177,17 @@ class TrialStore {
   open() { return this.rows.filter(r => r.state === 'PENDING' || r.state === 'ACTIVE').map(r => r.id); }
 }
 
-// Pages of trials by id: a small first page so the charts appear at once,
-// then pages of 10,000; onPage after each.
-async function loadAll(store, path, token, onPage) {
-  let after = 0, limit = 2000;
+// Pages of trials by id after `first` (already fetched): pages of 10,000,
+// onPage after each.
+async function loadRest(store, path, token, first, onPage) {
+  let r = first;
   for (;;) {
-    const r = await api(`${path}?limit=${limit}&after=${after}`);
-    if (token !== pageToken) return;
     for (const t of r.trials) store.upsert(t);
-    after = r.next_after;
-    limit = 10000;
     onPage(r);
     if (!r.more) return;
+    const after = r.next_after;
+    r = await api(`${path}?limit=10000&after=${after}`);
+    if (token !== pageToken) return;
   }
 }
 
@@ -198,13 +197,15 @@ async function studyPage(name) {
   const t0 = performance.now();
   crumbs('/ ', $('a', {href: '#/study/' + encodeURIComponent(name)}, name));
   const base = '/api/v1/studies/' + encodeURIComponent(name);
-  const study = await api(base);
+  // The study and a small first page of trials at once, so the charts
+  // appear early; the rest follows in pages of 10,000.
+  const [study, first] = await Promise.all([api(base), api(base + '/trials?limit=2000&after=0')]);
   if (token !== pageToken) return;
   const store = new TrialStore(study);
   const view = new StudyView(store, name);
   // Drawn from the first page on, and again as each page arrives: a large
   // study is usable while the rest of its trials load.
-  await loadAll(store, base + '/trials', token, r => {
+  await loadRest(store, base + '/trials', token, first, r => {
     // Drawn at the first page and the last: each draw of a large study
     // costs a few hundred milliseconds the loading would wait for.
     if (!view.head) view.render(); else if (!r.more) view.draw();
