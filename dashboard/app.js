@@ -539,11 +539,12 @@ class StudyView {
     Charts.axes(c, X, Y, X.name, Y.name);
     // Color by objective: better is darker.
     const os = this.objScale;
+    const palette = Array.from({length: 16}, (_, k) => { const u = k / 15; return `hsla(${220 - 200 * u}, 80%, ${60 - 25 * u}%, 0.7)`; });
     const shade = i => {
       let u = os.unit(rows[i].value);
       if (!Number.isFinite(u)) return null;
       if (s.minimize) u = 1 - u;
-      return `hsla(${220 - 200 * u}, 80%, ${60 - 25 * u}%, 0.7)`;
+      return palette[Math.max(0, Math.min(15, Math.round(u * 15)))];
     };
     const drawn = Charts.points(c, rows.map(r => r.params[this.scatterX]), rows.map(r => r.params[this.scatterY]), X, Y, shade, 4);
     const {ctx, area: a} = c;

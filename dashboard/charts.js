@@ -117,15 +117,23 @@ const Charts = (() => {
   function points(c, xv, yv, xs, ys, color, size) {
     const {ctx, area: a} = c;
     const s = size || 3;
-    let drawn = 0, last = null;
+    // Grouped by color: switching fillStyle per point costs more than the
+    // points themselves at 100,000 of them.
+    const groups = new Map();
+    let drawn = 0;
     for (let i = 0; i < xv.length; i++) {
       const col = color(i);
       if (col === null) continue;
       const ux = xs.unit(xv[i]), uy = ys.unit(yv[i]);
       if (!(ux >= -1e-9 && ux <= 1 + 1e-9 && uy >= -1e-9 && uy <= 1 + 1e-9)) continue;
-      if (col !== last) { ctx.fillStyle = col; last = col; }
-      ctx.fillRect(px(a, ux) - s / 2, py(a, uy) - s / 2, s, s);
+      let g = groups.get(col);
+      if (!g) groups.set(col, g = []);
+      g.push(px(a, ux) - s / 2, py(a, uy) - s / 2);
       drawn++;
+    }
+    for (const [col, g] of groups) {
+      ctx.fillStyle = col;
+      for (let k = 0; k < g.length; k += 2) ctx.fillRect(g[k], g[k + 1], s, s);
     }
     return drawn;
   }
