@@ -148,16 +148,14 @@ void HttpServer::Route() {
       const bool has_header = request.has_header("Authorization");
       const std::string value = request.get_header_value("Authorization");
       const std::string_view header = value;
-      const grpc::Status allowed = auth_->CheckAuthorization(
+      const absl::Status allowed = auth_->CheckAuthorization(
           has_header ? &header : nullptr, rpc::Access::kRead, &caller);
       JsonResponse reply;
       const char* type = content_type;
       if (allowed.ok()) {
         reply = answer(request);
       } else {
-        reply = ErrorResponse(
-            absl::Status(static_cast<absl::StatusCode>(allowed.error_code()),
-                         allowed.error_message()));
+        reply = ErrorResponse(allowed);
         type = kJson;
         if (reply.http_status == 401)
           response.set_header("WWW-Authenticate", "Bearer realm=\"caviar\"");

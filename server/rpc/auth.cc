@@ -61,15 +61,15 @@ std::shared_ptr<const Authorizer::Credentials> Authorizer::Snapshot() const {
 
 bool Authorizer::open() const { return Snapshot()->empty(); }
 
-grpc::Status Authorizer::Check(const grpc::ServerContextBase& context, Access access,
+absl::Status Authorizer::Check(const grpc::ServerContextBase& context, Access access,
                                Caller* caller) const {
   *caller = Caller();
   if (access == Access::kWorker && require_worker_client_certificate_) {
     std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
     if (auth == nullptr || !auth->IsPeerAuthenticated()) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          "worker calls need a client certificate signed by this "
-                          "coordinator's client CA (caviar-worker --tls-cert/--tls-key)");
+      return absl::UnauthenticatedError(
+          "worker calls need a client certificate signed by this "
+          "coordinator's client CA (caviar-worker --tls-cert/--tls-key)");
     }
   }
   const auto& metadata = context.client_metadata();
@@ -79,23 +79,22 @@ grpc::Status Authorizer::Check(const grpc::ServerContextBase& context, Access ac
   return CheckAuthorization(&value, access, caller);
 }
 
-grpc::Status Authorizer::CheckAuthorization(const std::string_view* authorization,
+absl::Status Authorizer::CheckAuthorization(const std::string_view* authorization,
                                             Access access, Caller* caller) const {
   *caller = Caller();
   std::shared_ptr<const Credentials> credentials = Snapshot();
   if (credentials->empty()) {
     caller->anonymous = true;
-    return grpc::Status::OK;
+    return absl::OkStatus();
   }
   if (authorization == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "this coordinator needs a bearer token (set CAVIAR_TOKEN)");
+    return absl::UnauthenticatedError(
+        "this coordinator needs a bearer token (set CAVIAR_TOKEN)");
   }
   const std::string_view value = *authorization;
   constexpr std::string_view kBearer = "Bearer ";
   if (value.substr(0, kBearer.size()) != kBearer) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "authorization must be \"Bearer <token>\"");
+    return absl::UnauthenticatedError("authorization must be \"Bearer <token>\"");
   }
   const std::string_view token = value.substr(kBearer.size());
   const Credential* match = nullptr;
@@ -104,17 +103,16 @@ grpc::Status Authorizer::CheckAuthorization(const std::string_view* authorizatio
     if (ConstantTimeEquals(token, credential.token)) match = &credential;
   }
   if (match == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                        "the bearer token matches none of this coordinator's tokens");
+    return absl::UnauthenticatedError(
+        "the bearer token matches none of this coordinator's tokens");
   }
   caller->credential = match->name;
   if (!RoleAllows(match->role, access)) {
-    return grpc::Status(
-        grpc::StatusCode::PERMISSION_DENIED,
+    return absl::PermissionDeniedError(
         absl::StrCat("this call needs ", AccessName(access), "; credential \"",
                      match->name, "\" is a ", RoleName(match->role)));
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace caviar::rpc

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/server_context.h"
 #include "server/rpc/credentials.h"
@@ -60,12 +61,12 @@ class Authorizer {
   // token; no verified client certificate where one is required) or
   // PERMISSION_DENIED (the credential's role may not make this call; then
   // `caller->credential` names it, for the audit log).
-  grpc::Status Check(const grpc::ServerContextBase& context, Access access,
+  absl::Status Check(const grpc::ServerContextBase& context, Access access,
                      Caller* caller) const;
   // The same check for a transport other than gRPC (the HTTP port):
   // `authorization` is the request's Authorization header, nullptr when it
   // has none. No client-certificate rule applies.
-  grpc::Status CheckAuthorization(const std::string_view* authorization, Access access,
+  absl::Status CheckAuthorization(const std::string_view* authorization, Access access,
                                   Caller* caller) const;
 
  private:

@@ -66,7 +66,8 @@ class UploadReactor final : public grpc::ServerReadReactor<UploadCheckpointReque
   UploadReactor(grpc::CallbackServerContext* context, const Edge& edge,
                 UploadCheckpointResponse* response)
       : context_(context), edge_(edge), response_(response) {
-    grpc::Status status = edge.auth->Check(*context, Access::kWorker, &caller_);
+    grpc::Status status =
+        ToGrpcStatus(edge.auth->Check(*context, Access::kWorker, &caller_));
     if (status.ok() && edge.checkpoints == nullptr) status = ToGrpcStatus(NoStore());
     if (!status.ok()) {
       Fail(status);
@@ -210,7 +211,8 @@ grpc::ServerWriteReactor<CheckpointChunk>* StartCheckpointDownload(
     grpc::CallbackServerContext* context, const Edge& edge,
     const caviar::v1::DownloadCheckpointRequest& request) {
   Caller caller;
-  grpc::Status status = edge.auth->Check(*context, Access::kWorker, &caller);
+  grpc::Status status =
+      ToGrpcStatus(edge.auth->Check(*context, Access::kWorker, &caller));
   if (status.ok()) {
     absl::StatusOr<std::unique_ptr<checkpoints::CheckpointStore::Reader>> reader =
         [&]() -> absl::StatusOr<std::unique_ptr<checkpoints::CheckpointStore::Reader>> {

@@ -62,7 +62,7 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge
                                 grpc::ByteBuffer* raw_response, Call call) {
   const absl::Time start = absl::Now();
   Caller caller;
-  grpc::Status status = edge.auth->Check(*context, access, &caller);
+  grpc::Status status = ToGrpcStatus(edge.auth->Check(*context, access, &caller));
   Request request;
   if (status.ok()) status = Parse(raw_request, &request);
   if (status.ok()) {
@@ -78,7 +78,7 @@ grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* context, const Edge
     bool own_buffer = false;
     if (status.ok())
       status = grpc::SerializationTraits<Response>::Serialize(response, raw_response,
-                                                               &own_buffer);
+                                                              &own_buffer);
   }
   if (!status.ok())
     edge.audit->Refused(method, context->peer(), caller.credential, status);
@@ -103,30 +103,30 @@ auto OnLease(scheduling::Coordinator* coordinator, const Caller& caller,
 
 }  // namespace
 
-#define CAVIAR_STUDY_CALL(Method, Request, Response, access, expr)                  \
-  grpc::ServerUnaryReactor* StudyServiceImpl::Method(                               \
-      grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,    \
-      grpc::ByteBuffer* raw_response) {                                             \
-    scheduling::Coordinator* coordinator = edge_->coordinator;                      \
-    return Serve<caviar::v1::Request, caviar::v1::Response>(                        \
-        context, *edge_, "/caviar.v1.StudyService/" #Method, access, raw_request,   \
-        raw_response, [&](const Caller&, const caviar::v1::Request& parsed) {       \
-          const caviar::v1::Request* request = &parsed;                             \
-          return expr;                                                              \
-        });                                                                         \
+#define CAVIAR_STUDY_CALL(Method, Request, Response, access, expr)                \
+  grpc::ServerUnaryReactor* StudyServiceImpl::Method(                             \
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,  \
+      grpc::ByteBuffer* raw_response) {                                           \
+    scheduling::Coordinator* coordinator = edge_->coordinator;                    \
+    return Serve<caviar::v1::Request, caviar::v1::Response>(                      \
+        context, *edge_, "/caviar.v1.StudyService/" #Method, access, raw_request, \
+        raw_response, [&](const Caller&, const caviar::v1::Request& parsed) {     \
+          const caviar::v1::Request* request = &parsed;                           \
+          return expr;                                                            \
+        });                                                                       \
   }
-#define CAVIAR_WORKER_CALL(Method, Request, Response, expr)                         \
-  grpc::ServerUnaryReactor* WorkerServiceImpl::Method(                              \
-      grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request,    \
-      grpc::ByteBuffer* raw_response) {                                             \
-    scheduling::Coordinator* coordinator = edge_->coordinator;                      \
-    return Serve<caviar::v1::Request, caviar::v1::Response>(                        \
-        context, *edge_, "/caviar.v1.WorkerService/" #Method, Access::kWorker,      \
-        raw_request, raw_response,                                                  \
-        [&](const Caller& caller, const caviar::v1::Request& parsed) {              \
-          const caviar::v1::Request* request = &parsed;                             \
-          return expr;                                                              \
-        });                                                                         \
+#define CAVIAR_WORKER_CALL(Method, Request, Response, expr)                      \
+  grpc::ServerUnaryReactor* WorkerServiceImpl::Method(                           \
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* raw_request, \
+      grpc::ByteBuffer* raw_response) {                                          \
+    scheduling::Coordinator* coordinator = edge_->coordinator;                   \
+    return Serve<caviar::v1::Request, caviar::v1::Response>(                     \
+        context, *edge_, "/caviar.v1.WorkerService/" #Method, Access::kWorker,   \
+        raw_request, raw_response,                                               \
+        [&](const Caller& caller, const caviar::v1::Request& parsed) {           \
+          const caviar::v1::Request* request = &parsed;                          \
+          return expr;                                                           \
+        });                                                                      \
   }
 
 CAVIAR_STUDY_CALL(CreateStudy, CreateStudyRequest, Study, Access::kWrite,
@@ -167,7 +167,8 @@ CAVIAR_WORKER_CALL(CompleteTrial, CompleteTrialRequest, Trial,
                            &scheduling::Coordinator::CompleteTrial))
 CAVIAR_WORKER_CALL(CheckpointUploadOffset, CheckpointUploadOffsetRequest,
                    CheckpointUploadOffsetResponse,
-                   ((void)coordinator, rpc::CheckpointUploadOffset(*edge_, caller, *request)))
+                   ((void)coordinator,
+                    rpc::CheckpointUploadOffset(*edge_, caller, *request)))
 CAVIAR_STUDY_CALL(ListCheckpoints, ListCheckpointsRequest, ListCheckpointsResponse,
                   Access::kRead,
                   ((void)coordinator, rpc::ListCheckpoints(*edge_, request->trial_id())))
@@ -177,7 +178,8 @@ WorkerServiceImpl::UploadCheckpoint(grpc::CallbackServerContext* context,
                                     caviar::v1::UploadCheckpointResponse* response) {
   return StartCheckpointUpload(context, *edge_, response);
 }
-grpc::ServerWriteReactor<caviar::v1::CheckpointChunk>* WorkerServiceImpl::DownloadCheckpoint(
+grpc::ServerWriteReactor<caviar::v1::CheckpointChunk>*
+WorkerServiceImpl::DownloadCheckpoint(
     grpc::CallbackServerContext* context,
     const caviar::v1::DownloadCheckpointRequest* request) {
   return StartCheckpointDownload(context, *edge_, *request);
@@ -269,7 +271,8 @@ grpc::ServerWriteReactor<caviar::v1::BackupChunk>* AdminServiceImpl::Backup(
   constexpr const char* kMethod = "/caviar.v1.AdminService/Backup";
   const absl::Time start = absl::Now();
   Caller caller;
-  grpc::Status status = edge_->auth->Check(*context, Access::kAdmin, &caller);
+  grpc::Status status =
+      ToGrpcStatus(edge_->auth->Check(*context, Access::kAdmin, &caller));
   if (status.ok()) {
     absl::StatusOr<std::pair<int, int64_t>> copy = TakeBackup(*edge_);
     if (copy.ok()) {
