@@ -19,13 +19,12 @@ LOADGEN="${LOADGEN:-$HERE/build/bench/coordinator/caviar-loadgen}"
 TMP="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
-"$BUILD/server/caviar-coordinator" --listen 127.0.0.1:0 --port-file "$TMP/port" \
-  --db "$TMP/memory.db" --log-level warning &
-coordinator=$!
-for _ in $(seq 200); do [[ -s "$TMP/port" ]] && break; sleep 0.05; done
+# shellcheck source=bench/coordinator/start_coordinator.sh
+source "$HERE/bench/coordinator/start_coordinator.sh"
+start_coordinator "$BUILD" memory.db
 
 echo "machine: $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$LOADGEN" --coordinator "127.0.0.1:$(cat "$TMP/port")" --workers "$WORKERS" \
+"$LOADGEN" --coordinator "127.0.0.1:$PORT" --workers "$WORKERS" \
   --trials "$TRIALS" --reports 1 --study memory >"$TMP/loadgen.json" &
 loadgen=$!
 
@@ -33,7 +32,7 @@ loadgen=$!
 # for its own process).
 CLI="${CLI:-$HERE/build/client/caviar}"
 finished() {
-  "$CLI" --coordinator "127.0.0.1:$(cat "$TMP/port")" study memory --format json |
+  "$CLI" --coordinator "127.0.0.1:$PORT" study memory --format json |
     /usr/bin/python3 -c 'import json, sys
 s = json.load(sys.stdin)
 print(sum(int(s.get(k, 0)) for k in ("succeededTrials", "failedTrials", "stoppedTrials",

@@ -14,10 +14,9 @@ INTERVAL="${INTERVAL:-60}"
 TMP="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$TMP"' EXIT
 
-"$BUILD/server/caviar-coordinator" --listen 127.0.0.1:0 --port-file "$TMP/port" \
-  --db "$TMP/soak.db" --log-level warning &
-coordinator=$!
-for _ in $(seq 100); do [[ -s "$TMP/port" ]] && break; sleep 0.05; done
+# shellcheck source=bench/coordinator/start_coordinator.sh
+source "$HERE/bench/coordinator/start_coordinator.sh"
+start_coordinator "$BUILD" soak.db
 
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$coordinator/status"; }
 (
@@ -31,7 +30,7 @@ sampler=$!
 
 echo "machine: $(nproc) cores, load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 status=0
-"$BUILD/bench/coordinator/caviar-loadgen" --coordinator "127.0.0.1:$(cat "$TMP/port")" \
+"$BUILD/bench/coordinator/caviar-loadgen" --coordinator "127.0.0.1:$PORT" \
   --workers "$WORKERS" --trials 2000000000 --seconds "$SECONDS_TOTAL" \
   --interval "$INTERVAL" --study soak || status=$?
 echo "{\"rss_at_s\":\"end\",\"rss_mib\":$(($(rss) / 1024))}" >>"$TMP/rss"
