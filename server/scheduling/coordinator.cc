@@ -175,6 +175,11 @@ absl::StatusOr<Coordinator::LiveTrial> Coordinator::FindLeasedTrial(
             : absl::StrCat(", worker \"", trial->worker_id(), "\""),
         ")"));
   }
+  // Held as stored but not live here: memory follows every commit, so only a
+  // store changed behind our back gets here. Refuse rather than guess.
+  if (!live.has_value())
+    return absl::FailedPreconditionError(
+        absl::StrCat("trial ", id, " is not running on this coordinator"));
   return *live;
 }
 
