@@ -233,6 +233,7 @@ int main(int argc, char** argv) {
     http_options.tls_cert_file = tls_cert;
     http_options.tls_key_file = tls_key;
     http_options.database_path = db;
+    http_options.checkpoints = checkpoints->get();
     auto started = caviar::http::HttpServer::Start(
         coordinator->get(), (*server)->authorizer(), (*server)->audit_log(), http_options);
     if (!started.ok()) {

@@ -50,7 +50,7 @@ HttpServer::HttpServer(scheduling::Coordinator* coordinator, const rpc::Authoriz
       auth_(auth),
       audit_(audit),
       options_(options),
-      api_(coordinator) {}
+      api_(coordinator, options.checkpoints) {}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     scheduling::Coordinator* coordinator, const rpc::Authorizer* auth,

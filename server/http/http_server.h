@@ -51,6 +51,8 @@ struct HttpOptions {
   std::string database_path;
   // Threads answering requests.
   int threads = 4;
+  // The checkpoint files and index, listed with each trial (nullptr: none).
+  checkpoints::CheckpointStore* checkpoints = nullptr;
 };
 
 class HttpServer {

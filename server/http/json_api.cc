@@ -389,7 +389,15 @@ JsonResponse JsonApi::Trial(const std::string& id, const QueryParams& params) {
     CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
     CAVIAR_ASSIGN_OR_RETURN(int64_t value, ParseInteger("trial id", id, 1, kMaxId));
     CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Trial trial, coordinator_->GetTrial(value));
-    return ToJson(trial);
+    if (checkpoints_ == nullptr) return ToJson(trial);
+    CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::CheckpointInfo> kept,
+                            checkpoints_->List(value));
+    std::string list = "[";
+    for (size_t i = 0; i < kept.size(); ++i) {
+      if (i > 0) list.push_back(',');
+      AppendProtoJson(kept[i], &list);
+    }
+    return WithFields(ToJson(trial), {absl::StrCat("\"checkpoints\":", list, "]")});
   });
 }
 

@@ -11,6 +11,7 @@
 //   GET /api/v1/studies/{name}/importance
 //   GET /api/v1/studies/{name}/changes?after=&watch=&measurements=
 //   GET /api/v1/trials/{id}                       one trial, its learning curve
+//                                                 and its checkpoints
 //
 // Studies and trials are protobuf's JSON mapping of caviar.v1.Study and
 // caviar.v1.Trial with proto field names: the same objects as the CLI's
@@ -31,6 +32,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "server/checkpoints/checkpoint_store.h"
 #include "server/scheduling/coordinator.h"
 
 namespace caviar::http {
@@ -52,7 +54,10 @@ int HttpStatusOf(absl::StatusCode code);
 class JsonApi {
  public:
   // `coordinator` must outlive the api.
-  explicit JsonApi(scheduling::Coordinator* coordinator) : coordinator_(coordinator) {}
+  // `coordinator` and `checkpoints` (nullptr: trials list none) must outlive
+  // the api.
+  JsonApi(scheduling::Coordinator* coordinator, checkpoints::CheckpointStore* checkpoints)
+      : coordinator_(coordinator), checkpoints_(checkpoints) {}
 
   // Largest `limit` of /trials and /changes, and its default.
   static constexpr int kMaxLimit = 10000;
@@ -70,6 +75,7 @@ class JsonApi {
 
  private:
   scheduling::Coordinator* const coordinator_;
+  checkpoints::CheckpointStore* const checkpoints_;
 };
 
 }  // namespace caviar::http

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "gmock/gmock.h"
+#include "common/digest/sha256.h"
 #include "tests/http/http_fixture.h"
 
 namespace caviar::testing {
@@ -119,6 +120,43 @@ TEST_F(HttpApiTest, OneTrialComesWithItsLearningCurve) {
   EXPECT_EQ(reply.json["measurements"][1]["step"], "2");
   EXPECT_DOUBLE_EQ(reply.json["measurements"][1]["metrics"]["score"].get<double>(), 0.2);
   EXPECT_TRUE(reply.json["parameters"].contains("x"));
+}
+
+TEST_F(HttpApiTest, OneTrialListsItsCheckpoints) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("saved");
+  const int64_t id = TakeTrial("saved");
+  Report(id, 2);
+  // Nothing saved yet: an empty list, not a missing field.
+  Reply none = Get(absl::StrCat("/api/v1/trials/", id));
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_TRUE(none.json["checkpoints"].is_array()) << none.body;
+  EXPECT_TRUE(none.json["checkpoints"].empty()) << none.body;
+
+  const std::string bytes = "the weights at step 2";
+  caviar::v1::UploadCheckpointRequest chunk;
+  chunk.set_trial_id(id);
+  chunk.set_worker_id(leases_[id].first);
+  chunk.set_attempt(leases_[id].second);
+  chunk.set_step(2);
+  chunk.set_total_bytes(bytes.size());
+  chunk.set_digest(Sha256Digest(bytes));
+  chunk.set_data(bytes);
+  caviar::v1::UploadCheckpointResponse uploaded;
+  grpc::ClientContext context;
+  auto upload = workers_->UploadCheckpoint(&context, &uploaded);
+  ASSERT_TRUE(upload->Write(chunk));
+  upload->WritesDone();
+  grpc::Status status = upload->Finish();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  Reply reply = Get(absl::StrCat("/api/v1/trials/", id));
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  ASSERT_EQ(reply.json["checkpoints"].size(), 1u) << reply.body;
+  const Json& saved = reply.json["checkpoints"][0];
+  EXPECT_EQ(saved["step"], "2");
+  EXPECT_EQ(saved["size_bytes"], std::to_string(bytes.size()));
+  EXPECT_EQ(saved["digest"], Sha256Digest(bytes));
 }
 
 TEST_F(HttpApiTest, ChangesBringNewTrialsOpenOnesAndWatchedOnesThatFinished) {
