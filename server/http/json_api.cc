@@ -395,6 +395,7 @@ JsonResponse JsonApi::Trial(const std::string& id, const QueryParams& params) {
     std::string list = "[";
     for (size_t i = 0; i < kept.size(); ++i) {
       if (i > 0) list.push_back(',');
+      kept[i].clear_curve();  // The trial's own curve is in `measurements`.
       AppendProtoJson(kept[i], &list);
     }
     return WithFields(ToJson(trial), {absl::StrCat("\"checkpoints\":", list, "]")});
