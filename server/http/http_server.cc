@@ -19,7 +19,8 @@ constexpr char kJson[] = "application/json";
 constexpr char kMetricsType[] = "text/plain; version=0.0.4; charset=utf-8";
 constexpr char kEndpoints[] =
     "{\"endpoints\":[\"/api/v1/studies\",\"/api/v1/studies/{name}\","
-    "\"/api/v1/studies/{name}/trials\",\"/api/v1/studies/{name}/best\","
+    "\"/api/v1/studies/{name}/trials\",\"/api/v1/studies/{name}/columns\","
+    "\"/api/v1/studies/{name}/best\","
     "\"/api/v1/studies/{name}/importance\",\"/api/v1/studies/{name}/changes\","
     "\"/api/v1/trials/{id}\",\"/metrics\"]}";
 
@@ -185,10 +186,10 @@ void HttpServer::Route() {
     auto& headers = const_cast<Request&>(request).headers;
     auto it = headers.find("Accept-Encoding");
     if (it != headers.end())
-      it->second = request.get_header_value("Accept-Encoding").find("gzip") !=
-                           std::string::npos
-                       ? "gzip"
-                       : "identity";
+      it->second =
+          request.get_header_value("Accept-Encoding").find("gzip") != std::string::npos
+              ? "gzip"
+              : "identity";
     return httplib::Server::HandlerResponse::Unhandled;
   });
   s.Get("/metrics", handle("/metrics", kMetricsType, [this](const Request&) {
@@ -205,6 +206,9 @@ void HttpServer::Route() {
   s.Get(R"(/api/v1/studies/([^/]+)/trials)",
         json("/api/v1/studies/{name}/trials",
              [this](const Request& r) { return api_.Trials(r.matches[1], r.params); }));
+  s.Get(R"(/api/v1/studies/([^/]+)/columns)",
+        json("/api/v1/studies/{name}/columns",
+             [this](const Request& r) { return api_.Columns(r.matches[1], r.params); }));
   s.Get(R"(/api/v1/studies/([^/]+)/best)",
         json("/api/v1/studies/{name}/best",
              [this](const Request& r) { return api_.Best(r.matches[1], r.params); }));
@@ -233,11 +237,11 @@ void HttpServer::Route() {
       const std::optional<dashboard::Asset> asset = dashboard::FindAsset(file);
       if (!asset.has_value()) {
         response.status = 404;
-        response.set_content(ErrorResponse(absl::NotFoundError(absl::StrCat(
-                                               "no such dashboard file: ",
-                                               file.substr(0, 128))))
-                                 .body,
-                             kJson);
+        response.set_content(
+            ErrorResponse(absl::NotFoundError(absl::StrCat("no such dashboard file: ",
+                                                           file.substr(0, 128))))
+                .body,
+            kJson);
       } else {
         response.status = 200;
         response.set_header("Cache-Control", "no-cache");

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "server/http/proto_json.h"
+#include "server/http/trial_columns.h"
 
 namespace caviar::http {
 namespace {
@@ -286,6 +287,23 @@ JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params
     return absl::StrCat("{\"trials\":", TrialsArray(trials), ",\"total\":", page.total,
                         ",\"next_after\":", next,
                         ",\"more\":", page.more ? "true" : "false", "}");
+  });
+}
+
+JsonResponse JsonApi::Columns(const std::string& study, const QueryParams& params) {
+  return Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {"after", "limit", "state"}));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t after, IntegerParam(params, "after", 0, 0, kMaxId));
+    CAVIAR_ASSIGN_OR_RETURN(
+        int64_t limit,
+        IntegerParam(params, "limit", kDefaultColumnsLimit, 1, kMaxColumnsLimit));
+    ListTrialsRequest filter;
+    CAVIAR_RETURN_IF_ERROR(StatesParam(params, &filter));
+    std::vector<caviar::v1::TrialState> states;
+    for (int state : filter.states())
+      states.push_back(static_cast<caviar::v1::TrialState>(state));
+    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study current, coordinator_->GetStudy(study));
+    return TrialColumnsJson(*coordinator_, current, states, after, limit);
   });
 }
 

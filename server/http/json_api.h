@@ -7,6 +7,7 @@
 //   GET /api/v1/studies                           every study, with best value
 //   GET /api/v1/studies/{name}                    one study (spec, regions)
 //   GET /api/v1/studies/{name}/trials?after=&limit=&state=&measurements=
+//   GET /api/v1/studies/{name}/columns?after=&limit=&state=   trials as columns
 //   GET /api/v1/studies/{name}/best?top=
 //   GET /api/v1/studies/{name}/importance
 //   GET /api/v1/studies/{name}/changes?after=&watch=&measurements=
@@ -53,7 +54,6 @@ int HttpStatusOf(absl::StatusCode code);
 
 class JsonApi {
  public:
-  // `coordinator` must outlive the api.
   // `coordinator` and `checkpoints` (nullptr: trials list none) must outlive
   // the api.
   JsonApi(scheduling::Coordinator* coordinator, checkpoints::CheckpointStore* checkpoints)
@@ -62,12 +62,17 @@ class JsonApi {
   // Largest `limit` of /trials and /changes, and its default.
   static constexpr int kMaxLimit = 10000;
   static constexpr int kDefaultLimit = 1000;
+  // Largest `limit` of /columns (a 100,000-trial study in one request),
+  // and its default.
+  static constexpr int kMaxColumnsLimit = 100000;
+  static constexpr int kDefaultColumnsLimit = 10000;
   // Most ids in one `watch`.
   static constexpr int kMaxWatch = 1000;
 
   JsonResponse Studies(const QueryParams& params);
   JsonResponse Study(const std::string& name, const QueryParams& params);
   JsonResponse Trials(const std::string& study, const QueryParams& params);
+  JsonResponse Columns(const std::string& study, const QueryParams& params);
   JsonResponse Best(const std::string& study, const QueryParams& params);
   JsonResponse Importance(const std::string& study, const QueryParams& params);
   JsonResponse Changes(const std::string& study, const QueryParams& params);

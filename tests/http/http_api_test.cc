@@ -1,9 +1,11 @@
 // The coordinator's JSON API over real HTTP on loopback, against a real
 // caviar-coordinator process whose trials this test makes over gRPC.
+#include <cmath>
+#include <ctime>
 #include <set>
 
-#include "gmock/gmock.h"
 #include "common/digest/sha256.h"
+#include "gmock/gmock.h"
 #include "tests/http/http_fixture.h"
 
 namespace caviar::testing {
@@ -106,6 +108,121 @@ TEST_F(HttpApiTest, TrialsAreFetchedIncrementallyAfterACursor) {
   ASSERT_EQ(active.status, 200);
   ASSERT_EQ(active.json["trials"].size(), 1u);
   EXPECT_EQ(active.json["trials"][0]["state"], "ACTIVE");
+}
+
+// /columns: the same trials as /trials, one array per field, the values of
+// each trial at the same index; the same cursor.
+TEST_F(HttpApiTest, ColumnsHoldTheTrialsOfTrialsAsArraysAfterTheSameCursor) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("cols", 100, nullptr,
+              "parameters { name: 'opt' categorical { values: 'adam' values: 'sgd' } }"
+              " parameters { name: 'units' integer { min: 1 max: 64 } }");
+  CreateStudy("other", 100);
+  for (int i = 0; i < 5; ++i) {
+    RunTrial("cols", 0.1 * i, /*steps=*/2 + i % 2);
+    RunTrial("other", 0.5, 1);  // Interleaved ids of another study.
+  }
+  const int64_t failed = TakeTrial("cols");
+  {
+    caviar::v1::CompleteTrialRequest request;
+    request.set_trial_id(failed);
+    request.set_worker_id(leases_[failed].first);
+    request.set_attempt(leases_[failed].second);
+    request.set_failure_kind(caviar::v1::DIVERGED);
+    request.set_failure_reason("loss is NaN");
+    caviar::v1::Trial trial;
+    grpc::ClientContext context;
+    ASSERT_TRUE(workers_->CompleteTrial(&context, request, &trial).ok());
+  }
+  TakeTrial("cols");  // ACTIVE: no objective, no end.
+
+  Reply trials = Get("/api/v1/studies/cols/trials?limit=100");
+  ASSERT_EQ(trials.status, 200) << trials.body;
+  const Json& want = trials.json["trials"];
+  ASSERT_EQ(want.size(), 7u);
+  Reply reply = Get("/api/v1/studies/cols/columns");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const Json& c = reply.json;
+  EXPECT_EQ(c["count"], 7);
+  EXPECT_EQ(c["total"], 7);
+  EXPECT_FALSE(c["more"].get<bool>());
+  EXPECT_EQ(c["next_after"], Ids(want).back());
+  for (const char* column : {"id", "state", "objective", "final_step", "worker",
+                             "start_ms", "end_ms", "failure", "reason"})
+    ASSERT_EQ(c[column].size(), 7u) << column << ": " << reply.body;
+  for (const char* name : {"x", "opt", "units"})
+    ASSERT_EQ(c["parameters"][name].size(), 7u) << name << ": " << reply.body;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const Json& t = want[i];
+    SCOPED_TRACE(t.dump());
+    EXPECT_EQ(c["id"][i], std::stoll(t["id"].get<std::string>()));
+    EXPECT_EQ(c["state_names"][c["state"][i].get<int>()], t["state"]);
+    if (t.contains("objective_value")) {
+      EXPECT_DOUBLE_EQ(c["objective"][i].get<double>(),
+                       t["objective_value"].get<double>());
+      EXPECT_EQ(c["final_step"][i],
+                std::stoll(t["final_measurement"].value("step", "0")));
+    } else {
+      EXPECT_TRUE(c["objective"][i].is_null());
+    }
+    EXPECT_EQ(c["workers"][c["worker"][i].get<int>()], t["worker_id"]);
+    EXPECT_TRUE(c["start_ms"][i].is_number_integer());
+    EXPECT_EQ(c["end_ms"][i].is_null(), !t.contains("end_time"));
+    EXPECT_EQ(c["failure_names"][c["failure"][i].get<int>()],
+              t.value("failure_kind", "FAILURE_KIND_UNSPECIFIED"));
+    EXPECT_EQ(c["reason"][i], t.value("failure_reason", ""));
+    const Json& p = t["parameters"];
+    EXPECT_DOUBLE_EQ(c["parameters"]["x"][i].get<double>(),
+                     p["x"]["double_value"].get<double>());
+    EXPECT_EQ(c["parameters"]["opt"][i], p["opt"]["string_value"]);
+    EXPECT_EQ(c["parameters"]["units"][i],
+              std::stoll(p["units"].value("int_value", "0")));
+  }
+  // Times agree with /trials' RFC 3339 ones: the failed trial ended after
+  // it started, within the test's run.
+  const size_t f = 5;
+  ASSERT_EQ(c["id"][f], failed);
+  EXPECT_EQ(c["failure_names"][c["failure"][f].get<int>()], "DIVERGED");
+  EXPECT_EQ(c["reason"][f], "loss is NaN");
+  EXPECT_GE(c["end_ms"][f].get<int64_t>(), c["start_ms"][f].get<int64_t>());
+  EXPECT_LT(std::abs(c["start_ms"][f].get<int64_t>() / 1000 - std::time(nullptr)), 300);
+
+  // Pages of 3 after a cursor: each resumes after the last id it got.
+  std::vector<int64_t> seen;
+  int64_t after = 0;
+  for (int page = 0; page < 5; ++page) {
+    Reply part = Get(absl::StrCat("/api/v1/studies/cols/columns?limit=3&after=", after));
+    ASSERT_EQ(part.status, 200) << part.body;
+    EXPECT_LE(part.json["count"].get<int>(), 3);
+    EXPECT_EQ(part.json["total"], 7);
+    for (const Json& id : part.json["id"]) seen.push_back(id.get<int64_t>());
+    EXPECT_EQ(part.json["parameters"]["opt"].size(), part.json["id"].size());
+    after = part.json["next_after"].get<int64_t>();
+    if (!part.json["more"].get<bool>()) break;
+  }
+  EXPECT_EQ(seen, Ids(want));
+  Reply idle = Get(absl::StrCat("/api/v1/studies/cols/columns?after=", after));
+  ASSERT_EQ(idle.status, 200) << idle.body;
+  EXPECT_EQ(idle.json["count"], 0);
+  EXPECT_TRUE(idle.json["id"].empty());
+  EXPECT_EQ(idle.json["next_after"], after);
+  EXPECT_FALSE(idle.json["more"].get<bool>());
+
+  Reply active = Get("/api/v1/studies/cols/columns?state=ACTIVE");
+  ASSERT_EQ(active.status, 200) << active.body;
+  EXPECT_EQ(active.json["count"], 1);
+  EXPECT_EQ(active.json["state_names"][active.json["state"][0].get<int>()], "ACTIVE");
+
+  // Bad parameters name themselves; an unknown study is a 404.
+  Reply zero = Get("/api/v1/studies/cols/columns?limit=0");
+  EXPECT_EQ(zero.status, 400);
+  EXPECT_THAT(zero.body, HasSubstr("limit: \\\"0\\\" is not an integer in [1, 100000]"));
+  Reply huge = Get("/api/v1/studies/cols/columns?limit=100001");
+  EXPECT_EQ(huge.status, 400) << huge.body;
+  Reply unknown = Get("/api/v1/studies/cols/columns?measurements=true");
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_THAT(unknown.body, HasSubstr("unknown query parameter \\\"measurements\\\""));
+  EXPECT_EQ(Get("/api/v1/studies/nope/columns").status, 404);
 }
 
 TEST_F(HttpApiTest, OneTrialComesWithItsLearningCurve) {
