@@ -68,6 +68,12 @@ std::string QueryTrialsSql(const TrialQuery& query, bool count) {
     where += ")";
   }
   if (count) return absl::StrCat("SELECT count(*) FROM trials ", where);
+  // By id with no state filter: walk the table by id from after_id and stop
+  // at the limit ("+study" keeps SQLite off the study indexes, with which it
+  // read every trial of the study and sorted them for each page: 1-2 s per
+  // page of 10,000 of a 100,000-trial study).
+  if (query.order == TrialQuery::Order::kId && query.states.empty())
+    where = "WHERE +study = ?1";
   const char* order = "id";
   if (query.order == TrialQuery::Order::kObjectiveAscending)
     order = "objective_value IS NULL, objective_value ASC, id";
