@@ -509,3 +509,83 @@ TEST(TrainerTest, InvalidConfigNamesTheSetting) {
 
 }  // namespace
 }  // namespace caviar::trainer
+
+namespace caviar::trainer {
+namespace {
+
+// One more epoch's training loss.
+double NextEpochLoss(Trainer& trainer, const Dataset& train) {
+  double loss = 0;
+  trainer.Train(train, Dataset(), 1, [&](const EpochMetrics& m) {
+    loss = m.train_loss;
+    return EpochDecision();
+  });
+  return loss;
+}
+
+TEST(TrainerChangeTest, NudgeableSettingsApplyFromTheNextEpochAndTravelInCheckpoints) {
+  const Dataset train = Blobs(256, 10, 4, 3);
+  TrainerConfig config = SmallConfig();
+  config.optimizer.kind = OptimizerKind::kMomentum;
+  config.dropout = 0.1;
+  auto nudged = Trainer::Create(config, train).value();
+  auto plain = Trainer::Create(config, train).value();
+  ASSERT_EQ(NextEpochLoss(*nudged, train), NextEpochLoss(*plain, train));
+
+  SettingChanges changes;
+  changes.dropout = 0.3;
+  changes.l2 = 0.001;
+  changes.beta1 = 0.5;
+  changes.batch_size = 32;
+  changes.bn_momentum = 0.8;
+  ASSERT_TRUE(nudged->Change(changes).ok());
+  EXPECT_EQ(nudged->config().dropout, 0.3);
+  EXPECT_EQ(nudged->config().optimizer.l2, 0.001);
+  EXPECT_EQ(nudged->config().optimizer.beta1, 0.5);
+  EXPECT_EQ(nudged->config().batch_size, 32);
+  EXPECT_EQ(nudged->network().shape().dropout, 0.3);
+  EXPECT_EQ(nudged->network().shape().bn_momentum, 0.8);
+  EXPECT_NE(NextEpochLoss(*nudged, train), NextEpochLoss(*plain, train));
+
+  // A checkpoint holds the changed settings: a trainer created with the
+  // original config and restored from it goes on exactly as the nudged one.
+  auto restored = Trainer::Create(config, train).value();
+  ASSERT_TRUE(restored->RestoreState(nudged->SaveState()).ok());
+  EXPECT_EQ(restored->config().dropout, 0.3);
+  EXPECT_EQ(restored->config().batch_size, 32);
+  EXPECT_EQ(restored->config().optimizer.beta1, 0.5);
+  EXPECT_EQ(NextEpochLoss(*restored, train), NextEpochLoss(*nudged, train));
+}
+
+TEST(TrainerChangeTest, ABadValueChangesNothing) {
+  const Dataset train = Blobs(64, 10, 4, 3);
+  auto trainer = Trainer::Create(SmallConfig(), train).value();
+  SettingChanges changes;
+  changes.l2 = 0.5;
+  changes.dropout = 1.5;
+  const absl::Status status = trainer->Change(changes);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "dropout: must be in [0, 1), got 1.5");
+  EXPECT_EQ(trainer->config().optimizer.l2, 0);
+  EXPECT_EQ(trainer->config().dropout, 0);
+}
+
+TEST(TrainerChangeTest, AChangedScheduleStartsAtTheCurrentLearningRate) {
+  const Dataset train = Blobs(64, 10, 4, 3);
+  TrainerConfig config = SmallConfig();
+  config.lr_decay = 1;  // Inverse: lr / (1 + e).
+  auto trainer = Trainer::Create(config, train).value();
+  NextEpochLoss(*trainer, train);
+  NextEpochLoss(*trainer, train);
+  EXPECT_DOUBLE_EQ(trainer->CurrentLearningRate(), 0.01 / 3);
+  SettingChanges changes;
+  changes.lr_schedule = LrSchedule::kExponential;
+  changes.lr_decay = 0.5;
+  ASSERT_TRUE(trainer->Change(changes).ok());
+  EXPECT_DOUBLE_EQ(trainer->CurrentLearningRate(), 0.01 / 3);
+  NextEpochLoss(*trainer, train);
+  EXPECT_DOUBLE_EQ(trainer->CurrentLearningRate(), 0.01 / 3 * std::exp(-0.5));
+}
+
+}  // namespace
+}  // namespace caviar::trainer

@@ -101,6 +101,17 @@ void Network<T>::Reserve(Eigen::Index examples) {
 }
 
 template <typename T>
+void Network<T>::set_dropout(double dropout) {
+  const bool had = has_dropout();
+  shape_.dropout = dropout;
+  if (had || !has_dropout()) return;
+  for (int l = 0; l + 1 < num_layers(); ++l) {
+    layers_[l].mask.setOnes(layers_[l].w.rows, capacity_);
+    layers_[l].dropped.resize(layers_[l].w.rows, capacity_);
+  }
+}
+
+template <typename T>
 void Network<T>::DrawDropoutMasks(Eigen::Index examples, Random& random) {
   if (!has_dropout()) return;
   Reserve(examples);

@@ -94,6 +94,11 @@ class Network {
   void Reserve(Eigen::Index examples);
 
   bool has_dropout() const { return shape_.dropout > 0; }
+  // Settings that may change between steps (a nudge): the dropout rate (the
+  // next DrawDropoutMasks uses it; turning dropout on makes room for masks)
+  // and the running averages' momentum.
+  void set_dropout(double dropout);
+  void set_bn_momentum(double momentum) { shape_.bn_momentum = momentum; }
   // Draws the dropout masks that the following ForwardTrain calls apply, for
   // batches of up to `examples` columns. Until the first draw every mask
   // keeps all units. A no-op without dropout.

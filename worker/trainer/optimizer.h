@@ -41,6 +41,13 @@ class Optimizer {
   void Step(Vector<T>& params, Vector<T>& grads, double lr);
 
   const OptimizerSettings& settings() const { return settings_; }
+  // Betas, epsilon and l2 may change between steps (a nudge); the kind may
+  // not (the state's layout depends on it), so it is kept.
+  void set_settings(const OptimizerSettings& settings) {
+    const OptimizerKind kind = settings_.kind;
+    settings_ = settings;
+    settings_.kind = kind;
+  }
   int64_t steps() const { return steps_; }
   // First and second moment estimates (empty when the optimizer has none).
   Vector<T>& first_moment() { return first_; }

@@ -14,7 +14,10 @@
 namespace caviar::trainer {
 namespace {
 
-constexpr char kCheckpointMagic[8] = {'C', 'A', 'V', 'T', 'R', 'N', '0', '2'};
+// 03 adds the settings a nudge may change; 02 checkpoints (without them)
+// still restore.
+constexpr char kCheckpointMagic[8] = {'C', 'A', 'V', 'T', 'R', 'N', '0', '3'};
+constexpr char kCheckpointMagic02[8] = {'C', 'A', 'V', 'T', 'R', 'N', '0', '2'};
 // Evaluation runs in chunks of this many examples.
 constexpr int64_t kEvalChunk = 1024;
 
@@ -274,6 +277,40 @@ void Trainer::SetLearningRate(double learning_rate) {
   schedule_start_epoch_ = epoch_;
 }
 
+absl::Status Trainer::Change(const SettingChanges& changes) {
+  TrainerConfig next = config_;
+  next.learning_rate = changes.learning_rate.value_or(CurrentLearningRate());
+  if (changes.lr_schedule) next.lr_schedule = *changes.lr_schedule;
+  if (changes.lr_decay) next.lr_decay = *changes.lr_decay;
+  if (changes.lr_step_epochs) next.lr_step_epochs = *changes.lr_step_epochs;
+  if (changes.beta1) next.optimizer.beta1 = *changes.beta1;
+  if (changes.beta2) next.optimizer.beta2 = *changes.beta2;
+  if (changes.epsilon) next.optimizer.epsilon = *changes.epsilon;
+  if (changes.l2) next.optimizer.l2 = *changes.l2;
+  if (changes.dropout) next.dropout = *changes.dropout;
+  if (changes.bn_momentum) next.bn_momentum = *changes.bn_momentum;
+  if (changes.batch_size) next.batch_size = *changes.batch_size;
+  CAVIAR_RETURN_IF_ERROR(ValidateConfig(next));
+  const bool schedule_changed = changes.learning_rate || changes.lr_schedule ||
+                                changes.lr_decay || changes.lr_step_epochs;
+  if (schedule_changed) SetLearningRate(next.learning_rate);
+  next.learning_rate = config_.learning_rate;  // The initial one, as created.
+  ApplySettings(next);
+  return absl::OkStatus();
+}
+
+void Trainer::ApplySettings(const TrainerConfig& next) {
+  config_ = next;
+  optimizer_.set_settings(config_.optimizer);
+  network_.set_dropout(config_.dropout);
+  network_.set_bn_momentum(config_.bn_momentum);
+  network_.Reserve(config_.batch_size);
+  if (batch_.cols() < config_.batch_size) {
+    batch_.resize(batch_.rows(), config_.batch_size);
+    batch_labels_.resize(config_.batch_size);
+  }
+}
+
 TrainResult Trainer::Train(const Dataset& train, const Dataset& dev, int epochs,
                            const EpochCallback& on_epoch,
                            const std::function<bool()>& should_stop) {
@@ -284,8 +321,9 @@ TrainResult Trainer::Train(const Dataset& train, const Dataset& dev, int epochs,
     order_.resize(n);
     for (int64_t i = 0; i < n; ++i) order_[i] = i;
   }
-  const int64_t batch_size = config_.batch_size;
   for (int e = 0; e < epochs; ++e) {
+    // Read each epoch: a nudge (Change) between epochs may set it.
+    const int64_t batch_size = config_.batch_size;
     const auto start = Clock::now();
     const double lr = CurrentLearningRate();
     shuffle_random_.Shuffle(order_);
@@ -393,6 +431,17 @@ std::string Trainer::SaveState() const {
     out.PutString(engine.str());
   }
   out.PutArray(order_.data(), int64_t(order_.size()));
+  // The settings a nudge may have changed.
+  out.Put(int32_t(config_.lr_schedule));
+  out.Put(config_.lr_decay);
+  out.Put(int32_t(config_.lr_step_epochs));
+  out.Put(config_.optimizer.beta1);
+  out.Put(config_.optimizer.beta2);
+  out.Put(config_.optimizer.epsilon);
+  out.Put(config_.optimizer.l2);
+  out.Put(config_.dropout);
+  out.Put(config_.bn_momentum);
+  out.Put(int32_t(config_.batch_size));
   return out.Take();
 }
 
@@ -404,9 +453,11 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
   };
   char magic[sizeof kCheckpointMagic];
   if (!in.GetArray(magic, sizeof magic) ||
-      std::memcmp(magic, kCheckpointMagic, sizeof magic) != 0) {
+      (std::memcmp(magic, kCheckpointMagic, sizeof magic) != 0 &&
+       std::memcmp(magic, kCheckpointMagic02, sizeof magic) != 0)) {
     return corrupt("bad magic");
   }
+  const bool has_settings = std::memcmp(magic, kCheckpointMagic, sizeof magic) == 0;
   // Read into copies first so that a bad checkpoint changes nothing.
   Vector<float> params(network_.params().size());
   Vector<float> running(network_.running_stats().size());
@@ -433,7 +484,24 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
   ByteReader peek = in;
   if (!peek.Get(&order_size) || order_size < 0) return corrupt("truncated");
   std::vector<int64_t> order(order_size);
-  if (!in.GetArray(order.data(), order_size) || !in.done()) return corrupt("truncated");
+  if (!in.GetArray(order.data(), order_size)) return corrupt("truncated");
+  TrainerConfig settings = config_;
+  if (has_settings) {
+    int32_t schedule, step_epochs, batch_size;
+    if (!in.Get(&schedule) || !in.Get(&settings.lr_decay) || !in.Get(&step_epochs) ||
+        !in.Get(&settings.optimizer.beta1) || !in.Get(&settings.optimizer.beta2) ||
+        !in.Get(&settings.optimizer.epsilon) || !in.Get(&settings.optimizer.l2) ||
+        !in.Get(&settings.dropout) || !in.Get(&settings.bn_momentum) ||
+        !in.Get(&batch_size)) {
+      return corrupt("truncated settings");
+    }
+    if (schedule < 0 || schedule > int32_t(LrSchedule::kStep)) return corrupt("bad schedule");
+    settings.lr_schedule = LrSchedule(schedule);
+    settings.lr_step_epochs = step_epochs;
+    settings.batch_size = batch_size;
+    if (!ValidateConfig(settings).ok()) return corrupt("bad settings");
+  }
+  if (!in.done()) return corrupt("trailing bytes");
   std::mt19937_64 shuffle_engine, noise_engine;
   std::istringstream shuffle_in(shuffle_text), noise_in(noise_text);
   if (!(shuffle_in >> shuffle_engine)) return corrupt("bad shuffle state");
@@ -450,6 +518,7 @@ absl::Status Trainer::RestoreState(absl::string_view bytes) {
   shuffle_random_.engine() = shuffle_engine;
   noise_random_.engine() = noise_engine;
   order_ = std::move(order);
+  ApplySettings(settings);
   return absl::OkStatus();
 }
 

@@ -97,6 +97,26 @@ struct EpochDecision {
 
 using EpochCallback = std::function<EpochDecision(const EpochMetrics&)>;
 
+// Settings that may change while a trainer trains (a user's nudge); unset
+// ones stay. The others (hidden layers, activation, batch norm, optimizer
+// kind, init, seed, threads, augmentation) fix the network's shape, the
+// optimizer state's layout, the initial weights or the input
+// standardization, so they cannot change (see
+// common/trainer_settings/nudge_rules.h).
+struct SettingChanges {
+  std::optional<double> learning_rate;  // Restarts the schedule from here.
+  std::optional<LrSchedule> lr_schedule;
+  std::optional<double> lr_decay;
+  std::optional<int> lr_step_epochs;
+  std::optional<double> beta1;
+  std::optional<double> beta2;
+  std::optional<double> epsilon;
+  std::optional<double> l2;
+  std::optional<double> dropout;
+  std::optional<double> bn_momentum;
+  std::optional<int> batch_size;
+};
+
 struct Evaluation {
   double loss = 0;
   double accuracy = 0;
@@ -127,6 +147,11 @@ class Trainer {
 
   // Takes effect from the next epoch; restarts the decay schedule there.
   void SetLearningRate(double learning_rate);
+  // Applies `changes` from the next epoch on. A changed schedule (decay,
+  // kind, step) restarts at the current learning rate. INVALID_ARGUMENT
+  // naming the setting (ValidateConfig's rules) changes nothing. The
+  // changed settings are part of SaveState.
+  absl::Status Change(const SettingChanges& changes);
   double CurrentLearningRate() const;
 
   // Network parameters, running averages, optimizer state, schedule, epoch
@@ -146,6 +171,9 @@ class Trainer {
  private:
   Trainer(const TrainerConfig& config, const NetworkShape& shape);
   void FitStandardization(const Dataset& train);
+  // Makes `next` (same shape and optimizer kind) the config, resizing what
+  // the batch size and dropout need.
+  void ApplySettings(const TrainerConfig& next);
   // Standardized copies of the columns `indices[0..n)` into batch_,
   // augmented when the config asks for it.
   void GatherBatch(const Dataset& data, const int64_t* indices, int64_t n);
