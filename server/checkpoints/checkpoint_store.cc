@@ -327,18 +327,45 @@ absl::Status CheckpointStore::ApplyRetention(const UploadHeader& header) {
   for (size_t i = 0; i < scored.size() && i < size_t(keep_best); ++i)
     keep[scored[i]] = true;
   for (size_t i = 0; i < n; ++i) {
+    if (header.keep_step.has_value() && all[i].step() == *header.keep_step) keep[i] = true;
+  }
+  for (size_t i = 0; i < n; ++i) {
     if (keep[i]) continue;
     const CheckpointInfo& old = all[i];
     {
       absl::MutexLock lock(&mu_);
       if (readers_.count({old.trial_id(), old.step()}) > 0) continue;  // Being read.
     }
-    CAVIAR_RETURN_IF_ERROR(index_->Delete(old.trial_id(), old.step()));
-    const std::string path = FinalPath(old.trial_id(), old.step());
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-      CAVIAR_LOG(WARNING) << "cannot remove " << path << ": " << std::strerror(errno);
+    CAVIAR_RETURN_IF_ERROR(Delete(old));
   }
   return absl::OkStatus();
+}
+
+absl::Status CheckpointStore::Delete(const CheckpointInfo& old) {
+  CAVIAR_RETURN_IF_ERROR(index_->Delete(old.trial_id(), old.step()));
+  const std::string path = FinalPath(old.trial_id(), old.step());
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    CAVIAR_LOG(WARNING) << "cannot remove " << path << ": " << std::strerror(errno);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> CheckpointStore::DeleteAfter(int64_t trial_id, int64_t step) {
+  CAVIAR_ASSIGN_OR_RETURN(std::vector<CheckpointInfo> all, index_->List(trial_id));
+  int deleted = 0;
+  for (const CheckpointInfo& info : all) {
+    if (info.step() <= step) continue;
+    {
+      absl::MutexLock lock(&mu_);
+      if (readers_.count({trial_id, info.step()}) > 0) continue;  // Being read.
+    }
+    CAVIAR_RETURN_IF_ERROR(Delete(info));
+    ++deleted;
+  }
+  return deleted;
+}
+
+absl::StatusOr<CheckpointInfo> CheckpointStore::Get(int64_t trial_id, int64_t step) {
+  return index_->Get(trial_id, step);
 }
 
 absl::StatusOr<std::unique_ptr<CheckpointStore::Reader>> CheckpointStore::OpenReader(

@@ -18,7 +18,8 @@
 // objective metric at the checkpoint's step (default 1); delete the others
 // (index row first, then the file). The newest is always kept, which is the
 // one a resume needs (SuggestTrialResponse.resume); a checkpoint being read
-// (a Reader is open) is not deleted until a later retention pass.
+// (a Reader is open) is not deleted until a later retention pass, nor is
+// the one a pending rollback needs (UploadHeader::keep_step).
 //
 // Limits: a checkpoint larger than max_checkpoint_bytes, or one that would
 // bring its study's stored checkpoints over max_study_bytes, is refused with
@@ -87,6 +88,9 @@ class CheckpointStore {
   struct UploadHeader {
     caviar::v1::CheckpointInfo info;
     caviar::v1::StudySpec spec;
+    // A step retention must keep whatever the policy says: the checkpoint
+    // a pending rollback resumes from (Trial.rollback_step).
+    std::optional<int64_t> keep_step;
   };
 
   class Upload {
@@ -136,8 +140,14 @@ class CheckpointStore {
   absl::StatusOr<std::unique_ptr<Reader>> OpenReader(int64_t trial_id, int64_t step);
 
   absl::StatusOr<std::optional<caviar::v1::CheckpointInfo>> Latest(int64_t trial_id);
+  // The checkpoint of `step`, with its curve; NOT_FOUND.
+  absl::StatusOr<caviar::v1::CheckpointInfo> Get(int64_t trial_id, int64_t step);
   // Oldest first.
   absl::StatusOr<std::vector<caviar::v1::CheckpointInfo>> List(int64_t trial_id);
+  // Deletes the trial's checkpoints of steps after `step` (index row, then
+  // file): a rollback to `step` abandons them, and its branch saves its own.
+  // One being read is left for a later pass. Returns how many it deleted.
+  absl::StatusOr<int> DeleteAfter(int64_t trial_id, int64_t step);
 
  private:
   CheckpointStore(std::string dir, storage::CheckpointIndex* index, Clock* clock,
@@ -148,6 +158,8 @@ class CheckpointStore {
                           const std::string& digest) const;
   absl::Status CheckStudyLimit(const caviar::v1::CheckpointInfo& info);
   absl::Status ApplyRetention(const UploadHeader& header);
+  // Index row first, then the file.
+  absl::Status Delete(const caviar::v1::CheckpointInfo& old);
   void EndUpload(const std::string& partial);
   // Removes the partial files of steps <= `step` no upload is writing: a
   // checkpoint at `step` is stored, so nobody resumes them.

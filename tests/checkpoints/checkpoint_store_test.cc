@@ -265,6 +265,40 @@ TEST_F(CheckpointStoreTest, RetentionSparesACheckpointBeingRead) {
   EXPECT_THAT(Steps(1), ::testing::ElementsAre(3));
 }
 
+TEST_F(CheckpointStoreTest, RetentionKeepsAPendingRollbacksCheckpoint) {
+  spec_.mutable_checkpoint()->set_keep_latest(1);
+  spec_.mutable_checkpoint()->set_keep_best(0);
+  for (int step = 1; step <= 4; ++step) {
+    const std::string bytes = RandomBytes(100, step);
+    CheckpointStore::UploadHeader header = Header(1, step, bytes);
+    header.keep_step = 2;  // Trial.rollback_step.
+    ASSERT_TRUE(Put(std::move(header), bytes).ok());
+  }
+  EXPECT_THAT(Steps(1), ::testing::ElementsAre(2, 4));
+  EXPECT_EQ(ReadAll(1, 2), RandomBytes(100, 2));
+}
+
+TEST_F(CheckpointStoreTest, DeleteAfterDropsLaterStepsButNotOnesBeingRead) {
+  spec_.mutable_checkpoint()->set_keep_latest(10);
+  for (int step = 1; step <= 5; ++step) {
+    const std::string bytes = RandomBytes(100, step);
+    ASSERT_TRUE(Put(Header(1, step, bytes), bytes).ok());
+  }
+  {
+    auto reader = store_->OpenReader(1, 5);
+    ASSERT_TRUE(reader.ok());
+    EXPECT_EQ(*store_->DeleteAfter(1, 2), 2);  // 3 and 4; 5 is being read.
+    EXPECT_THAT(Steps(1), ::testing::ElementsAre(1, 2, 5));
+  }
+  EXPECT_EQ(*store_->DeleteAfter(1, 2), 1);
+  EXPECT_THAT(Steps(1), ::testing::ElementsAre(1, 2));
+  EXPECT_FALSE(std::filesystem::exists(CheckpointDirFor(dir_.File("caviar.db")) +
+                                       "/trial-1/step-3.ckpt"));
+  EXPECT_EQ((*store_->Latest(1))->step(), 2);
+  EXPECT_EQ(store_->Get(1, 2)->curve(0).step(), 2);
+  EXPECT_EQ(store_->Get(1, 3).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST_F(CheckpointStoreTest, UnknownCheckpointIsNotFound) {
   EXPECT_EQ(store_->OpenReader(9, 9).status().code(), absl::StatusCode::kNotFound);
   auto latest = store_->Latest(9);
