@@ -180,4 +180,21 @@ absl::StatusOr<caviar::v1::Trial> CaviarClient::NudgeTrial(
   return Unary<caviar::v1::Trial>(&Stub::NudgeTrial, request);
 }
 
+absl::StatusOr<caviar::v1::Trial> CaviarClient::RollbackTrial(
+    const caviar::v1::RollbackTrialRequest& request) {
+  return Unary<caviar::v1::Trial>(&Stub::RollbackTrial, request);
+}
+
+absl::StatusOr<caviar::v1::Trial> CaviarClient::PauseTrial(int64_t id) {
+  caviar::v1::PauseTrialRequest request;
+  request.set_trial_id(id);
+  return Unary<caviar::v1::Trial>(&Stub::PauseTrial, request);
+}
+
+absl::StatusOr<caviar::v1::Trial> CaviarClient::ResumeTrial(int64_t id) {
+  caviar::v1::ResumeTrialRequest request;
+  request.set_trial_id(id);
+  return Unary<caviar::v1::Trial>(&Stub::ResumeTrial, request);
+}
+
 }  // namespace caviar::client

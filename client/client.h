@@ -85,6 +85,10 @@ class CaviarClient {
   absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
       const std::string& study);
   absl::StatusOr<caviar::v1::Trial> NudgeTrial(const caviar::v1::NudgeTrialRequest& request);
+  absl::StatusOr<caviar::v1::Trial> RollbackTrial(
+      const caviar::v1::RollbackTrialRequest& request);
+  absl::StatusOr<caviar::v1::Trial> PauseTrial(int64_t id);
+  absl::StatusOr<caviar::v1::Trial> ResumeTrial(int64_t id);
 
   // The channel, for services this class does not wrap (e.g. WorkerService).
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }

@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "common/parameter_value/parameter_value.h"
 #include "common/placeholders.h"
+#include "worker/command_panda.h"
 #include "worker/metrics_parser.h"
 #include "worker/spawn.h"
 
@@ -174,8 +175,9 @@ void TerminateGroup(pid_t group, Steady::time_point kill_at) {
   }
 }
 
-std::vector<std::string> BuildEnvironment(const caviar::v1::StudySpec& spec,
-                                          const caviar::v1::Trial& trial) {
+std::vector<std::string> BuildEnvironment(
+    const caviar::v1::StudySpec& spec, const caviar::v1::Trial& trial,
+    const std::map<std::string, std::string>& panda_vars) {
   std::map<std::string, std::string> vars;
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     const absl::string_view text = *entry;
@@ -191,6 +193,7 @@ std::vector<std::string> BuildEnvironment(const caviar::v1::StudySpec& spec,
   vars["CAVIAR_STUDY"] = trial.study().empty() ? spec.name() : trial.study();
   vars["CAVIAR_ATTEMPT"] = absl::StrCat(trial.attempt());
   vars["CAVIAR_SEED"] = absl::StrCat(trial.seed());
+  for (const auto& [name, value] : panda_vars) vars[name] = value;
   std::vector<std::string> env;
   env.reserve(vars.size());
   for (const auto& [name, value] : vars) env.push_back(absl::StrCat(name, "=", value));
@@ -229,8 +232,13 @@ std::optional<std::string> FindProgram(const std::string& program,
 class CommandRun {
  public:
   CommandRun(const caviar::v1::StudySpec& spec, const caviar::v1::Trial& trial,
-             ProgressReporter* reporter, SpawnedCommand started)
-      : spec_(spec), trial_(trial), reporter_(reporter), child_(started) {
+             ProgressReporter* reporter, CommandWorkspace* workspace,
+             SpawnedCommand started)
+      : spec_(spec),
+        trial_(trial),
+        reporter_(reporter),
+        workspace_(workspace),
+        child_(started) {
     if (const int error = guard_.Start(child_.pid); error != 0) {
       CAVIAR_LOG(WARNING) << "trial " << trial_.id()
                           << ": no guard for the command's process group (it would "
@@ -255,6 +263,7 @@ class CommandRun {
     int status = 0;
     while (true) {
       Pump(kPollMillis);
+      if (!stopping_) Deliver(reporter_->TakePendingNudges());
       if (!stopping_ && reporter_->StopRequested()) BeginStop();
       const pid_t done = ::waitpid(child_.pid, &status, WNOHANG);
       if (done == child_.pid || (done < 0 && errno != EINTR)) break;
@@ -335,9 +344,44 @@ class CommandRun {
     }
   }
 
+  // Writes new nudges to the nudge file and signals the command.
+  void Deliver(const std::vector<caviar::v1::Nudge>& nudges) {
+    if (nudges.empty()) return;
+    if (absl::Status written = workspace_->AddNudges(nudges); !written.ok()) {
+      CAVIAR_LOG(ERROR) << "trial " << trial_.id() << ": nudge not delivered: " << written;
+      return;
+    }
+    const int signaled = SignalNudge(child_.pid);
+    CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": " << nudges.size()
+                     << " nudge(s) written to " << workspace_->nudge_file() << ", SIGUSR1 to "
+                     << signaled << " process(es) that handle it";
+  }
+
+  void OnControl(const ControlLine& control) {
+    if (control.kind == ControlLine::Kind::kNudgeAck) {
+      CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": the command applied nudge "
+                       << control.value;
+      reporter_->AcknowledgeNudge(control.value);
+      return;
+    }
+    if (coordinator_stopped_) return;  // The trial ends: nothing resumes it.
+    absl::StatusOr<std::string> packed = PackDirectory(workspace_->checkpoint_dir());
+    if (!packed.ok()) {
+      CAVIAR_LOG(WARNING) << "trial " << trial_.id() << ": checkpoint at step "
+                          << control.value << " not packed: " << packed.status();
+      return;
+    }
+    reporter_->SaveCheckpoint(control.value, *packed);
+  }
+
   void OnLine(const std::string& line) {
     ++line_number_;
-    auto parsed = parser_.Parse(line);
+    absl::StatusOr<std::optional<ControlLine>> control = ParseControlLine(line);
+    if (control.ok() && control->has_value()) {
+      OnControl(**control);
+      return;
+    }
+    auto parsed = control.ok() ? parser_.Parse(line) : control.status();
     if (!parsed.ok()) {
       const std::string error =
           absl::StrCat("stdout line ", line_number_, ": ", parsed.status().message());
@@ -358,11 +402,8 @@ class CommandRun {
     }
     if (stopping_) return;  // Nobody listens any more.
     const ProgressReply reply = reporter_->Report(measurement);
-    if (!reply.parameter_updates.empty()) {
-      CAVIAR_LOG(WARNING) << "trial " << trial_.id()
-                          << ": a command cannot change hyperparameters while it runs; "
-                             "ignoring the update";
-    }
+    if (reply.stop && !reply.checkpoint_and_release) coordinator_stopped_ = true;
+    if (!reply.stop) Deliver(reply.nudges);
     if (reply.stop) {
       CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": stopping the command ("
                        << reply.reason << ")";
@@ -425,6 +466,7 @@ class CommandRun {
   const caviar::v1::StudySpec& spec_;
   const caviar::v1::Trial& trial_;
   ProgressReporter* const reporter_;
+  CommandWorkspace* const workspace_;
   const SpawnedCommand child_;
   GroupGuard guard_;
   const Steady::time_point start_ = Steady::now();
@@ -439,6 +481,8 @@ class CommandRun {
   bool out_closed_ = false;
   bool err_closed_ = false;
   bool stopping_ = false;
+  // The coordinator said stop (not a pause): checkpoints are not wanted.
+  bool coordinator_stopped_ = false;
   bool killed_ = false;
   Steady::time_point kill_at_;
   int pidfd_ = -1;
@@ -505,7 +549,27 @@ TrialOutcome CommandObjective::Run(const caviar::v1::StudySpec& spec,
                     absl::StrCat("command.working_dir \"", dir, "\": ", problem));
     }
   }
-  std::vector<std::string> env = BuildEnvironment(spec, trial);
+  absl::StatusOr<CommandWorkspace> workspace = CommandWorkspace::Create(trial);
+  if (!workspace.ok()) {
+    return Failed(caviar::v1::CRASHED, std::string(workspace.status().message()));
+  }
+  std::map<std::string, std::string> panda_vars = {
+      {"CAVIAR_NUDGE_FILE", workspace->nudge_file()},
+      {"CAVIAR_CHECKPOINT_DIR", workspace->checkpoint_dir()}};
+  if (const ResumePoint* resume = reporter->resume()) {
+    if (absl::Status unpacked = UnpackDirectory(resume->bytes, workspace->checkpoint_dir());
+        !unpacked.ok()) {
+      return Failed(caviar::v1::CRASHED,
+                    absl::StrCat("the checkpoint at step ", resume->step,
+                                 " does not unpack: ", unpacked.message()));
+    }
+    panda_vars["CAVIAR_RESUME_STEP"] = absl::StrCat(resume->step);
+  }
+  if (absl::Status written = workspace->AddNudges(reporter->initial_nudges());
+      !written.ok()) {
+    return Failed(caviar::v1::CRASHED, std::string(written.message()));
+  }
+  std::vector<std::string> env = BuildEnvironment(spec, trial, panda_vars);
   std::string searched;
   const std::optional<std::string> program =
       FindProgram((*argv)[0], env, command.working_dir(), &searched);
@@ -522,7 +586,7 @@ TrialOutcome CommandObjective::Run(const caviar::v1::StudySpec& spec,
                                                     std::strerror(error)));
   }
   CAVIAR_LOG(DEBUG) << "trial " << trial.id() << ": started pid " << started.pid;
-  CommandRun run(spec, trial, reporter, started);
+  CommandRun run(spec, trial, reporter, &*workspace, started);
   return run.Wait();
 }
 

@@ -11,7 +11,8 @@
 // - Environment: the worker's own, plus the spec's `env`, plus
 //   CAVIAR_PARAM_<NAME> (NAME upper-cased, characters other than letters and
 //   digits turned into '_'), CAVIAR_TRIAL_ID, CAVIAR_STUDY, CAVIAR_ATTEMPT,
-//   CAVIAR_SEED; the CAVIAR_ variables win over the spec's env.
+//   CAVIAR_SEED, CAVIAR_NUDGE_FILE, CAVIAR_CHECKPOINT_DIR (and
+//   CAVIAR_RESUME_STEP); the CAVIAR_ variables win over the spec's env.
 // - working_dir: the command's current directory (default: the worker's).
 // - stdin is /dev/null. Each stdout line goes through MetricsParser (see
 //   worker/metrics_parser.h for the format); each metrics line is sent with
@@ -22,6 +23,14 @@
 //   group gets SIGTERM, then SIGKILL after command.grace_seconds (default
 //   5). When the command exits on its own, processes it left running in its
 //   group get the same treatment, so no trainer outlives its trial.
+// - Panda mode (worker/command_panda.h): CAVIAR_NUDGE_FILE and
+//   CAVIAR_CHECKPOINT_DIR in a private folder per run; nudges from a
+//   report's reply, a heartbeat or the lease are written to the nudge file
+//   and signalled with SIGUSR1; "caviar: nudge-ack N" acknowledges one;
+//   "caviar: checkpoint step=N" packs and uploads the checkpoint folder
+//   (not after the coordinator said stop). A resumed trial's checkpoint is
+//   unpacked into the folder first and CAVIAR_RESUME_STEP names its step;
+//   one that does not unpack fails the trial as CRASHED.
 // - If the worker itself dies (kill -9, OOM), the command and everything in
 //   its process group are killed at once (worker/spawn.h says how).
 // - Report blocks while the coordinator is unreachable (the worker loop

@@ -28,6 +28,13 @@ struct ProgressReply {
   // Hyperparameters changed while the trial runs (a user's nudge); the
   // objective applies those it can (e.g. learning_rate) from now on.
   ParameterMap parameter_updates;
+  // The same changes as the coordinator's nudges, with their ids, oldest
+  // first (empty from a coordinator that sends none): an objective that
+  // applied one says so with ProgressReporter::AcknowledgeNudge.
+  std::vector<caviar::v1::Nudge> nudges;
+  // A user paused the trial: save a checkpoint of the step just reported
+  // now, then stop (stop is set too; the worker hands the trial back).
+  bool checkpoint_and_release = false;
 };
 
 // A checkpoint a trial resumes from: the state the objective saved after
@@ -51,6 +58,17 @@ class ProgressReporter {
   virtual bool StopRequested() const = 0;
   // The checkpoint this attempt resumes from, or nullptr: start from scratch.
   virtual const ResumePoint* resume() const { return nullptr; }
+  // Nudges to apply before the first new step (a rollback's settings), from
+  // the lease; acknowledged like ProgressReply::nudges.
+  virtual std::vector<caviar::v1::Nudge> initial_nudges() const { return {}; }
+  // The objective applied nudge `id` before the step it reports next: the
+  // next Report says so (the coordinator records it as applied at that
+  // step). A nudge never acknowledged shows as delivered, not applied.
+  virtual void AcknowledgeNudge(int64_t id) { (void)id; }
+  // Nudges that arrived with a heartbeat since, taken (an objective that
+  // reports rarely, such as a command, polls them; otherwise they come with
+  // the next Report's reply).
+  virtual std::vector<caviar::v1::Nudge> TakePendingNudges() { return {}; }
   // Stores the objective's state after `step` (already reported) with the
   // coordinator; returns once it is stored. False if it could not be (the
   // reason is logged; the trial goes on, and a later resume starts from an

@@ -8,12 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/log.h"
 #include "common/status_macros.h"
+#include "common/trainer_settings/nudge_rules.h"
 
 namespace caviar::worker {
 namespace {
 
-using caviar::v1::ParameterValue;
 using caviar::v1::TrainerSettings;
 
 caviar::v1::Measurement ToMeasurement(const trainer::EpochMetrics& m, bool has_dev,
@@ -44,6 +45,54 @@ TrialOutcome Failure(caviar::v1::FailureKind kind, std::string reason) {
   outcome.failure_kind = kind;
   outcome.failure_reason = std::move(reason);
   return outcome;
+}
+
+// The trainer's changes for nudged settings (checked by the same rules as
+// the coordinator's).
+absl::StatusOr<trainer::SettingChanges> ChangesOf(const ParameterMap& parameters) {
+  CAVIAR_ASSIGN_OR_RETURN(const TrainerSettings s,
+                          trainer_settings::NudgedSettings(parameters));
+  trainer::SettingChanges c;
+  if (s.has_learning_rate()) c.learning_rate = s.learning_rate();
+  if (s.has_lr_schedule()) {
+    trainer::LrSchedule schedule;
+    if (trainer::ParseLrSchedule(s.lr_schedule(), &schedule)) c.lr_schedule = schedule;
+  }
+  if (s.has_lr_decay()) c.lr_decay = s.lr_decay();
+  if (s.has_lr_step_epochs()) c.lr_step_epochs = s.lr_step_epochs();
+  if (s.has_beta1()) c.beta1 = s.beta1();
+  if (s.has_beta2()) c.beta2 = s.beta2();
+  if (s.has_epsilon()) c.epsilon = s.epsilon();
+  if (s.has_l2()) c.l2 = s.l2();
+  if (s.has_dropout()) c.dropout = s.dropout();
+  if (s.has_bn_momentum()) c.bn_momentum = s.bn_momentum();
+  if (s.has_batch_size()) c.batch_size = s.batch_size();
+  return c;
+}
+
+// Applies nudges from the next epoch on and acknowledges each one applied;
+// one the trainer refuses stays unacknowledged (logged).
+void ApplyNudges(const std::vector<caviar::v1::Nudge>& nudges, const caviar::v1::Trial& trial,
+                 trainer::Trainer& trainer, ProgressReporter* reporter) {
+  for (const caviar::v1::Nudge& nudge : nudges) {
+    absl::StatusOr<trainer::SettingChanges> changes = ChangesOf(nudge.parameters());
+    const absl::Status applied = changes.ok() ? trainer.Change(*changes) : changes.status();
+    if (applied.ok()) {
+      reporter->AcknowledgeNudge(nudge.id());
+    } else {
+      CAVIAR_LOG(WARNING) << "trial " << trial.id() << ": nudge " << nudge.id()
+                          << " not applied: " << applied;
+    }
+  }
+}
+
+// A reply from a coordinator that sends no nudge ids: its updates as one
+// nudge without an id.
+std::vector<caviar::v1::Nudge> NudgesOf(const ProgressReply& reply) {
+  if (!reply.nudges.empty() || reply.parameter_updates.empty()) return reply.nudges;
+  caviar::v1::Nudge nudge;
+  *nudge.mutable_parameters() = reply.parameter_updates;
+  return {nudge};
 }
 
 }  // namespace
@@ -169,6 +218,7 @@ TrialOutcome TrainerObjective::Run(const caviar::v1::StudySpec& spec,
     }
     if (!resume->curve.empty()) last = resume->curve.back();
   }
+  ApplyNudges(reporter->initial_nudges(), trial, **trainer, reporter);
   const int every = CheckpointEvery(spec);
   const trainer::TrainResult result = (*trainer)->Train(
       sets.train, sets.dev, std::max(0, objective.epochs() - (*trainer)->epoch()),
@@ -178,17 +228,11 @@ TrialOutcome TrainerObjective::Run(const caviar::v1::StudySpec& spec,
         const ProgressReply reply = reporter->Report(last);
         trainer::EpochDecision decision;
         decision.stop = reply.stop;
-        auto update = reply.parameter_updates.find("learning_rate");
-        if (update != reply.parameter_updates.end()) {
-          const ParameterValue& value = update->second;
-          const double lr = value.value_case() == ParameterValue::kIntValue
-                                ? double(value.int_value())
-                                : value.double_value();
-          // Applied now rather than by Train, so that a checkpoint taken
-          // below holds it.
-          if (lr > 0 && std::isfinite(lr)) (*trainer)->SetLearningRate(lr);
-        }
-        if (!decision.stop && every > 0 && metrics.epoch % every == 0) {
+        // Applied now rather than by Train, so that a checkpoint taken
+        // below holds them.
+        ApplyNudges(NudgesOf(reply), trial, **trainer, reporter);
+        if (reply.checkpoint_and_release ||
+            (!decision.stop && every > 0 && metrics.epoch % every == 0)) {
           reporter->SaveCheckpoint(metrics.epoch, (*trainer)->SaveState());
         }
         return decision;

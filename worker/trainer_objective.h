@@ -12,8 +12,11 @@
 // Each epoch is reported (step = epoch) with train_loss, train_accuracy,
 // dev_loss, dev_accuracy (when the dev set is not empty), learning_rate and
 // seconds (of that epoch). The trainer polls reporter->StopRequested()
-// between mini-batches; a reply's parameter_updates["learning_rate"] sets the
-// learning rate from the next epoch on. The final measurement is the last
+// between mini-batches. Nudges (a reply's nudges, and the lease's initial
+// ones, e.g. a rollback's settings) change the settings
+// common/trainer_settings/nudge_rules.h calls changeable from the next epoch
+// on (Trainer::Change), and each one applied is acknowledged (the next
+// report says so); the changed settings are in the checkpoints. The final measurement is the last
 // epoch's plus test_loss and test_accuracy (when there is a test set).
 //
 // Checkpoints: after every spec.checkpoint.every_steps epochs (default 1;

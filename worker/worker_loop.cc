@@ -118,7 +118,7 @@ absl::Status WorkerLoop::Call(
 class WorkerLoop::TrialSession : public ProgressReporter {
  public:
   TrialSession(WorkerLoop* loop, const SuggestTrialResponse& suggestion)
-      : loop_(loop), trial_(suggestion.trial()) {
+      : loop_(loop), trial_(suggestion.trial()), initial_nudges_(suggestion.nudges()) {
     const int lease_seconds = suggestion.spec().trial_policy().lease_seconds();
     lease_ = lease_seconds > 0 ? absl::Seconds(lease_seconds) : kDefaultLease;
     last_contact_ = absl::Now();
@@ -139,6 +139,10 @@ class WorkerLoop::TrialSession : public ProgressReporter {
   ProgressReply Report(const caviar::v1::Measurement& measurement) override {
     ReportProgressRequest request = MakeRequest();
     *request.mutable_measurement() = measurement;
+    {
+      absl::MutexLock lock(&mu_);
+      for (int64_t id : acks_) request.add_nudge_acks(id);
+    }
     Backoff backoff(loop_->options_.min_backoff, loop_->options_.max_backoff);
     for (int attempt = 1;; ++attempt) {
       {
@@ -150,6 +154,10 @@ class WorkerLoop::TrialSession : public ProgressReporter {
       const absl::Status status = Send(request, &response, /*wait_for_ready=*/true);
       if (status.ok()) {
         curve_.push_back(measurement);
+        {
+          absl::MutexLock lock(&mu_);
+          acks_.erase(acks_.begin(), acks_.begin() + request.nudge_acks_size());
+        }
         if (attempt > 1) {
           CAVIAR_LOG(INFO) << "trial " << trial_.id() << ": step " << measurement.step()
                            << " delivered after " << attempt << " attempts";
@@ -180,6 +188,18 @@ class WorkerLoop::TrialSession : public ProgressReporter {
   const ResumePoint* resume() const override { return resume_; }
   void set_resume(const ResumePoint* resume) { resume_ = resume; }
 
+  std::vector<caviar::v1::Nudge> initial_nudges() const override {
+    return {initial_nudges_.begin(), initial_nudges_.end()};
+  }
+  std::vector<caviar::v1::Nudge> TakePendingNudges() override {
+    absl::MutexLock lock(&mu_);
+    return std::exchange(pending_nudges_, {});
+  }
+  void AcknowledgeNudge(int64_t id) override {
+    absl::MutexLock lock(&mu_);
+    acks_.push_back(id);
+  }
+
   bool SaveCheckpoint(int64_t step, std::string_view bytes) override {
     if (!checkpoints_served_) return false;
     const absl::Time start = absl::Now();
@@ -202,9 +222,11 @@ class WorkerLoop::TrialSession : public ProgressReporter {
 
   // Updates that arrived while the loop reported a resumed curve: the
   // objective gets them with its first report.
-  void KeepUpdates(const ParameterMap& updates) {
+  void KeepUpdates(const ProgressReply& reply) {
     absl::MutexLock lock(&mu_);
-    for (const auto& [name, value] : updates) pending_updates_[name] = value;
+    for (const auto& [name, value] : reply.parameter_updates)
+      pending_updates_[name] = value;
+    pending_nudges_.insert(pending_nudges_.end(), reply.nudges.begin(), reply.nudges.end());
   }
 
   bool lease_lost() {
@@ -247,13 +269,22 @@ class WorkerLoop::TrialSession : public ProgressReporter {
     ProgressReply reply;
     reply.parameter_updates = response.parameter_updates();
     absl::MutexLock lock(&mu_);
+    reply.nudges.swap(pending_nudges_);
+    pending_nudges_.clear();
+    reply.nudges.insert(reply.nudges.end(), response.nudges().begin(),
+                        response.nudges().end());
     if (response.lease_seconds() > 0) lease_ = absl::Seconds(response.lease_seconds());
     if (response.decision() == caviar::v1::STOP) {
       coordinator_stop_ = true;
       stop_ = true;
       stop_reason_ = response.reason();
+    } else if (response.decision() == caviar::v1::CHECKPOINT_AND_RELEASE) {
+      // Not a coordinator stop: the trial is handed back, not completed.
+      stop_ = true;
+      stop_reason_ = response.reason();
+      reply.checkpoint_and_release = true;
     }
-    if (coordinator_stop_) {
+    if (coordinator_stop_ || reply.checkpoint_and_release) {
       reply.stop = true;
       reply.reason = stop_reason_;
     }
@@ -268,6 +299,8 @@ class WorkerLoop::TrialSession : public ProgressReporter {
     absl::MutexLock lock(&mu_);
     reply.parameter_updates.swap(pending_updates_);
     pending_updates_.clear();
+    reply.nudges.swap(pending_nudges_);
+    pending_nudges_.clear();
     reply.stop = coordinator_stop_;
     reply.reason = stop_reason_;
     return reply;
@@ -329,6 +362,8 @@ class WorkerLoop::TrialSession : public ProgressReporter {
         for (const auto& [name, value] : response.parameter_updates()) {
           pending_updates_[name] = value;
         }
+        pending_nudges_.insert(pending_nudges_.end(), response.nudges().begin(),
+                               response.nudges().end());
       } else if (status.code() == absl::StatusCode::kInvalidArgument) {
         CAVIAR_LOG(WARNING) << "trial " << trial_.id()
                             << ": coordinator does not take heartbeats: " << status;
@@ -364,6 +399,10 @@ class WorkerLoop::TrialSession : public ProgressReporter {
   absl::Duration lease_ ABSL_GUARDED_BY(mu_);
   absl::Time last_contact_ ABSL_GUARDED_BY(mu_);
   ParameterMap pending_updates_ ABSL_GUARDED_BY(mu_);
+  std::vector<caviar::v1::Nudge> pending_nudges_ ABSL_GUARDED_BY(mu_);
+  // Nudge ids the objective applied, sent with its next measurement.
+  std::vector<int64_t> acks_ ABSL_GUARDED_BY(mu_);
+  const google::protobuf::RepeatedPtrField<caviar::v1::Nudge> initial_nudges_;
   std::thread heartbeat_thread_;
 };
 
@@ -493,7 +532,7 @@ absl::Status WorkerLoop::RunTrial(const SuggestTrialResponse& suggestion) {
     ProgressReply reply;
     for (const caviar::v1::Measurement& point : resume->curve) {
       reply = session.Report(point);
-      session.KeepUpdates(reply.parameter_updates);
+      session.KeepUpdates(reply);
       if (reply.stop) break;
     }
     stopped_while_resuming = reply.stop;

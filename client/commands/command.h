@@ -61,6 +61,9 @@ void RegisterEnqueue(CLI::App& app, Context& context);
 void RegisterRetest(CLI::App& app, Context& context);
 void RegisterDrift(CLI::App& app, Context& context);
 void RegisterNudge(CLI::App& app, Context& context);
+void RegisterRollback(CLI::App& app, Context& context);
+void RegisterPause(CLI::App& app, Context& context);
+void RegisterResume(CLI::App& app, Context& context);
 void RegisterBackup(CLI::App& app, Context& context);
 
 // Adds --format table|json|csv (default table) to `command`.

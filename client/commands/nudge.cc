@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "client/commands/command.h"
-#include "client/commands/parameter_args.h"
+#include "client/commands/panda_args.h"
 #include "common/status_macros.h"
 
 namespace caviar::cli {
@@ -13,18 +13,18 @@ namespace {
 struct NudgeOptions {
   int64_t trial_id = 0;
   std::vector<std::string> params;
+  bool outside_range = false;
 };
 
 absl::Status RunNudge(Context& context, const NudgeOptions& options) {
   CAVIAR_ASSIGN_OR_RETURN(client::CaviarClient * client, context.Client());
   CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Trial trial, client->GetTrial(options.trial_id));
   CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study, client->GetStudy(trial.study()));
-  CAVIAR_ASSIGN_OR_RETURN(search::SearchSpace space,
-                          search::SearchSpace::Create(study.spec().parameters()));
   caviar::v1::NudgeTrialRequest request;
   request.set_trial_id(options.trial_id);
+  request.set_outside_range(options.outside_range);
   CAVIAR_ASSIGN_OR_RETURN(caviar::v1::ParameterSet set,
-                          ParseAssignments(space, options.params));
+                          ParseSettings(study.spec(), options.params, "--param"));
   *request.mutable_parameters() = set.parameters();
   CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Trial nudged, client->NudgeTrial(request));
   std::cout << "trial " << nudged.id()
@@ -37,9 +37,14 @@ absl::Status RunNudge(Context& context, const NudgeOptions& options) {
 void RegisterNudge(CLI::App& app, Context& context) {
   auto options = std::make_shared<NudgeOptions>();
   CLI::App* command = app.add_subcommand(
-      "nudge", "Change a running trial's hyperparameters (the trainer: learning_rate)");
+      "nudge",
+      "Change a running trial's settings (the trainer: learning rate and schedule, "
+      "betas, epsilon, l2, dropout, bn_momentum, batch size; a command: its parameters, "
+      "through CAVIAR_NUDGE_FILE)");
   command->add_option("trial", options->trial_id, "Trial id")->required();
   command->add_option("--param", options->params, "NAME=VALUE")->required();
+  command->add_flag("--outside-range", options->outside_range,
+                    "Allow values outside the study's search range");
   command->callback([&context, options] {
     context.action = [&context, options] { return RunNudge(context, *options); };
   });

@@ -9,6 +9,7 @@ const std::vector<Registrar>& AllCommands() {
       RegisterTrial,   RegisterBest,    RegisterStop,       RegisterWait,
       RegisterRegions, RegisterRefine,  RegisterImportance, RegisterEnqueue,
       RegisterRetest,  RegisterDrift, RegisterNudge,   RegisterBackup,
+      RegisterRollback, RegisterPause, RegisterResume,
   };
   return commands;
 }

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "client/commands/command.h"
+#include "client/commands/panda_history.h"
 #include "client/format.h"
 #include "common/status_macros.h"
 
@@ -26,6 +27,7 @@ absl::Status RunTrial(Context& context, const TrialOptions& options) {
     metric = study->spec().objective().metric();
   }
   std::cout << client::FormatTrialDetail(trial, metric, format);
+  if (format == client::OutputFormat::kTable) std::cout << FormatPandaHistory(trial, metric);
   return absl::OkStatus();
 }
 

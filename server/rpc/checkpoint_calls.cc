@@ -1,5 +1,6 @@
 #include "server/rpc/checkpoint_calls.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "server/checkpoints/checkpoint_store.h"
 #include "server/rpc/lease_binding.h"
 #include "server/rpc/status.h"
+#include "server/scheduling/nudges.h"
 
 namespace caviar::rpc {
 namespace {
@@ -109,6 +111,7 @@ class UploadReactor final : public grpc::ServerReadReactor<UploadCheckpointReque
     info.set_digest(request_.digest());
     *info.mutable_curve() = request_.curve();
     header.spec = std::move(held.spec);
+    if (held.trial.has_rollback_step()) header.keep_step = held.trial.rollback_step();
     CAVIAR_ASSIGN_OR_RETURN(upload_, edge_.checkpoints->BeginUpload(std::move(header)));
     return absl::OkStatus();
   }
@@ -265,21 +268,81 @@ absl::StatusOr<caviar::v1::ListCheckpointsResponse> ListCheckpoints(const Edge& 
   return response;
 }
 
+namespace {
+
+// The checkpoint a lease of `trial` resumes from: a pending rollback's
+// (none when it rolled back to the start), else the latest.
+absl::StatusOr<std::optional<caviar::v1::CheckpointInfo>> ResumePoint(
+    const Edge& edge, const caviar::v1::Trial& trial) {
+  if (!trial.has_rollback_step()) return edge.checkpoints->Latest(trial.id());
+  if (trial.rollback_step() == 0) return std::nullopt;
+  return edge.checkpoints->Get(trial.id(), trial.rollback_step());
+}
+
+}  // namespace
+
 absl::StatusOr<caviar::v1::SuggestTrialResponse> WithResume(
     const Edge& edge, absl::StatusOr<caviar::v1::SuggestTrialResponse> suggestion) {
   if (!suggestion.ok() || !suggestion->has_trial() || edge.checkpoints == nullptr)
     return suggestion;
-  const int64_t id = suggestion->trial().id();
-  if (!edge.coordinator->MayHaveCheckpoint(id)) return suggestion;  // Most leases.
-  absl::StatusOr<std::optional<caviar::v1::CheckpointInfo>> latest =
-      edge.checkpoints->Latest(id);
-  if (!latest.ok()) {
-    CAVIAR_LOG(ERROR) << "trial " << id << ": checkpoint index unreadable, the trial "
-                      << "starts from scratch: " << latest.status();
-  } else if (latest->has_value()) {
-    *suggestion->mutable_resume() = **std::move(latest);
+  const caviar::v1::Trial& trial = suggestion->trial();
+  const int64_t id = trial.id();
+  // Most leases: a fresh trial.
+  if (edge.coordinator->MayHaveCheckpoint(id)) {
+    absl::StatusOr<std::optional<caviar::v1::CheckpointInfo>> resume =
+        ResumePoint(edge, trial);
+    if (!resume.ok()) {
+      CAVIAR_LOG(ERROR) << "trial " << id << ": checkpoint unreadable, the trial "
+                        << "starts from scratch: " << resume.status();
+    } else if (resume->has_value()) {
+      *suggestion->mutable_resume() = **std::move(resume);
+    }
+  }
+  for (caviar::v1::Nudge& nudge :
+       scheduling::LeaseNudges(trial, suggestion->resume().step())) {
+    *suggestion->add_nudges() = std::move(nudge);
   }
   return suggestion;
+}
+
+absl::StatusOr<caviar::v1::Trial> RollbackTrial(
+    const Edge& edge, const caviar::v1::RollbackTrialRequest& request) {
+  if (edge.checkpoints == nullptr) return NoStore();
+  if (request.to_step() < 0)
+    return absl::InvalidArgumentError(
+        absl::StrCat("to_step: must be >= 0, got ", request.to_step()));
+  CAVIAR_RETURN_IF_ERROR(edge.coordinator->LeaseHolder(request.trial_id()).status());
+  // The checkpoint at to_step or the nearest earlier one, held open so that
+  // retention (a running worker may still upload) cannot delete it before
+  // the rollback is committed; once it is, the old lease uploads nothing.
+  for (int tries = 0;; ++tries) {
+    CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::CheckpointInfo> all,
+                            edge.checkpoints->List(request.trial_id()));
+    int64_t from_step = 0;
+    for (const caviar::v1::CheckpointInfo& info : all) {
+      if (info.step() <= request.to_step()) from_step = std::max(from_step, info.step());
+    }
+    std::unique_ptr<checkpoints::CheckpointStore::Reader> held;
+    if (from_step > 0) {
+      absl::StatusOr<std::unique_ptr<checkpoints::CheckpointStore::Reader>> reader =
+          edge.checkpoints->OpenReader(request.trial_id(), from_step);
+      if (absl::IsNotFound(reader.status()) && tries < 3) continue;  // Just deleted.
+      CAVIAR_RETURN_IF_ERROR(reader.status());
+      held = *std::move(reader);
+    }
+    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Trial trial,
+                            edge.coordinator->RollbackTrial(request, from_step));
+    absl::StatusOr<int> dropped =
+        edge.checkpoints->DeleteAfter(request.trial_id(), from_step);
+    if (!dropped.ok()) {
+      // The pending rollback names its checkpoint (rollback_step): a
+      // later one left behind is not resumed from.
+      CAVIAR_LOG(WARNING) << "trial " << request.trial_id()
+                          << ": checkpoints after step " << from_step
+                          << " not deleted: " << dropped.status();
+    }
+    return trial;
+  }
 }
 
 }  // namespace caviar::rpc

@@ -6,6 +6,7 @@
 //   WorkerService.DownloadCheckpoint      server stream of chunks
 //   StudyService.ListCheckpoints          a trial's checkpoints (viewer)
 //   SuggestTrial's reply                  `resume`: the trial's latest one
+//   StudyService.RollbackTrial            a branch from an earlier one
 //
 // Only the holder of a trial's lease may upload or download its
 // checkpoints: the credential that took the lease (PERMISSION_DENIED
@@ -42,10 +43,18 @@ absl::StatusOr<caviar::v1::ListCheckpointsResponse> ListCheckpoints(const Edge& 
                                                                     int64_t trial_id);
 
 // `suggestion` with `resume` set to the leased trial's latest checkpoint,
-// when it has one (a checkpoint index that cannot be read is logged and
-// the trial starts from scratch: a lease is never refused for it).
+// when it has one, or to a pending rollback's (a checkpoint index that
+// cannot be read is logged and the trial starts from scratch: a lease is
+// never refused for it), and the nudges to apply before the first new step
+// (scheduling::LeaseNudges).
 absl::StatusOr<caviar::v1::SuggestTrialResponse> WithResume(
     const Edge& edge, absl::StatusOr<caviar::v1::SuggestTrialResponse> suggestion);
+
+// StudyService.RollbackTrial: picks the trial's checkpoint at to_step or
+// the nearest earlier one (none: from scratch), has the Coordinator start
+// the branch, then deletes the checkpoints after it (the abandoned branch's).
+absl::StatusOr<caviar::v1::Trial> RollbackTrial(
+    const Edge& edge, const caviar::v1::RollbackTrialRequest& request);
 
 }  // namespace caviar::rpc
 

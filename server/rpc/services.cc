@@ -172,6 +172,12 @@ CAVIAR_WORKER_CALL(CheckpointUploadOffset, CheckpointUploadOffsetRequest,
 CAVIAR_STUDY_CALL(ListCheckpoints, ListCheckpointsRequest, ListCheckpointsResponse,
                   Access::kRead,
                   ((void)coordinator, rpc::ListCheckpoints(*edge_, request->trial_id())))
+CAVIAR_STUDY_CALL(RollbackTrial, RollbackTrialRequest, Trial, Access::kWrite,
+                  ((void)coordinator, rpc::RollbackTrial(*edge_, *request)))
+CAVIAR_STUDY_CALL(PauseTrial, PauseTrialRequest, Trial, Access::kWrite,
+                  coordinator->PauseTrial(request->trial_id()))
+CAVIAR_STUDY_CALL(ResumeTrial, ResumeTrialRequest, Trial, Access::kWrite,
+                  coordinator->ResumeTrial(request->trial_id()))
 
 grpc::ServerReadReactor<caviar::v1::UploadCheckpointRequest>*
 WorkerServiceImpl::UploadCheckpoint(grpc::CallbackServerContext* context,

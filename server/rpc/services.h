@@ -65,7 +65,10 @@ using StudyServiceBase = Study::WithRawCallbackMethod_CreateStudy<
                             Study::WithRawCallbackMethod_GetImportance<
                                 Study::WithRawCallbackMethod_NudgeTrial<
                                     Study::WithRawCallbackMethod_ListCheckpoints<
-                                        Study::Service>>>>>>>>>>>>>;
+                                        Study::WithRawCallbackMethod_RollbackTrial<
+                                            Study::WithRawCallbackMethod_PauseTrial<
+                                                Study::WithRawCallbackMethod_ResumeTrial<
+                                                    Study::Service>>>>>>>>>>>>>>>>;
 }  // namespace service_bases
 
 class StudyServiceImpl final : public service_bases::StudyServiceBase {
@@ -111,6 +114,15 @@ class StudyServiceImpl final : public service_bases::StudyServiceBase {
   grpc::ServerUnaryReactor* ListCheckpoints(grpc::CallbackServerContext* context,
                                             const grpc::ByteBuffer* request,
                                             grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* RollbackTrial(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* PauseTrial(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* ResumeTrial(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
 
  private:
   const Edge* const edge_;

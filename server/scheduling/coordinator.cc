@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/scheduling/nudges.h"
 #include "server/scheduling/proto_util.h"
 #include "server/scheduling/spec_validation.h"
 #include "server/scheduling/study_runtime.h"
@@ -146,7 +147,7 @@ absl::StatusOr<Trial> Coordinator::StoredTrial(int64_t id) {
   if (absl::IsNotFound(trial.status()))
     return absl::NotFoundError(absl::StrCat("trial ", id, " not found"));
   if (!trial.ok()) return trial.status();
-  KeepCurrentAttemptCurve(*trial);
+  KeepBranchCurves(*trial);
   return trial;
 }
 
@@ -425,6 +426,7 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
   // a retried report whose first copy arrived is already stored.
   caviar::v1::Measurement measurement = request.measurement();
   measurement.set_attempt(trial->attempt());
+  measurement.set_branch(trial->branch());
   const bool record =
       request.has_measurement() && !(trial->measurements_size() > 0 &&
                                      google::protobuf::util::MessageDifferencer::Equals(
@@ -442,24 +444,23 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     if (decision.stop) stop_reason = decision.reason.empty() ? "pruned" : decision.reason;
   }
   const bool newly_stopped = !stop_reason.empty() && trial->stop_reason().empty();
-  bool nudges_waiting = false;
-  for (const caviar::v1::Nudge& nudge : trial->nudges()) {
-    nudges_waiting |= !nudge.has_delivered_after_step();
-  }
   const int64_t last_step = record                             ? measurement.step()
                             : trial->measurements_size() > 0 ? trial->measurements().rbegin()->step()
                                                              : 0;
+  // Nudges delivered now, acknowledged ones, a rollback's branch under way
+  // (server/scheduling/nudges.h).
+  const std::optional<int64_t> trained_step =
+      record ? std::optional<int64_t>(measurement.step()) : std::nullopt;
+  std::optional<Trial> updated;
+  if (newly_stopped || NudgeProgressDue(*trial, request, trained_step)) {
+    updated = WithoutMeasurements(trial);
+    updated->set_stop_reason(stop_reason);
+    NoteNudgeProgress(request, trained_step, last_step, &*updated, &response);
+  }
 
   storage::WriteBatch batch;
   if (record) batch.AddMeasurement(trial->id(), measurement);
-  if (newly_stopped || nudges_waiting) {
-    Trial updated = WithoutMeasurements(trial);
-    updated.set_stop_reason(stop_reason);
-    for (caviar::v1::Nudge& nudge : *updated.mutable_nudges()) {
-      if (!nudge.has_delivered_after_step()) nudge.set_delivered_after_step(last_step);
-    }
-    batch.PutTrial(updated);
-  }
+  if (updated.has_value()) batch.PutTrial(*updated);
   if (!batch.empty()) CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
 
   // Committed: now memory and the pruner follow.
@@ -467,19 +468,18 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     study.AddMeasurement(trial, measurement);
     if (judge) study.pruner().OnReportCommitted(context);
   }
-  trial->set_stop_reason(stop_reason);
-  for (caviar::v1::Nudge& nudge : *trial->mutable_nudges()) {
-    if (nudge.has_delivered_after_step()) continue;
-    nudge.set_delivered_after_step(last_step);
-    for (const auto& [name, value] : nudge.parameters()) {
-      (*response.mutable_parameter_updates())[name] = value;  // Later nudges win.
-    }
+  if (updated.has_value()) {
+    updated->mutable_measurements()->Swap(trial->mutable_measurements());
+    *trial = *std::move(updated);
   }
   *trial->mutable_lease_deadline() = ToProto(clock_->Now() + LeaseOf(study));
   lease_expiry_[trial->id()] = clock_->Monotonic() + LeaseOf(study);
   if (!stop_reason.empty()) {
     response.set_decision(caviar::v1::STOP);
     response.set_reason(stop_reason);
+  } else if (trial->pause_requested()) {
+    response.set_decision(caviar::v1::CHECKPOINT_AND_RELEASE);
+    response.set_reason("paused by a user");
   }
   return response;
 }

@@ -109,11 +109,31 @@ class Coordinator {
   // with retest_of set. FAILED_PRECONDITION when nothing has succeeded.
   absl::StatusOr<std::vector<caviar::v1::Trial>> RetestTrials(
       const caviar::v1::RetestTrialsRequest& request);
-  // Queues hyperparameter changes for an ACTIVE trial (see NudgeTrialRequest).
-  // INVALID_ARGUMENT naming a parameter that the study does not search or a
-  // value outside its domain; FAILED_PRECONDITION if the trial is not ACTIVE.
+  // ---- panda mode (server/scheduling/panda.cc)
+  // Queues hyperparameter changes for an ACTIVE trial (see NudgeTrialRequest
+  // and server/scheduling/nudges.h for what a study takes). INVALID_ARGUMENT
+  // naming the parameter and the reason; FAILED_PRECONDITION if the trial is
+  // not ACTIVE.
   absl::StatusOr<caviar::v1::Trial> NudgeTrial(
       const caviar::v1::NudgeTrialRequest& request);
+  // Starts a new branch of a live trial (ACTIVE, PENDING or PAUSED) from its
+  // checkpoint at `from_step` (the edge picked it: the largest stored step
+  // <= request.to_step, 0 = from scratch), with the request's settings as a
+  // nudge applied before its first new step. A running trial's worker loses
+  // its lease (its next report is refused); the trial waits for a worker
+  // (PENDING), or stays PAUSED. INVALID_ARGUMENT for a negative step or
+  // settings the study does not take; FAILED_PRECONDITION for a finished
+  // trial, one being stopped, or an ended study.
+  absl::StatusOr<caviar::v1::Trial> RollbackTrial(
+      const caviar::v1::RollbackTrialRequest& request, int64_t from_step);
+  // PENDING -> PAUSED at once; ACTIVE: its worker is told to checkpoint and
+  // hand it back (CHECKPOINT_AND_RELEASE), which makes it PAUSED.
+  // FAILED_PRECONDITION for other states.
+  absl::StatusOr<caviar::v1::Trial> PauseTrial(int64_t id);
+  // PAUSED -> PENDING (the next lease resumes from its latest checkpoint);
+  // an ACTIVE trial whose pause was not carried out yet keeps running.
+  // FAILED_PRECONDITION for other states.
+  absl::StatusOr<caviar::v1::Trial> ResumeTrial(int64_t id);
   // fANOVA importance of each parameter (server/search/importance.h).
   absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
       const std::string& study);
@@ -178,6 +198,10 @@ class Coordinator {
   absl::StatusOr<caviar::v1::Trial> AnyTrial(int64_t id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<LiveTrial> FindLeasedTrial(int64_t id, const std::string& worker,
                                             int32_t attempt)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The live trial `id`; a finished one is FAILED_PRECONDITION "trial 3 is
+  // SUCCEEDED: <refusal>"; NOT_FOUND for an unknown id.
+  absl::StatusOr<LiveTrial> LiveOrRefuse(int64_t id, const std::string& refusal)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The finished trials' points of `study` (unit point, loss) for steering
   // and importance: from memory when the study keeps them, else read from

@@ -84,7 +84,7 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
   caviar::v1::ListTrialsResponse response;
   response.set_total_size(static_cast<int32_t>(page.total));
   for (Trial& t : page.trials) {
-    KeepCurrentAttemptCurve(t);
+    KeepBranchCurves(t);
     *response.add_trials() = std::move(t);
   }
   // A token past the end (or forged and huge) is an empty last page. After
@@ -98,7 +98,11 @@ absl::StatusOr<caviar::v1::ListTrialsResponse> Coordinator::ListTrials(
 
 absl::StatusOr<Trial> Coordinator::GetTrial(int64_t id) {
   absl::MutexLock lock(&mu_);
-  return AnyTrial(id);
+  std::optional<LiveTrial> live = FindLive(id);
+  // Memory holds the current branch's curve; a rolled-back trial's other
+  // branches are in the Store (which holds every committed change).
+  if (live.has_value() && live->trial->branches().empty()) return *live->trial;
+  return StoredTrial(id);
 }
 
 absl::StatusOr<std::vector<Trial>> Coordinator::BestTrials(const std::string& name,
@@ -123,7 +127,7 @@ absl::StatusOr<std::vector<Trial>> Coordinator::BestTrials(const std::string& na
   std::vector<Trial> out;
   for (Trial& t : page.trials) {
     if (!t.has_objective_value() || std::isnan(t.objective_value())) break;
-    KeepCurrentAttemptCurve(t);
+    KeepBranchCurves(t);
     out.push_back(std::move(t));
   }
   return out;

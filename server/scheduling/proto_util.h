@@ -3,6 +3,7 @@
 #define CAVIAR_SERVER_SCHEDULING_PROTO_UTIL_H_
 
 #include <algorithm>
+#include <map>
 
 #include "absl/time/time.h"
 #include "caviar/v1/trial.pb.h"
@@ -40,6 +41,28 @@ inline void KeepCurrentAttemptCurve(caviar::v1::Trial& trial) {
   curve->erase(std::remove_if(curve->begin(), curve->end(),
                               [&](const caviar::v1::Measurement& m) {
                                 return m.attempt() != 0 && m.attempt() != trial.attempt();
+                              }),
+               curve->end());
+}
+
+// For showing a trial: the current branch's curve as KeepCurrentAttemptCurve
+// keeps it, and each earlier rollback branch's (Measurement.branch) points
+// of the latest attempt that ran it, so the history shows what was tried.
+// A trial never rolled back gets exactly KeepCurrentAttemptCurve's curve.
+inline void KeepBranchCurves(caviar::v1::Trial& trial) {
+  std::map<int32_t, int32_t> latest_attempt;  // Of each earlier branch.
+  for (const caviar::v1::Measurement& m : trial.measurements()) {
+    if (m.branch() == trial.branch()) continue;
+    int32_t& latest = latest_attempt[m.branch()];
+    latest = std::max(latest, m.attempt());
+  }
+  auto* curve = trial.mutable_measurements();
+  curve->erase(std::remove_if(curve->begin(), curve->end(),
+                              [&](const caviar::v1::Measurement& m) {
+                                const int32_t keep = m.branch() == trial.branch()
+                                                         ? trial.attempt()
+                                                         : latest_attempt[m.branch()];
+                                return m.attempt() != 0 && m.attempt() != keep;
                               }),
                curve->end());
 }

@@ -266,47 +266,6 @@ absl::StatusOr<std::vector<Trial>> Coordinator::RetestTrials(
   return AddPendingTrials(*study, std::move(trials));
 }
 
-absl::StatusOr<Trial> Coordinator::NudgeTrial(
-    const caviar::v1::NudgeTrialRequest& request) {
-  if (request.parameters().empty())
-    return absl::InvalidArgumentError("parameters: give at least one");
-  absl::MutexLock lock(&mu_);
-  std::optional<LiveTrial> live = FindLive(request.trial_id());
-  if (!live.has_value()) {
-    CAVIAR_ASSIGN_OR_RETURN(const Trial stored, StoredTrial(request.trial_id()));
-    return absl::FailedPreconditionError(absl::StrCat(
-        "trial ", stored.id(), " is ", caviar::v1::TrialState_Name(stored.state()),
-        ": only a running trial can be nudged"));
-  }
-  Trial* trial = live->trial;
-  StudyRuntime& study = *live->study;
-  for (const auto& [name, value] : request.parameters()) {
-    const int i = study.space().IndexOf(name);
-    if (i < 0)
-      return absl::InvalidArgumentError(
-          absl::StrCat("parameters[", search::EchoForError(name), "]: study \"",
-                       study.name(), "\" has no such parameter"));
-    absl::Status valid = study.space().ToUnit(i, value).status();
-    if (!valid.ok())
-      return absl::InvalidArgumentError(
-          absl::StrCat("parameters[", name, "]: ", valid.message()));
-  }
-  if (trial->state() != caviar::v1::ACTIVE)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "trial ", trial->id(), " is ", caviar::v1::TrialState_Name(trial->state()),
-        ": only a running trial can be nudged"));
-  Trial updated = WithoutMeasurements(trial);
-  caviar::v1::Nudge* nudge = updated.add_nudges();
-  *nudge->mutable_parameters() = request.parameters();
-  *nudge->mutable_create_time() = ToProto(clock_->Now());
-  storage::WriteBatch batch;
-  batch.PutTrial(updated);
-  CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
-  *trial->add_nudges() = *nudge;
-  CAVIAR_LOG(INFO) << "trial " << trial->id() << " nudged";
-  return *trial;
-}
-
 absl::StatusOr<caviar::v1::GetImportanceResponse> Coordinator::GetImportance(
     const std::string& name) {
   // The forest takes a while to grow: copy what it needs and let go of the

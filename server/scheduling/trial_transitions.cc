@@ -105,7 +105,12 @@ Trial Release(const StudySpec& spec, const Trial& current, absl::Time now) {
   t.clear_lease_deadline();
   t.set_state(caviar::v1::PENDING);
   // It was told to stop anyway: it ends here, with its last measurement.
-  if (!current.stop_reason().empty()) EndCutShort(spec, current, now, &t);
+  if (!current.stop_reason().empty()) {
+    EndCutShort(spec, current, now, &t);
+  } else if (current.pause_requested()) {
+    t.set_state(caviar::v1::PAUSED);  // A user paused it: it waits for resume.
+    t.set_pause_requested(false);
+  }
   return t;
 }
 
@@ -122,6 +127,9 @@ Trial Expire(const StudySpec& spec, const Trial& current, const LeasePolicy& pol
                                       " attempts (last worker \"", current.worker_id(),
                                       "\")"));
     *t.mutable_end_time() = ToProto(now);
+  } else if (current.pause_requested()) {
+    t.set_state(caviar::v1::PAUSED);  // Lost while pausing: it waits all the same.
+    t.set_pause_requested(false);
   } else {
     t.set_state(caviar::v1::PENDING);
   }

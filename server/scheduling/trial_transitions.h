@@ -7,8 +7,10 @@
 //   event                 from      to
 //   Lease                 PENDING   ACTIVE (attempt + 1)        or a new trial
 //   Complete (result)     ACTIVE    SUCCEEDED | FAILED | STOPPED
-//   Release (handed back) ACTIVE    PENDING, or STOPPED if told to stop
-//   Expire (lease lost)   ACTIVE    PENDING, FAILED (out of retries) or STOPPED
+//   Release (handed back) ACTIVE    PENDING, or STOPPED if told to stop,
+//                                   or PAUSED if a user paused it
+//   Expire (lease lost)   ACTIVE    PENDING, FAILED (out of retries) or STOPPED,
+//                                   or PAUSED if a user paused it
 //   StopPending           PENDING   STOPPED (its study was stopped)
 //
 // One meaning of a NaN or infinite objective everywhere: the trial DIVERGED.

@@ -10,7 +10,6 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
-#include <random>
 #include <string>
 #include <thread>
 
@@ -21,6 +20,7 @@
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/process.h"
+#include "tests/panda/harness.h"
 #include "tests/testing/temp_dir.h"
 
 namespace caviar::testing {
@@ -28,35 +28,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A synthetic 4-class problem: class centers plus noise, 64 features.
-void WriteCsv(const std::string& path, int rows, uint32_t seed) {
-  std::mt19937 gen(seed);
-  std::normal_distribution<double> noise(0, 1.5);
-  std::uniform_int_distribution<int> label(0, 3);
-  std::ofstream out(path);
-  out << "label";
-  for (int f = 0; f < 64; ++f) out << ",f" << f;
-  out << "\n";
-  for (int r = 0; r < rows; ++r) {
-    const int y = label(gen);
-    out << y;
-    for (int f = 0; f < 64; ++f) out << "," << ((f % 4 == y) ? 1.0 : 0.0) + noise(gen);
-    out << "\n";
-  }
-}
-
-// Metrics without the wall-time ones.
-std::map<std::string, double> Deterministic(const caviar::v1::Measurement& m) {
-  std::map<std::string, double> out(m.metrics().begin(), m.metrics().end());
-  out.erase("seconds");
-  return out;
-}
-
 class ResumeEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    WriteCsv(dir_.File("train.csv"), 12000, 1);
-    WriteCsv(dir_.File("test.csv"), 1000, 2);
+    WriteFourClassCsv(dir_.File("train.csv"), 12000, 1);
+    WriteFourClassCsv(dir_.File("test.csv"), 1000, 2);
     coordinator_ = std::make_unique<Process>(
         std::vector<std::string>{CAVIAR_COORDINATOR_BIN, "--db", dir_.File("caviar.db"),
                                  "--listen", "127.0.0.1:0", "--port-file",
@@ -195,12 +171,12 @@ void ResumeEndToEndTest::InterruptAndCompare(const std::string& name, int signal
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(resumed.measurements(i).step(), i + 1);
     EXPECT_EQ(resumed.measurements(i).attempt(), 2);
-    EXPECT_EQ(Deterministic(resumed.measurements(i)),
-              Deterministic(reference.measurements(i)))
+    EXPECT_EQ(DeterministicMetrics(resumed.measurements(i)),
+              DeterministicMetrics(reference.measurements(i)))
         << "step " << i + 1;
   }
-  EXPECT_EQ(Deterministic(resumed.final_measurement()),
-            Deterministic(reference.final_measurement()));
+  EXPECT_EQ(DeterministicMetrics(resumed.final_measurement()),
+            DeterministicMetrics(reference.final_measurement()));
   EXPECT_EQ(resumed.final_measurement().metrics().count("test_accuracy"), 1);
   EXPECT_EQ(resumed.objective_value(), reference.objective_value());
 }

@@ -1,0 +1,19 @@
+// What `caviar trial` shows of a trial's panda-mode history: its nudges
+// (given, delivered after which step, applied at which step or not
+// acknowledged) and its rollback branches with the curve of each.
+#ifndef CAVIAR_CLIENT_COMMANDS_PANDA_HISTORY_H_
+#define CAVIAR_CLIENT_COMMANDS_PANDA_HISTORY_H_
+
+#include <string>
+
+#include "caviar/v1/trial.pb.h"
+
+namespace caviar::cli {
+
+// Empty for a trial without nudges or branches. `metric`: the study's
+// objective metric, shown per branch.
+std::string FormatPandaHistory(const caviar::v1::Trial& trial, const std::string& metric);
+
+}  // namespace caviar::cli
+
+#endif  // CAVIAR_CLIENT_COMMANDS_PANDA_HISTORY_H_
