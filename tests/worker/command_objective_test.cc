@@ -179,7 +179,9 @@ printf 'caviar: test_accuracy=0.8')");  // Last line without a newline.
 TEST_F(CommandObjectiveTest, PlaceholdersEnvironmentAndWorkingDirArrive) {
   UseScript(R"(
 for a in "$@"; do echo "arg:$a"; done > args.txt
-env | grep -E '^(CAVIAR_|FROM_SPEC=)' | sort > env.txt
+env | grep -E '^(CAVIAR_|FROM_SPEC=)' | grep -vE '^CAVIAR_(NUDGE_FILE|CHECKPOINT_DIR)=' \
+  | sort > env.txt
+test -f "$CAVIAR_NUDGE_FILE" && test -d "$CAVIAR_CHECKPOINT_DIR" && echo panda > panda.txt
 pwd > pwd.txt
 echo "caviar: dev_accuracy=1")",
             {"--lr={learning_rate}", "--layers", "{layers}", "{optimizer}/{hidden-units}",
@@ -204,6 +206,7 @@ echo "caviar: dev_accuracy=1")",
             "CAVIAR_TRIAL_ID=42\n"
             "FROM_SPEC=yes\n");
   EXPECT_EQ(ReadFile(Path("pwd.txt")), std::filesystem::canonical(dir_).string() + "\n");
+  EXPECT_EQ(ReadFile(Path("panda.txt")), "panda\n");  // The nudge file and checkpoint folder.
 }
 
 TEST_F(CommandObjectiveTest, RelativeProgramIsFoundInWorkingDir) {
