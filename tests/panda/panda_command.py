@@ -9,9 +9,10 @@ learning rate CAVIAR_PARAM_LR, reporting `caviar: step=N loss=... lr=...`.
   nudges it has not applied yet and acknowledges each one with
   `caviar: nudge-ack ID` before its next step. With env ACK=0 it does
   neither (no SIGUSR1 handler: caviar must not kill it).
-- Checkpoints: after each step it writes its state to CAVIAR_CHECKPOINT_DIR
-  and prints `caviar: checkpoint step=N`; started with CAVIAR_RESUME_STEP it
-  reads that state back and goes on from the next step.
+- Checkpoints: after each step it writes its state to a new file
+  state-N.json in CAVIAR_CHECKPOINT_DIR (never rewriting one the worker may
+  be packing) and prints `caviar: checkpoint step=N`; started with
+  CAVIAR_RESUME_STEP=N it reads state-N.json back and goes on with N + 1.
 """
 import json
 import os
@@ -22,7 +23,7 @@ import time
 steps, delay = int(sys.argv[1]), float(sys.argv[2])
 listens = os.environ.get("ACK", "1") == "1"
 nudge_file = os.environ["CAVIAR_NUDGE_FILE"]
-state_file = os.path.join(os.environ["CAVIAR_CHECKPOINT_DIR"], "state.json")
+checkpoint_dir = os.environ["CAVIAR_CHECKPOINT_DIR"]
 
 signalled = [True]  # Read the nudge file once at start.
 if listens:
@@ -30,7 +31,7 @@ if listens:
 
 resumed_from = int(os.environ.get("CAVIAR_RESUME_STEP", "0"))
 if resumed_from:
-    with open(state_file) as f:
+    with open(os.path.join(checkpoint_dir, f"state-{resumed_from}.json")) as f:
         state = json.load(f)
 else:
     state = {"step": 0, "lr": float(os.environ["CAVIAR_PARAM_LR"]), "applied": []}
@@ -56,7 +57,6 @@ for step in range(state["step"] + 1, steps + 1):
     print(f"caviar: step={step} loss={loss} lr={state['lr']} resumed_from={resumed_from}",
           flush=True)
     state["step"] = step
-    with open(state_file + ".tmp", "w") as f:
+    with open(os.path.join(checkpoint_dir, f"state-{step}.json"), "w") as f:
         json.dump(state, f)
-    os.replace(state_file + ".tmp", state_file)
     print(f"caviar: checkpoint step={step}", flush=True)
