@@ -9,6 +9,7 @@
 #include "common/metrics/metrics.h"
 #include "dashboard/assets.h"
 #include "httplib.h"
+#include "server/http/gzip.h"
 #include "server/http/metrics_page.h"
 #include "server/rpc/server.h"
 
@@ -17,6 +18,9 @@ namespace {
 
 constexpr char kJson[] = "application/json";
 constexpr char kMetricsType[] = "text/plain; version=0.0.4; charset=utf-8";
+// Set on a request by the pre-routing handler: the client accepts gzip
+// (Route() explains).
+constexpr char kGzipMark[] = "X-Caviar-Accepts-Gzip";
 constexpr char kEndpoints[] =
     "{\"endpoints\":[\"/api/v1/studies\",\"/api/v1/studies/{name}\","
     "\"/api/v1/studies/{name}/trials\",\"/api/v1/studies/{name}/columns\","
@@ -169,6 +173,13 @@ void HttpServer::Route() {
                                      std::string(reply.status.message())));
       }
       response.status = reply.http_status;
+      if (request.has_header(kGzipMark)) {
+        if (std::optional<std::string> gzip = GzipFast(reply.body)) {
+          reply.body = *std::move(gzip);
+          response.set_header("Content-Encoding", "gzip");
+        }
+      }
+      response.set_header("Vary", "Accept-Encoding");
       response.set_header("Cache-Control", "no-store");
       response.set_header("X-Content-Type-Options", "nosniff");
       response.set_content(std::move(reply.body), type);
@@ -181,15 +192,18 @@ void HttpServer::Route() {
   httplib::Server& s = *server_;
   // cpp-httplib picks brotli whenever a client accepts it (every browser
   // does), at brotli's slowest quality: 18 s for a 5 MB page of trials on
-  // a loaded 2-core machine, where gzip takes 1 s. Offer gzip only.
+  // a loaded 2-core machine, where gzip takes 1 s. Offer gzip only. The
+  // API's answers are gzip'd by `handle` at zlib's fastest level (gzip.h):
+  // cpp-httplib is told the client takes none, and kGzipMark says it does.
   s.set_pre_routing_handler([](const Request& request, httplib::Response&) {
     auto& headers = const_cast<Request&>(request).headers;
+    headers.erase(kGzipMark);
     auto it = headers.find("Accept-Encoding");
-    if (it != headers.end())
-      it->second =
-          request.get_header_value("Accept-Encoding").find("gzip") != std::string::npos
-              ? "gzip"
-              : "identity";
+    if (it == headers.end()) return httplib::Server::HandlerResponse::Unhandled;
+    const bool gzip = it->second.find("gzip") != std::string::npos;
+    const bool api = request.path.rfind("/api/", 0) == 0;
+    it->second = gzip && !api ? "gzip" : "identity";
+    if (gzip && api) headers.emplace(kGzipMark, "1");
     return httplib::Server::HandlerResponse::Unhandled;
   });
   s.Get("/metrics", handle("/metrics", kMetricsType, [this](const Request&) {

@@ -225,6 +225,31 @@ TEST_F(HttpApiTest, ColumnsHoldTheTrialsOfTrialsAsArraysAfterTheSameCursor) {
   EXPECT_EQ(Get("/api/v1/studies/nope/columns").status, 404);
 }
 
+// Answers are gzip'd for a client that takes gzip (never brotli: a
+// browser's "gzip, deflate, br" gets gzip), the same JSON once inflated.
+TEST_F(HttpApiTest, AClientThatTakesGzipGetsGzipNeverBrotli) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("zip", 100);
+  for (int i = 0; i < 20; ++i) RunTrial("zip", 0.01 * i, 1);
+  const Reply plain = Get("/api/v1/studies/zip/columns");
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  for (const std::string path :
+       {"/api/v1/studies/zip/columns", "/api/v1/studies/zip/trials", "/metrics"}) {
+    for (const char* accepts : {"gzip, deflate, br", "br", "identity"}) {
+      SCOPED_TRACE(absl::StrCat(path, " with Accept-Encoding: ", accepts));
+      httplib::Client client("127.0.0.1", http_port_);
+      client.set_decompress(true);
+      httplib::Result result = client.Get(path, {{"Accept-Encoding", accepts}});
+      ASSERT_TRUE(result) << httplib::to_string(result.error());
+      ASSERT_EQ(result->status, 200);
+      EXPECT_EQ(result->get_header_value("Content-Encoding"),
+                std::string(accepts) == "gzip, deflate, br" ? "gzip" : "");
+      if (path == "/api/v1/studies/zip/columns") EXPECT_EQ(result->body, plain.body);
+      if (path != "/metrics") EXPECT_FALSE(Json::parse(result->body).empty());
+    }
+  }
+}
+
 TEST_F(HttpApiTest, OneTrialComesWithItsLearningCurve) {
   ASSERT_TRUE(StartCoordinator()) << startup_error_;
   CreateStudy("curve");
