@@ -137,56 +137,16 @@ async function studiesPage() {
 }
 
 // ---- Study page: data ------------------------------------------------------
-// All trials of the study in columns, by id order; merged by id.
-class TrialStore {
-  constructor(study) {
-    this.setStudy(study);
-    this.rows = [];       // Trial objects without curves.
-    this.byId = new Map();  // id -> row index.
-    this.curves = new Map();  // id -> [[step, value], ...] of the objective.
-    this.maxId = 0;
-  }
-  setStudy(study) {
-    this.study = study;
-    this.spec = study.spec;
-    this.metric = study.spec.objective.metric;
-    this.minimize = study.spec.objective.goal === 'MINIMIZE';
-    this.axes = (study.spec.parameters || []).map(paramAxis);
-  }
-  upsert(t) {
-    const id = num(t.id);
-    const row = {
-      id, state: t.state || 'PENDING', value: objectiveOf(t),
-      params: this.axes.map(a => { const v = paramValue((t.parameters || {})[a.name]); return a.code(v); }),
-      raw: this.axes.map(a => paramValue((t.parameters || {})[a.name])),
-      worker: t.worker_id || '', start: time(t.start_time), end: time(t.end_time),
-      failure: t.failure_kind || '', reason: t.failure_reason || t.stop_reason || '',
-    };
-    if (t.measurements) {
-      this.curves.set(id, t.measurements.map(m => [num(m.step), num((m.metrics || {})[this.metric])]));
-    }
-    const at = this.byId.get(id);
-    if (at === undefined) {
-      this.byId.set(id, this.rows.length);
-      this.rows.push(row);
-      if (id > this.maxId) this.maxId = id;
-    } else {
-      this.rows[at] = row;
-    }
-  }
-  open() { return this.rows.filter(r => r.state === 'PENDING' || r.state === 'ACTIVE').map(r => r.id); }
-}
-
-// Pages of trials by id after `first` (already fetched): pages of 10,000,
-// onPage after each.
-async function loadRest(store, path, token, first, onPage) {
+// TrialStore (trials.js) holds the trials in columns. Pages of /columns by
+// id after `first` (already fetched), onPage after each.
+const COLUMNS_PAGE = 100000;
+async function loadColumns(store, path, token, first, onPage) {
   let r = first;
   for (;;) {
-    for (const t of r.trials) store.upsert(t);
+    store.addColumns(r);
     onPage(r);
     if (!r.more) return;
-    const after = r.next_after;
-    r = await api(`${path}?limit=10000&after=${after}`);
+    r = await api(`${path}?limit=${COLUMNS_PAGE}&after=${r.next_after}`);
     if (token !== pageToken) return;
   }
 }
@@ -197,30 +157,28 @@ async function studyPage(name) {
   const t0 = performance.now();
   crumbs('/ ', $('a', {href: '#/study/' + encodeURIComponent(name)}, name));
   const base = '/api/v1/studies/' + encodeURIComponent(name);
-  // The study and a small first page of trials at once, so the charts
-  // appear early; the rest follows in pages of 10,000.
-  const [study, first] = await Promise.all([api(base), api(base + '/trials?limit=2000&after=0')]);
+  // The study and its trials as columns at once: a 100,000-trial study is
+  // one request of a few MB, drawn in one pass per chart.
+  const [study, first] = await Promise.all([api(base), api(`${base}/columns?limit=${COLUMNS_PAGE}&after=0`)]);
   if (token !== pageToken) return;
   const store = new TrialStore(study);
   const view = new StudyView(store, name);
-  // Drawn from the first page on, and again as each page arrives: a large
-  // study is usable while the rest of its trials load.
-  await loadRest(store, base + '/trials', token, first, r => {
-    // Drawn at the first page and the last: each draw of a large study
-    // costs a few hundred milliseconds the loading would wait for.
+  // A study larger than a page is drawn at its first page and again when
+  // all are in.
+  await loadColumns(store, base + '/columns', token, first, r => {
     if (!view.head) view.render(); else if (!r.more) view.draw();
     if (!document.body.dataset.studyInteractive)
       document.body.dataset.studyInteractive = String(performance.now() - t0);
-    setLive(r.more ? `loading ${store.rows.length} / ${r.total}` : '');
+    setLive(r.more ? `loading ${store.n} / ${r.total}` : '');
   });
   if (token !== pageToken) return;
   if (!view.head) view.render();
   document.body.dataset.studyReady = String(performance.now() - t0);
-  setLive('live · ' + store.rows.length + ' trials');
+  setLive('live · ' + store.n + ' trials');
   // Curves after the page is up: all of them for a small study, the latest
   // 2,000 trials' of a large one.
-  const n = store.rows.length, keep = 2000;
-  const from = n > keep ? store.rows[n - keep - 1].id : 0;
+  const n = store.n, keep = 2000;
+  const from = n > keep ? store.id[n - keep - 1] : 0;
   view.curvesNote = n > keep ? ` (latest ${keep} of ${n})` : '';
   let after = from;
   for (;;) {
@@ -245,12 +203,25 @@ async function studyPage(name) {
       // Importance once more when the study ends (it is asked once per view).
       if (wasActive && r.study.state !== 'STUDY_ACTIVE') view.loadImportance();
       wasActive = r.study.state === 'STUDY_ACTIVE';
-      setLive('live · ' + store.rows.length + ' trials · ' + new Date().toLocaleTimeString());
+      setLive('live · ' + store.n + ' trials · ' + new Date().toLocaleTimeString());
     } catch (e) { if (token === pageToken) setLive('offline: ' + e.message); }
     if (token === pageToken) pollTimer = setTimeout(poll, 1500);
   };
   pollTimer = setTimeout(poll, 1500);
 }
+
+// RGBA palettes of the point charts (Charts.raster), and point sizes: a
+// few points large and strong, many small and light so density shows.
+const GREY = [156, 163, 175, 0.3], BLUE = [37, 99, 235, 0.45], ORANGE = [234, 88, 12, 0.6];
+const strong = (color, n) => n > 2000 ? color : [color[0], color[1], color[2], Math.max(color[3], 0.8)];
+const pointSize = n => n > 20000 ? 3 : n > 2000 ? 4 : 5;
+const SHADES = Array.from({length: 16}, (_, k) => {
+  // hsl(220 - 200u, 80%, 60 - 25u%) at alpha 0.7: better is darker.
+  const u = k / 15, h = (220 - 200 * u) / 360, s = 0.8, l = (60 - 25 * u) / 100;
+  const q = l < 0.5 ? l * (1 + s) : l + s - l * s, p = 2 * l - q;
+  const ch = t => { t = (t + 1) % 1; const v = t < 1 / 6 ? p + (q - p) * 6 * t : t < 1 / 2 ? q : t < 2 / 3 ? p + (q - p) * (2 / 3 - t) * 6 : p; return Math.round(255 * v); };
+  return [ch(h + 1 / 3), ch(h), ch(h - 1 / 3), 0.7];
+});
 
 class StudyView {
   constructor(store, name) {
@@ -264,11 +235,28 @@ class StudyView {
     this.curvesNote = '';
     this.scatterX = 0;
     this.scatterY = Math.min(1, store.axes.length - 1);
+    this.cache = {};  // Unit coordinates per chart, by store.version.
   }
   card(title, id, wide, ...extra) {
     const body = $('div', {id});
     const c = $('div', {class: 'card' + (wide ? ' wide' : '')}, $('h3', {}, title), ...extra, body);
     return [c, body];
+  }
+  // `make()` once per store version and `key` (a chart's coordinates).
+  cached(key, make) {
+    const hit = this.cache[key];
+    if (hit && hit.version === this.store.version) return hit.value;
+    const value = make();
+    this.cache[key] = {version: this.store.version, value};
+    return value;
+  }
+  // Unit coordinates of a column on a scale, as a Float32Array.
+  units(key, column, scale) {
+    return this.cached(key, () => {
+      const n = this.store.n, out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = scale.unit(column[i]);
+      return out;
+    });
   }
   render() {
     const s = this.store;
@@ -319,7 +307,7 @@ class StudyView {
     this.head.replaceChildren($('h2', {}, sp.name, ' ', $('span', {class: 'state ' + st.state}, st.state)),
       $('p', {class: 'muted'},
         `${sp.objective.goal === 'MINIMIZE' ? 'minimize' : 'maximize'} ${sp.objective.metric} · ` +
-        `${(sp.algorithm || {}).name || 'random'} · ${this.store.rows.length} trials: ` +
+        `${(sp.algorithm || {}).name || 'random'} · ${this.store.n} trials: ` +
         `${c('pending_trials')} pending, ${c('active_trials')} active, ${c('succeeded_trials')} succeeded, ` +
         `${c('failed_trials')} failed, ${c('stopped_trials')} stopped · created ${when(st.create_time)}` +
         (st.state_reason ? ' · ' + st.state_reason : '')));
@@ -336,32 +324,40 @@ class StudyView {
     }
     document.body.dataset.drawMs = JSON.stringify(ms);
   }
-  // What the brushes and the top-k% filter change: the charts that grey
-  // out filtered trials, and the table.
+  // What the brushes and the top-k% filter change: the table and the
+  // parallel coordinates at once, the slices (grey under the selection)
+  // right after, so the table follows a brush without waiting for them.
   drawFiltered() {
-    this.computeFilter();
-    this.drawParcoords();
-    this.drawSlices();
-    this.drawTable();
+    const ms = {};
+    const run = step => { const t = performance.now(); this[step](); ms[step] = Math.round(performance.now() - t); };
+    for (const step of ['computeFilter', 'drawTable', 'drawParcoords']) run(step);
+    clearTimeout(this.slicesLater);
+    this.slicesLater = setTimeout(() => {
+      run('drawSlices');
+      document.body.dataset.filterMs = JSON.stringify(ms);
+    }, 0);
   }
-  // Rows passing the top-k% filter and the brushes.
+  // Rows passing the top-k% filter and the brushes: this.pass[i] is 1 or 0.
   computeFilter() {
-    const s = this.store, rows = s.rows;
+    const s = this.store, n = s.n, value = s.value;
     let cut = null;
     if (this.topK < 100) {
-      const vals = rows.map(r => r.value).filter(Number.isFinite).sort((a, b) => s.minimize ? a - b : b - a);
-      cut = vals.length ? vals[Math.max(0, Math.ceil(vals.length * this.topK / 100) - 1)] : null;
+      const vals = Float64Array.from(value.subarray(0, n)).filter(Number.isFinite).sort();
+      if (vals.length) {
+        const k = Math.max(0, Math.ceil(vals.length * this.topK / 100) - 1);
+        cut = s.minimize ? vals[k] : vals[vals.length - 1 - k];
+      }
     }
-    this.objScale = Charts.fitScale(rows.map(r => r.value), false);
-    const pass = new Uint8Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const r = rows[i];
+    this.objScale = this.cached('objScale', () => Charts.fitScale(value.subarray(0, n), false));
+    const brushes = [...this.brush].map(([axis, [lo, hi]]) =>
+      [axis < s.axes.length ? this.units('par' + axis, s.params[axis], s.axes[axis]) : this.units('parObj', value, this.objScale), lo, hi]);
+    const pass = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
       let ok = true;
-      if (cut !== null) ok = Number.isFinite(r.value) && (s.minimize ? r.value <= cut : r.value >= cut);
-      for (const [axis, [lo, hi]] of this.brush) {
-        if (!ok) break;
-        const u = axis < s.axes.length ? s.axes[axis].unit(r.params[axis]) : this.objScale.unit(r.value);
-        ok = u >= lo && u <= hi;
+      if (cut !== null) ok = s.minimize ? value[i] <= cut : value[i] >= cut;
+      for (let b = 0; ok && b < brushes.length; b++) {
+        const u = brushes[b][0][i];
+        ok = u >= brushes[b][1] && u <= brushes[b][2];
       }
       pass[i] = ok ? 1 : 0;
     }
@@ -369,25 +365,36 @@ class StudyView {
     this.filtered = this.brush.size > 0 || cut !== null;
   }
   drawHistory() {
-    const s = this.store, rows = s.rows;
+    const s = this.store, n = s.n;
     const c = Charts.canvas(this.el.histBody, 240, this.histCv);
     this.histCv = c.cv;
-    const xsv = [], ysv = [], st = [];
-    for (const r of rows) if (Number.isFinite(r.value)) { xsv.push(xsv.length + 1); ysv.push(r.value); st.push(r.state); }
+    // The finished trials with a value, in id order.
+    const rows = this.cached('historyRows', () => {
+      const out = [];
+      for (let i = 0; i < n; i++) if (Number.isFinite(s.value[i])) out.push(i);
+      return Int32Array.from(out);
+    });
+    const m = rows.length, ysv = new Float64Array(m);
+    for (let j = 0; j < m; j++) ysv[j] = s.value[rows[j]];
     const ys = Charts.fitScale(ysv, this.logY);
-    const xs = Charts.linearScale(1, Math.max(2, xsv.length));
+    const xs = Charts.linearScale(1, Math.max(2, m));
     Charts.axes(c, xs, ys, 'trial (finished, in id order)', s.metric);
-    const drawn = Charts.points(c, xsv, ysv, xs, ys,
-      i => st[i] === 'SUCCEEDED' ? 'rgba(37,99,235,0.55)' : 'rgba(234,88,12,0.6)', 3);
+    const xu = new Float32Array(m), yu = new Float32Array(m), cls = new Uint8Array(m);
     const best = [];
     let b = NaN;
-    for (let i = 0; i < ysv.length; i++) {
-      if (st[i] !== 'SUCCEEDED') continue;
-      if (!(b === b) || (s.minimize ? ysv[i] < b : ysv[i] > b)) b = ysv[i];
-      best.push([xsv[i], b]);
+    for (let j = 0; j < m; j++) {
+      xu[j] = xs.unit(j + 1); yu[j] = ys.unit(ysv[j]);
+      const succeeded = s.state[rows[j]] === 3;
+      cls[j] = succeeded ? 0 : 1;
+      if (!succeeded) continue;
+      if (!(b === b) || (s.minimize ? ysv[j] < b : ysv[j] > b)) { b = ysv[j]; best.push([j + 1, b]); }
     }
-    if (best.length) best.push([xsv.length, b]);
-    Charts.polyline(c, xs, ys, best, '#111', 1.5);
+    const drawn = Charts.raster(c, xu, yu, m, cls, [strong([37, 99, 235, 0.55], m), strong(ORANGE, m)], pointSize(m));
+    if (best.length) best.push([m, b]);
+    // Best so far as steps: flat until the next improvement.
+    const steps = [];
+    for (let k = 0; k < best.length; k++) { if (k) steps.push([best[k][0], best[k - 1][1]]); steps.push(best[k]); }
+    Charts.polyline(c, xs, ys, steps, '#111', 1.5);
     c.cv.dataset.points = drawn;
   }
   drawCurves() {
@@ -403,13 +410,13 @@ class StudyView {
     const color = {SUCCEEDED: 'rgba(37,99,235,0.35)', STOPPED: 'rgba(234,88,12,0.6)',
                    ACTIVE: 'rgba(22,163,74,0.8)', PENDING: 'rgba(22,163,74,0.8)'};
     for (const [id, curve] of s.curves) {
-      const r = s.rows[s.byId.get(id)];
-      if (!r || !curve.length) continue;
-      const diverged = r.failure === 'DIVERGED';
-      const col = diverged || r.state === 'FAILED' ? 'rgba(220,38,38,0.7)' : color[r.state] || '#999';
+      const i = s.byId.get(id);
+      if (i === undefined || !curve.length) continue;
+      const state = s.stateName(i), diverged = FAILURES[s.failure[i]] === 'DIVERGED';
+      const col = diverged || state === 'FAILED' ? 'rgba(220,38,38,0.7)' : color[state] || '#999';
       Charts.polyline(c, xScale, yScale, curve, col, 1);
       drawn++;
-      if (r.state === 'STOPPED' || diverged) {
+      if (state === 'STOPPED' || diverged) {
         const fin = curve.filter(([, y]) => Number.isFinite(y));
         const last = fin.length ? fin[fin.length - 1] : null;
         if (last) { Charts.cross(c, xScale, yScale, last[0], last[1], col); marked++; }
@@ -419,48 +426,69 @@ class StudyView {
     c.cv.dataset.marked = marked;
     this.curvesLabel.textContent = `${drawn} curves${this.curvesNote}`;
   }
-  // Axes: the parameters on their own scales, then the objective.
+  // Axes: the parameters on their own scales, then the objective. Lines are
+  // binned: between two adjacent axes, the trials going from bin i to bin j
+  // (B bins of about 2 px per axis) are one segment whose opacity grows with
+  // their number. 100,000 polylines would take seconds to rasterize; the
+  // binned segments, a few thousand per pair of axes, take milliseconds and
+  // look the same at this size.
   drawParcoords() {
-    const s = this.store, rows = s.rows;
+    const s = this.store, n = s.n;
     const c = Charts.canvas(this.el.parBody, 280, this.parCv);
     const fresh = !this.parCv;
     this.parCv = c.cv;
     const {ctx} = c;
     const a = {x0: 60, x1: c.w - 60, y0: 18, y1: c.h - 22};
-    const axes = [...s.axes.map(ax => ({name: ax.name, unit: v => ax.unit(v), ticks: ax.ticks, col: i => rows[i].params[s.axes.indexOf(ax)]})),
-      {name: s.metric, unit: v => this.objScale.unit(v), ticks: this.objScale.ticks, col: i => rows[i].value}];
-    const n = axes.length;
-    const ax = k => a.x0 + (n === 1 ? 0.5 : k / (n - 1)) * (a.x1 - a.x0);
+    const axes = [...s.axes.map((ax, k) => ({name: ax.name, ticks: ax.ticks, units: this.units('par' + k, s.params[k], ax)})),
+      {name: s.metric, ticks: this.objScale.ticks, units: this.units('parObj', s.value, this.objScale)}];
+    const m = axes.length;
+    const ax = k => a.x0 + (m === 1 ? 0.5 : k / (m - 1)) * (a.x1 - a.x0);
     const ay = u => a.y1 - u * (a.y1 - a.y0);
-    this.parGeom = {a, n, ax, ay};
-    // Lines: filtered-out ones grey, the others colored by objective.
-    const units = axes.map((axis, k) => rows.map((r, i) => axis.unit(axis.col(i))));
-    let drawn = 0;
-    const draw = (want, style) => {
-      ctx.strokeStyle = style;
-      ctx.beginPath();
-      let inPath = 0;
-      for (let i = 0; i < rows.length; i++) {
-        if (this.pass[i] !== want || !Number.isFinite(rows[i].value)) continue;
-        // Stroked in batches: one path of 100,000 polylines is far slower
-        // to rasterize than 100 paths of 1,000.
-        if (++inPath === 1000) { ctx.stroke(); ctx.beginPath(); inPath = 0; }
-        let moved = false;
-        for (let k = 0; k < n; k++) {
-          const u = units[k][i];
-          if (!Number.isFinite(u)) { moved = false; continue; }
-          if (moved) ctx.lineTo(ax(k), ay(u)); else { ctx.moveTo(ax(k), ay(u)); moved = true; }
+    this.parGeom = {a, n: m, ax, ay};
+    const B = Math.max(16, Math.min(160, Math.round((a.y1 - a.y0) / 2)));
+    // Counts of trials per (bin on axis k, bin on axis k + 1); `want`: only
+    // rows whose pass is that (null: all). Returns how many trials.
+    const lines = (want, [r, g, b], alpha) => {
+      const counts = Array.from({length: Math.max(0, m - 1)}, () => new Uint32Array(B * B));
+      let drawn = 0;
+      for (let i = 0; i < n; i++) {
+        if ((want !== null && this.pass[i] !== want) || !Number.isFinite(s.value[i])) continue;
+        drawn++;
+        for (let k = 0; k + 1 < m; k++) {
+          const u0 = axes[k].units[i], u1 = axes[k + 1].units[i];
+          if (!(u0 >= 0 && u0 <= 1 && u1 >= 0 && u1 <= 1)) continue;
+          counts[k][Math.min(B - 1, Math.floor(u0 * B)) * B + Math.min(B - 1, Math.floor(u1 * B))]++;
         }
-        if (want) drawn++;
       }
-      ctx.stroke();
+      // One path per opacity level (16), per pair of axes.
+      const levels = 16, log1m = Math.log(1 - alpha);
+      for (let k = 0; k + 1 < m; k++) {
+        const paths = Array.from({length: levels}, () => []);
+        const cnt = counts[k];
+        for (let j = 0; j < B * B; j++) {
+          if (!cnt[j]) continue;
+          const opacity = 1 - Math.exp(log1m * cnt[j]);
+          paths[Math.min(levels - 1, Math.floor(opacity * levels))].push(j);
+        }
+        const x0 = ax(k), x1 = ax(k + 1);
+        paths.forEach((bins, l) => {
+          if (!bins.length) return;
+          ctx.strokeStyle = `rgba(${r},${g},${b},${(l + 1) / levels})`;
+          ctx.lineWidth = 1;
+          ctx.beginPath();
+          for (const j of bins) {
+            ctx.moveTo(x0, ay((Math.floor(j / B) + 0.5) / B));
+            ctx.lineTo(x1, ay((j % B + 0.5) / B));
+          }
+          ctx.stroke();
+        });
+      }
+      return drawn;
     };
-    const alpha = Math.max(0.03, Math.min(0.5, 30 / Math.max(1, rows.length)));
-    ctx.lineWidth = 1;
-    if (this.filtered) draw(0, `rgba(156,163,175,${alpha})`);
-    draw(1, `rgba(37,99,235,${Math.min(0.8, alpha * 2)})`);
-    ctx.fillStyle = '#374151';
-    for (let k = 0; k < n; k++) {
+    const alpha = Math.max(0.03, Math.min(0.5, 30 / Math.max(1, n)));
+    if (this.filtered) lines(0, [156, 163, 175], alpha);
+    const drawn = lines(this.filtered ? 1 : null, [37, 99, 235], Math.min(0.8, alpha * 2));
+    for (let k = 0; k < m; k++) {
       const x = Math.round(ax(k)) + 0.5;
       ctx.strokeStyle = '#374151'; ctx.lineWidth = 1;
       ctx.beginPath(); ctx.moveTo(x, a.y0); ctx.lineTo(x, a.y1); ctx.stroke();
@@ -473,7 +501,7 @@ class StudyView {
     }
     c.cv.dataset.points = drawn;
     c.cv.dataset.brush = JSON.stringify([...this.brush]);
-    this.brushLabel.textContent = this.brush.size ? ` · ${drawn} of ${rows.length} trials selected` : '';
+    this.brushLabel.textContent = this.brush.size ? ` · ${drawn} of ${n} trials selected` : '';
     if (fresh) this.brushEvents(c.cv);
   }
   brushEvents(cv) {
@@ -501,52 +529,70 @@ class StudyView {
       this.drawFiltered();
     });
   }
+  // One canvas per parameter; points rasterized from cached coordinates.
+  // Filtered: every point grey (a layer drawn once per data change), the
+  // selected ones blue over it, so a brush paints only its selection.
   drawSlices() {
-    const s = this.store, rows = s.rows, body = this.el.slicesBody;
+    const s = this.store, n = s.n, body = this.el.slicesBody;
     if (!this.sliceDivs) {
       this.sliceDivs = s.axes.map(ax => $('div', {'data-param': ax.name}, $('div', {class: 'muted'}, ax.name + (ax.scale && ax.scale !== 'LINEAR' ? ` (${ax.scale})` : ''))));
       body.replaceChildren($('div', {class: 'slices'}, ...this.sliceDivs));
       this.sliceCvs = [];
     }
-    const ys = Charts.fitScale(rows.map(r => r.value), this.logY);
+    const ys = this.cached('sliceY' + this.logY, () => Charts.fitScale(s.value.subarray(0, n), this.logY));
+    const yu = this.units('sliceYu' + this.logY, s.value, ys);
+    const all = this.cached('allRows', () => new Uint8Array(n));  // Class 0 for every row.
     s.axes.forEach((ax, k) => {
       const c = Charts.canvas(this.sliceDivs[k], 200, this.sliceCvs[k]);
       this.sliceCvs[k] = c.cv;
       c.cv.dataset.param = ax.name;
       Charts.axes(c, ax, ys, ax.name, k === 0 ? s.metric : '');
+      // Categories: a little deterministic spread around each category.
       const jitter = ax.categorical ? 0.6 / Math.max(1, ax.values.length) : 0;
-      const xv = rows.map(r => r.params[k]);
-      const xScale = jitter ? {unit: (v, i) => ax.unit(v)} : ax;
-      let drawn;
-      if (jitter) {
-        // Categories: a little deterministic spread around each category.
-        const jv = rows.map((r, i) => ((r.id * 2654435761) % 1000) / 1000 - 0.5);
-        drawn = Charts.points(c, xv.map((v, i) => i), rows.map(r => r.value),
-          {unit: i => ax.unit(xv[i]) + jitter * jv[i]}, ys, i => this.pass[i] ? 'rgba(37,99,235,0.45)' : 'rgba(156,163,175,0.3)', 3);
-      } else {
-        drawn = Charts.points(c, xv, rows.map(r => r.value), xScale, ys,
-          i => this.pass[i] ? 'rgba(37,99,235,0.45)' : 'rgba(156,163,175,0.3)', 3);
+      const xu = this.cached('sliceXu' + k, () => {
+        const out = new Float32Array(n), p = s.params[k];
+        for (let i = 0; i < n; i++)
+          out[i] = ax.unit(p[i]) + (jitter ? jitter * (((s.id[i] * 2654435761) % 1000) / 1000 - 0.5) : 0);
+        return out;
+      });
+      if (!this.filtered) {
+        c.cv.dataset.points = Charts.raster(c, xu, yu, n, all, [strong(BLUE, n)], pointSize(n));
+        return;
       }
-      c.cv.dataset.points = drawn;
+      const base = this.cached(`sliceGrey ${k} ${this.logY} ${c.cv.width}x${c.cv.height}`,
+        () => Charts.raster(c, xu, yu, n, all, [n > 2000 ? GREY : [156, 163, 175, 0.55]], pointSize(n), true));
+      Charts.drawLayer(c, base.canvas);
+      // pass[i] 1 -> class 0 (blue); 0 -> class 1 (not drawn).
+      const selected = this.filteredOut();
+      c.cv.dataset.points = base.drawn;
+      c.cv.dataset.selected = Charts.raster(c, xu, yu, n, selected, [strong(BLUE, n)], pointSize(n));
     });
   }
+  // Per row: 0 if it passes the filters, 1 if not (raster's classes).
+  filteredOut() {
+    if (this.outFor !== this.pass) {
+      this.out = this.pass.map(p => 1 - p);
+      this.outFor = this.pass;
+    }
+    return this.out;
+  }
   drawScatter() {
-    const s = this.store, rows = s.rows;
+    const s = this.store, n = s.n;
     const c = Charts.canvas(this.el.scatterBody, 300, this.scatterCv);
     this.scatterCv = c.cv;
     if (!s.axes.length) return;
     const X = s.axes[this.scatterX], Y = s.axes[this.scatterY];
     Charts.axes(c, X, Y, X.name, Y.name);
-    // Color by objective: better is darker.
-    const os = this.objScale;
-    const palette = Array.from({length: 16}, (_, k) => { const u = k / 15; return `hsla(${220 - 200 * u}, 80%, ${60 - 25 * u}%, 0.7)`; });
-    const shade = i => {
-      let u = os.unit(rows[i].value);
-      if (!Number.isFinite(u)) return null;
+    // Color by objective: better is darker (16 shades).
+    const os = this.objScale, shade = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      let u = os.unit(s.value[i]);
+      if (!Number.isFinite(u)) { shade[i] = 255; continue; }
       if (s.minimize) u = 1 - u;
-      return palette[Math.max(0, Math.min(15, Math.round(u * 15)))];
-    };
-    const drawn = Charts.points(c, rows.map(r => r.params[this.scatterX]), rows.map(r => r.params[this.scatterY]), X, Y, shade, 4);
+      shade[i] = Math.max(0, Math.min(15, Math.round(u * 15)));
+    }
+    const drawn = Charts.raster(c, this.units('par' + this.scatterX, s.params[this.scatterX], X),
+      this.units('par' + this.scatterY, s.params[this.scatterY], Y), n, shade, n > 2000 ? SHADES : SHADES.map(c => strong(c, n)), pointSize(n) + 1);
     const {ctx, area: a} = c;
     let regions = 0;
     for (const reg of s.study.regions || []) {
@@ -579,66 +625,106 @@ class StudyView {
       body.dataset.points = 0;
     }
   }
+  // One row per worker; a worker runs one trial at a time, so each row is
+  // painted as runs of pixels (a trial's state per pixel column) and drawn
+  // as a few rectangles, not one per trial.
   drawTimeline() {
-    const s = this.store, rows = s.rows;
-    const workers = [...new Set(rows.filter(r => r.worker && Number.isFinite(r.start)).map(r => r.worker))].sort();
+    const s = this.store, n = s.n;
+    const used = new Set();
+    for (let i = 0; i < n; i++) if (s.worker[i] >= 0 && Number.isFinite(s.start[i])) used.add(s.worker[i]);
+    const workers = [...used].map(w => s.workers[w]).sort();
     const height = Math.max(120, Math.min(400, 30 + workers.length * 16));
     const c = Charts.canvas(this.el.tlBody, height, this.tlCv);
     this.tlCv = c.cv;
     const now = Date.now() / 1000;
     let t0 = Infinity, t1 = -Infinity;
-    for (const r of rows) if (Number.isFinite(r.start)) { t0 = Math.min(t0, r.start); t1 = Math.max(t1, Number.isFinite(r.end) ? r.end : now); }
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(s.start[i])) continue;
+      t0 = Math.min(t0, s.start[i]); t1 = Math.max(t1, Number.isFinite(s.end[i]) ? s.end[i] : now);
+    }
     if (t0 === Infinity) { t0 = 0; t1 = 1; }
     const xs = Charts.linearScale(0, Math.max(1e-3, t1 - t0));
-    const idx = new Map(workers.map((w, i) => [w, i]));
+    const rowOf = new Int32Array(s.workers.length).fill(-1);
+    workers.forEach((w, r) => { rowOf[s.workerIndex.get(w)] = r; });
     const ys = {unit: v => 1 - (v + 0.5) / Math.max(1, workers.length),
                 ticks: () => workers.length > 20 ? [] : workers.map((w, i) => ({u: 1 - (i + 0.5) / workers.length, label: w.slice(-10)}))};
     Charts.axes(c, xs, ys, 'seconds since the first start', '');
     const {ctx, area: a} = c;
     const rowH = Math.max(2, (a.y1 - a.y0) / Math.max(1, workers.length) - 2);
+    const W = Math.max(1, Math.ceil(a.x1 - a.x0));
+    // pixels[row * W + x]: 1 + the state of the trial there (0: idle).
+    const pixels = new Uint8Array(workers.length * W);
     let drawn = 0;
-    for (const r of rows) {
-      if (!Number.isFinite(r.start) || !idx.has(r.worker)) continue;
-      const e = Number.isFinite(r.end) ? r.end : now;
-      const x0 = Charts.px(a, xs.unit(r.start - t0)), x1 = Charts.px(a, xs.unit(e - t0));
-      const y = Charts.py(a, ys.unit(idx.get(r.worker))) - rowH / 2;
-      ctx.fillStyle = Charts.STATE_COLOR[r.state] || '#999';
-      ctx.fillRect(x0, y, Math.max(1, x1 - x0 - 0.5), rowH);
+    for (let i = 0; i < n; i++) {
+      const r = s.worker[i] >= 0 ? rowOf[s.worker[i]] : -1;
+      if (!Number.isFinite(s.start[i]) || r < 0) continue;
+      const e = Number.isFinite(s.end[i]) ? s.end[i] : now;
+      const x0 = Math.max(0, Math.floor(xs.unit(s.start[i] - t0) * W));
+      const x1 = Math.min(W, Math.max(x0 + 1, Math.floor(xs.unit(e - t0) * W)));
+      pixels.fill(1 + s.state[i], r * W + x0, r * W + x1);
       drawn++;
+    }
+    for (let r = 0; r < workers.length; r++) {
+      const y = Charts.py(a, ys.unit(r)) - rowH / 2;
+      for (let x = 0; x < W;) {
+        const v = pixels[r * W + x];
+        let e = x + 1;
+        while (e < W && pixels[r * W + e] === v) e++;
+        if (v) { ctx.fillStyle = Charts.STATE_COLOR[STATES[v - 1]] || '#999'; ctx.fillRect(a.x0 + x, y, e - x, rowH); }
+        x = e;
+      }
     }
     c.cv.dataset.points = drawn;
     c.cv.dataset.workers = workers.length;
   }
+  // The table's columns: get(i) of row i.
   columns() {
     const s = this.store;
-    return [{key: 'id', label: 'id', num: true, get: r => r.id},
-      {key: 'state', label: 'state', get: r => r.state},
-      {key: 'value', label: s.metric, num: true, get: r => r.value},
-      ...s.axes.map((ax, k) => ({key: 'p' + k, label: ax.name, num: !ax.categorical, get: r => r.raw[k]})),
-      {key: 'worker', label: 'worker', get: r => r.worker},
-      {key: 'dur', label: 'seconds', num: true, get: r => r.end - r.start},
-      {key: 'reason', label: 'reason', get: r => r.failure ? r.failure + ': ' + r.reason : r.reason}];
+    return [{key: 'id', label: 'id', num: true, get: i => s.id[i]},
+      {key: 'state', label: 'state', get: i => s.stateName(i)},
+      {key: 'value', label: s.metric, num: true, get: i => s.value[i]},
+      ...s.axes.map((ax, k) => ({key: 'p' + k, label: ax.name, num: !ax.categorical, get: i => s.paramValue(k, i)})),
+      {key: 'worker', label: 'worker', get: i => s.worker[i] < 0 ? '' : s.workers[s.worker[i]]},
+      {key: 'dur', label: 'seconds', num: true, get: i => s.end[i] - s.start[i]},
+      {key: 'reason', label: 'reason', get: i => s.failure[i] ? FAILURES[s.failure[i]] + ': ' + s.reason[i] : s.reason[i]}];
   }
-  // Rows of the table: brushes and top-k, the text filter, the sort.
-  tableRows() {
-    const s = this.store, cols = this.columns();
+  // Rows of the table (indices): brushes and top-k, the text filter, the
+  // sort; {count, rows}: how many pass, and the first `limit` of them in
+  // order (a numeric sort picks them with the engine's native sort of the
+  // keys, then orders only those: 100,000 rows sort in tens of ms).
+  tableRows(limit) {
+    const s = this.store, n = s.n, cols = this.columns();
     const text = this.text;
-    let out = [];
-    for (let i = 0; i < s.rows.length; i++) {
+    let out = new Int32Array(n), m = 0;
+    for (let i = 0; i < n; i++) {
       if (!this.pass[i]) continue;
-      const r = s.rows[i];
-      if (text && !(r.state.toLowerCase() === text || cols.some(c => String(c.get(r)).toLowerCase().includes(text)))) continue;
-      out.push(r);
+      if (text && !(s.stateName(i).toLowerCase() === text || cols.some(c => String(c.get(i) ?? '').toLowerCase().includes(text)))) continue;
+      out[m++] = i;
     }
+    out = out.subarray(0, m);
+    const take = Math.min(m, limit === undefined ? m : limit);
     const col = cols.find(c => c.key === this.sort.key) || cols[0], dir = this.sort.dir;
-    const key = r => { const v = col.get(r); return col.num ? (Number.isFinite(v) ? v : -Infinity) : String(v ?? ''); };
-    out.sort((a, b) => { const x = key(a), y = key(b); return (x < y ? -1 : x > y ? 1 : 0) * dir; });
-    return out;
+    // Rows are in id order already.
+    if (col.key === 'id') return {count: m, rows: (dir > 0 ? out.slice(0, take) : out.slice().reverse().subarray(0, take))};
+    if (col.num) {
+      // Ascending keys of the wanted order; NaN (no value) last either way.
+      const key = new Float64Array(m);
+      for (let j = 0; j < m; j++) { const v = col.get(out[j]); key[j] = Number.isFinite(v) ? dir * v : Infinity; }
+      const cut = take ? Float64Array.from(key).sort()[take - 1] : -Infinity;
+      const pick = [];
+      for (let j = 0; j < m; j++) if (key[j] <= cut) pick.push(j);
+      pick.sort((x, y) => key[x] - key[y] || x - y);
+      return {count: m, rows: Int32Array.from(pick.slice(0, take), j => out[j])};
+    }
+    const key = new Array(n);
+    for (let j = 0; j < m; j++) key[out[j]] = String(col.get(out[j]) ?? '');
+    out.sort((x, y) => (key[x] < key[y] ? -dir : key[x] > key[y] ? dir : x - y));
+    return {count: m, rows: out.subarray(0, take)};
   }
   drawTable() {
-    const cols = this.columns(), rows = this.tableRows(), shown = rows.slice(0, 200);
-    const cell = (c, r) => {
-      const v = c.get(r);
+    const s = this.store, cols = this.columns(), {count, rows: shown} = this.tableRows(200);
+    const cell = (c, i) => {
+      const v = c.get(i);
       if (c.key === 'id') return $('td', {class: 'num'}, $('a', {href: '#/trial/' + v}, v));
       if (c.key === 'state') return $('td', {}, $('span', {class: 'state ' + v}, v));
       return $('td', {class: c.num ? 'num' : ''}, typeof v === 'number' ? (Number.isFinite(v) ? fmt(v) : '') : (v ?? ''));
@@ -646,15 +732,15 @@ class StudyView {
     const head = $('tr', {}, ...cols.map(c => $('th', {class: c.num ? 'num' : '', 'data-key': c.key,
       onclick: () => { this.sort = {key: c.key, dir: this.sort.key === c.key ? -this.sort.dir : 1}; this.drawTable(); }},
       c.label + (this.sort.key === c.key ? (this.sort.dir > 0 ? ' ▲' : ' ▼') : ''))));
-    const table = $('table', {id: 'trial-table', 'data-rows': rows.length}, head,
-      ...shown.map(r => $('tr', {'data-id': r.id}, ...cols.map(c => cell(c, r)))));
+    const table = $('table', {id: 'trial-table', 'data-rows': count}, head,
+      ...Array.from(shown, i => $('tr', {'data-id': s.id[i]}, ...cols.map(c => cell(c, i)))));
     this.el.tabBody.replaceChildren($('div', {class: 'tablewrap'}, table));
-    this.tableLabel.textContent = ` ${rows.length} of ${this.store.rows.length} trials` + (rows.length > 200 ? ' (first 200 shown; CSV has all)' : '');
+    this.tableLabel.textContent = ` ${count} of ${s.n} trials` + (count > 200 ? ' (first 200 shown; CSV has all)' : '');
   }
   downloadCsv() {
-    const cols = this.columns(), rows = this.tableRows();
+    const cols = this.columns(), {rows} = this.tableRows();
     const q = v => { const t = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v ?? ''); return /[",\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t; };
-    const text = [cols.map(c => q(c.label)).join(','), ...rows.map(r => cols.map(c => q(c.get(r))).join(','))].join('\n') + '\n';
+    const text = [cols.map(c => q(c.label)).join(','), ...Array.from(rows, i => cols.map(c => q(c.get(i))).join(','))].join('\n') + '\n';
     const a = $('a', {href: URL.createObjectURL(new Blob([text], {type: 'text/csv'})), download: this.name + '-trials.csv'});
     document.body.append(a); a.click(); a.remove();
   }
@@ -693,38 +779,72 @@ async function trialPage(id) {
         kv('stop reason', t.stop_reason), kv('worker', t.worker_id), kv('attempt', t.attempt),
         kv('round', t.round), kv('origin', t.origin), kv('retest of', t.retest_of),
         kv('created', when(t.create_time)), kv('started', when(t.start_time)), kv('ended', when(t.end_time)),
-        kv('nudges', (t.nudges || []).map(n => `after step ${n.delivered_after_step ?? '(not yet delivered)'}: ` +
-          Object.entries(n.parameters || {}).map(([k, v]) => k + '=' + paramValue(v)).join(', ')).join('; ') || undefined)))));
+        kv('nudges', (t.nudges || []).map(n => `#${n.id || ''} ` + (n.applied_at_step !== undefined ? `from step ${n.applied_at_step}`
+          : n.delivered_after_step !== undefined ? `delivered after step ${n.delivered_after_step}` : '(not yet delivered)') + ': ' +
+          Object.entries(n.parameters || {}).map(([k, v]) => k + '=' + paramValue(v)).join(', ')).join('; ') || undefined),
+        kv('rollbacks', (t.branches || []).map(b => `branch ${b.number} from branch ${b.parent || 0} at step ${b.from_step || 0}`).join('; ') || undefined),
+        kv('checkpoints', (t.checkpoints || []).map(cp => `step ${cp.step || 0}`).join(', ') || undefined)))));
   const draw = () => {
     const c = Charts.canvas(chart, 300, chart.querySelector('canvas'));
     const pts = ms.map(m => [num(m.step), num((m.metrics || {})[metric])]);
     const xs = Charts.linearScale(0, Math.max(1, ...pts.map(p => p[0])));
     const ys = Charts.fitScale(pts.map(p => p[1]), false);
     Charts.axes(c, xs, ys, 'step', metric);
-    // Rollbacks: the step goes back or a new attempt starts; each run of
-    // the curve is drawn on its own.
-    let run = [], marks = 0, lastAttempt = ms.length ? (ms[0].attempt || 1) : 1, drawn = 0;
-    for (let i = 0; i < ms.length; i++) {
-      const attempt = ms[i].attempt || 1;
-      if (i > 0 && (pts[i][0] <= pts[i - 1][0] || attempt !== lastAttempt)) {
-        Charts.polyline(c, xs, ys, run, '#2563eb', 1.5);
-        Charts.vline(c, xs, pts[i][0], '#dc2626', attempt !== lastAttempt ? 'attempt ' + attempt : 'rollback', [4, 3]);
-        marks++;
-        run = [];
+    // Each rollback branch (Measurement.branch) is its own polyline,
+    // labelled at its last point; a new attempt within a branch starts a
+    // new run of it.
+    const branches = new Map();
+    ms.forEach((m, i) => {
+      const b = m.branch || 0;
+      if (!branches.has(b)) branches.set(b, []);
+      branches.get(b).push(i);
+    });
+    const labelled = branches.size > 1 || (t.branches || []).length > 0;
+    let marks = 0;
+    for (const [b, idx] of branches) {
+      const color = Charts.COLORS[b % Charts.COLORS.length];
+      let run = [];
+      idx.forEach((i, j) => {
+        if (j > 0 && (ms[i].attempt || 1) !== (ms[idx[j - 1]].attempt || 1)) {
+          Charts.polyline(c, xs, ys, run, color, 1.5);
+          Charts.vline(c, xs, pts[i][0], '#dc2626', 'attempt ' + ms[i].attempt, [4, 3], 2);
+          marks++;
+          run = [];
+        }
+        run.push(pts[i]);
+      });
+      Charts.polyline(c, xs, ys, run, color, 1.5);
+      const last = run.filter(p => Number.isFinite(p[1])).pop();
+      if (labelled && last) {
+        const {ctx, area: a} = c;
+        ctx.fillStyle = color; ctx.textAlign = 'left'; ctx.textBaseline = 'bottom';
+        ctx.fillText(b ? 'branch ' + b : 'first run', Charts.px(a, xs.unit(last[0])) + 4, Charts.py(a, ys.unit(last[1])) - 2);
       }
-      run.push(pts[i]);
-      lastAttempt = attempt;
     }
-    Charts.polyline(c, xs, ys, run, '#2563eb', 1.5);
-    drawn = Charts.points(c, pts.map(p => p[0]), pts.map(p => p[1]), xs, ys, () => '#1d4ed8', 4);
-    for (const n of t.nudges || []) {
-      if (n.delivered_after_step === undefined) continue;
-      Charts.vline(c, xs, num(n.delivered_after_step), '#9333ea', 'nudge');
+    c.cv.dataset.branches = branches.size;
+    const drawn = Charts.points(c, pts.map(p => p[0]), pts.map(p => p[1]), xs, ys, i => Charts.COLORS[(ms[i].branch || 0) % Charts.COLORS.length], 4);
+    // Where each branch left its parent: the checkpoint it continues from.
+    for (const br of t.branches || []) {
+      Charts.vline(c, xs, num(br.from_step || 0), '#dc2626', `rollback → branch ${br.number}`, [4, 3], 0);
       marks++;
     }
-    for (const cp of t.checkpoints || []) { Charts.vline(c, xs, num(cp.step), '#0891b2', 'ckpt', [2, 2]); marks++; }
+    // Nudges at the first step trained with them; one delivered but not
+    // acknowledged yet after the step it was delivered at.
+    let nudges = 0;
+    for (const n of t.nudges || []) {
+      const applied = n.applied_at_step !== undefined;
+      if (!applied && n.delivered_after_step === undefined) continue;
+      Charts.vline(c, xs, num(applied ? n.applied_at_step : n.delivered_after_step), '#9333ea',
+        `nudge ${n.id || ''}` + (applied ? '' : ' (not applied yet)'), applied ? null : [2, 3], 1);
+      marks++; nudges++;
+    }
+    const checkpoints = t.checkpoints || [];
+    for (const cp of checkpoints) { Charts.vline(c, xs, num(cp.step), '#0891b2', 'ckpt', [2, 2], 3); marks++; }
     c.cv.dataset.points = drawn;
     c.cv.dataset.marks = marks;
+    c.cv.dataset.nudges = nudges;
+    c.cv.dataset.checkpoints = checkpoints.length;
+    c.cv.dataset.rollbacks = (t.branches || []).length;
   };
   if (!ms.length) chart.append($('p', {class: 'muted'}, 'No measurements reported.'));
   else draw();

@@ -3,8 +3,8 @@
 // trials run by real caviar-workers: every page loads, the charts hold as
 // many marks as the API has trials, a study page updates live while its
 // trials run, brushing the parallel coordinates filters the trial table,
-// sorting and CSV download work, and a token-protected coordinator asks for
-// a token. Saves docs/screenshots/*.png.
+// sorting and CSV download work, a trainer trial's page marks its
+// checkpoints, and a token-protected coordinator asks for a token. Saves docs/screenshots/*.png.
 //
 // node dashboard_test.js BUILD_DIR SCREENSHOT_DIR   (exit 77: no chromium)
 'use strict';
@@ -98,6 +98,32 @@ budget: {max_trials: 16, max_parallel_trials: 4}
 seed: 11
 command: {argv: [python3, -c, ${JSON.stringify(OBJECTIVE)}]}
 `;
+
+// A built-in-trainer study of one 3-epoch trial on a tiny CSV (2 classes,
+// 8 features): seconds, and a checkpoint every epoch.
+function CKPT_SPEC(d) {
+  for (const [name, rows] of [['train', 240], ['test', 60]]) {
+    const lines = ['label,' + Array.from({length: 8}, (_, f) => 'f' + f).join(',')];
+    for (let r = 0; r < rows; r++) {
+      const y = r % 2;
+      lines.push(y + ',' + Array.from({length: 8}, (_, f) => ((f % 2 === y ? 1 : 0) + Math.sin(r * 7 + f)).toFixed(3)).join(','));
+    }
+    fs.writeFileSync(path.join(d, name + '.csv'), lines.join('\n') + '\n');
+  }
+  return `name: ckpt
+objective: {metric: dev_accuracy, goal: MAXIMIZE}
+parameters:
+  - {name: learning_rate, discrete: {values: [0.01]}}
+budget: {max_trials: 1, max_parallel_trials: 1}
+seed: 3
+trainer:
+  epochs: 3
+  dataset:
+    csv: {train_path: ${path.join(d, 'train.csv')}, test_path: ${path.join(d, 'test.csv')}, label_column: label, has_header: true}
+    dev_size: 40
+  settings: {seed: 1, layers: 1, hidden_units: 16, batch_size: 16, threads: 1}
+`;
+}
 
 async function main() {
   const t0 = Date.now();
@@ -220,9 +246,30 @@ async function main() {
   assert.match(await page.$eval('#trial-outcome', e => e.textContent), /DIVERGED/);
   assert.strictEqual(await page.$$eval('#trial-params tr', r => r.length), 3);
   await page.screenshot({path: path.join(shots, 'trial.png')});
+
+  // 7. A built-in-trainer trial checkpoints every epoch: its page marks the
+  // checkpoints the coordinator kept (GET /api/v1/trials/{id} lists them).
+  fs.writeFileSync(path.join(dir, 'ckpt.yaml'), CKPT_SPEC(dir));
+  execFileSync(path.join(build, 'client/caviar'), ['--coordinator', c.grpc, 'submit', path.join(dir, 'ckpt.yaml')], {stdio: 'pipe'});
+  start(path.join(build, 'worker/caviar-worker'), ['--coordinator', c.grpc, '--study', 'ckpt', '--id', 'trainer', '--max-trials', '1'], 'trainer.log');
+  let saved;
+  for (let i = 0; ; i++) {
+    const r = await get(`${c.http}/api/v1/studies/ckpt/trials?state=SUCCEEDED`);
+    if (r.trials.length) { saved = await get(`${c.http}/api/v1/trials/${r.trials[0].id}`); break; }
+    assert.ok(i < 300, 'the trainer trial did not finish in 30 s');
+    await sleep(100);
+  }
+  assert.ok(saved.checkpoints.length >= 1, 'no checkpoint kept: ' + JSON.stringify(saved.checkpoints));
+  await page.goto(`${c.http}/#/trial/${saved.id}`);
+  await page.waitForSelector('body[data-trial-ready]');
+  assert.strictEqual(Number(await attr(page, '#trial-curve canvas', 'checkpoints')), saved.checkpoints.length);
+  assert.strictEqual(await points(page, '#trial-curve canvas'), saved.measurements.length);
+  assert.match(await page.$eval('#trial-outcome', e => e.textContent),
+    new RegExp('checkpoints' + saved.checkpoints.map(cp => 'step ' + cp.step).join(', ')));
+  await page.screenshot({path: path.join(shots, 'trial-checkpoints.png')});
   assert.deepStrictEqual(errors, [], 'errors in the page');
 
-  // 7. With tokens: the page loads, asks for a token, then shows the studies.
+  // 8. With tokens: the page loads, asks for a token, then shows the studies.
   const viewer = 'viewer-' + Math.random().toString(36).slice(2);
   fs.writeFileSync(path.join(dir, 'tokens'), `viewer me ${viewer}\n`, {mode: 0o600});
   const sec = await coordinator('secure', ['--tokens-file', path.join(dir, 'tokens')]);
