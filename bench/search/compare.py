@@ -119,8 +119,9 @@ def main():
     optuna_seconds = time.time() - start
     parse(optuna_text, seeds, times)
 
+    chosen = set(filter(None, args.functions.split(",")))
     functions = [name for name, _, _, _ in optuna_quality.FUNCTIONS
-                 if any(k[0] == name for k in seeds)]
+                 if any(k[0] == name for k in seeds) and (not chosen or name in chosen)]
     wanted = range(args.first_seed, args.first_seed + args.seeds)
 
     def values(fn, label):

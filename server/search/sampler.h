@@ -97,11 +97,15 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
 //   quasi_random    none
 //   grid            points (5), order (shuffled when max_trials < cells,
 //                   else lexicographic)
-//   coarse_to_fine  rounds (6), trials_per_round (16), top_fraction (0.1),
-//                   margin (0.25), max_volume (0.25)
+//   coarse_to_fine  rounds (8: the most rounds; exactly 6 with
+//                   trials_per_round), trials_per_round (unset: round sizes
+//                   from budget.max_trials and the dimension, round_plan.h),
+//                   trials_per_dimension (0.75), first_round_share (1.5),
+//                   top_fraction (0.1), margin (0.25), max_volume (0.3)
 //   tpe             n_startup (10), n_ei_candidates (24), gamma (0.25),
-//                   prior_weight (1), liar ("worst"), multivariate (true),
-//                   bandwidth (0.1)
+//                   prior_weight (3), liar ("worst"), multivariate (true),
+//                   bandwidth (0.1), category_share (0.5),
+//                   liar_bandwidth (0.25)
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
     const caviar::v1::Algorithm& algorithm, const SearchSpace& space);
 

@@ -22,20 +22,33 @@
 //
 // Trials still running (PENDING or ACTIVE) get a constant liar: the worst
 // (default) or mean observed loss, so they count as bad and parallel workers
-// are pushed away from points already being evaluated. Their kernels are a
-// quarter of the usual width, so they repel candidates from the point being
-// evaluated without emptying the promising region around it. The good/bad
-// split counts finished trials only. Failed trials without a loss are
-// ignored.
+// are pushed away from points already being evaluated. Their kernels are
+// liar_bandwidth times the usual width, so they repel candidates from the
+// point being evaluated without emptying the promising region around it.
+// The good/bad split counts finished trials only. The random start ends
+// after n_startup trials counting running ones, once 2 have finished (as
+// Optuna's constant liar counts them): waiting for n_startup results made
+// the first n_startup + workers - 1 trials random. Failed trials without a
+// loss are ignored.
+//
+// Categories: each category of a categorical parameter keeps at least
+// category_share of an even split of the trials (running ones included);
+// when the least-tried one falls below, every candidate of the suggestion
+// takes it. Without it, a category that is good almost anywhere (plain sgd)
+// fills the good group early and the others are hardly tried again.
 //
 // Options: n_startup (int, default 10), n_ei_candidates (int, default 24),
 // gamma (double in [0.001, 1], default 0.25), prior_weight (double in
-// [1e-6, 1e6], default 1), liar ("worst" | "mean" | "none", default
+// [1e-6, 1e6], default 3), liar ("worst" | "mean" | "none", default
 // "worst"), multivariate (bool, default true), bandwidth (double in
-// [0.001, 1], default 0.1). gamma and bandwidth defaults were tuned on
-// bench/search: Optuna's 0.1 and 0.2 gave median regret at 50 sequential
-// trials of 0.22 (Branin) and 0.63 (Hartmann-6); 0.25 and 0.1 give 0.03 and
-// 0.47 (seeds 1-30).
+// [0.001, 1], default 0.1), category_share (double in [0, 1], default 0.5),
+// liar_bandwidth (double in [0.01, 1], default 0.25). gamma and bandwidth
+// defaults were tuned on bench/search: Optuna's 0.1 and 0.2 gave median
+// regret at 50 sequential trials of 0.22 (Branin) and 0.63 (Hartmann-6);
+// 0.25 and 0.1 give 0.03 and 0.47 (seeds 1-30). prior_weight 3 (was 1) and
+// the startup rule were chosen on bench/search's six tuning functions,
+// seeds 1-30 (bench/search/README.md): mixed_mlp 0.167 -> 0.143 at one
+// worker, Hartmann-6 with 4 workers 0.615 -> 0.584.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -55,12 +68,7 @@ namespace {
 
 constexpr int kMaxGood = 25;
 constexpr size_t kMaxBad = 2000;
-// A running trial's kernel is this much narrower than the others: it should
-// keep workers off the very point being evaluated, not off the promising
-// region around it (bench/search, 4 workers, seeds 1-30, 101-130, 201-230:
-// Hartmann-6 regret at 50 trials 0.86 with full-width liars, 0.63 at 0.25;
-// 8 simultaneous suggestions still 2.7x further apart than with no liar).
-constexpr double kLiarBandwidthScale = 0.25;
+constexpr int64_t kMinFinished = 2;
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;
 
 enum class Kind { kContinuous, kOrdinal, kCategorical };
@@ -80,10 +88,20 @@ struct TpeOptions {
   int64_t n_startup = 10;
   int64_t n_ei_candidates = 24;
   double gamma = 0.25;
-  double prior_weight = 1.0;
+  double prior_weight = 3.0;
   std::string liar = "worst";
   bool multivariate = true;
   double bandwidth = 0.1;
+  // Each category of a categorical parameter keeps at least this share of
+  // an even split of the trials (share * n / categories).
+  double category_share = 0.5;
+  // A running trial's kernel is this much narrower than the others: it
+  // should keep workers off the very point being evaluated, not off the
+  // promising region around it (bench/search, 4 workers, seeds 1-30,
+  // 101-130, 201-230: Hartmann-6 regret at 50 trials 0.86 with full-width
+  // liars, 0.63 at 0.25; 8 simultaneous suggestions still 2.7x further apart
+  // than with no liar).
+  double liar_bandwidth = 0.25;
 };
 
 // A Parzen estimator over the unit cube: kernels at the given points plus a
@@ -293,7 +311,13 @@ class TpeSampler : public Sampler {
     }
     Suggestion s;
     if (has_region) s.round = context.regions->rbegin()->round();
-    if (static_cast<int64_t>(observed.size()) < options_.n_startup || observed.empty()) {
+    // The random start ends after n_startup trials, running ones included
+    // (with many workers, waiting for n_startup results would make the
+    // first n_startup + workers trials random), once kMinFinished are in.
+    int64_t running = 0;
+    for (const TrialPoint& t : context.trials) running += Running(t.state);
+    const int64_t finished_count = static_cast<int64_t>(observed.size());
+    if (finished_count + running < options_.n_startup || finished_count < kMinFinished) {
       s.unit.resize(d);
       for (double& u : s.unit) u = UnitDouble(rng);
       MapIntoBox(box, absl::MakeSpan(s.unit));
@@ -348,6 +372,7 @@ class TpeSampler : public Sampler {
     // 4 workers, seeds 101-200, regret at 50 trials 0.83 -> 0.70 once liars stopped
     // counting).
     std::vector<double> good_scales(good.size(), 1.0), bad_scales(bad.size(), 1.0);
+    const std::vector<std::optional<double>> forced = ForcedCategories(context.trials);
     if (options_.liar != "none") {
       const double lie =
           options_.liar == "mean" ? sum / static_cast<double>(finished) : worst;
@@ -355,7 +380,7 @@ class TpeSampler : public Sampler {
         if (t.unit.size() != static_cast<size_t>(d) || !Running(t.state)) continue;
         const bool to_good = better({&t.unit, lie, t.id, true}, worst_good);
         (to_good ? good : bad).push_back(&t.unit);
-        (to_good ? good_scales : bad_scales).push_back(kLiarBandwidthScale);
+        (to_good ? good_scales : bad_scales).push_back(options_.liar_bandwidth);
       }
     }
     good_scales.resize(good.size(), 1.0);
@@ -378,6 +403,9 @@ class TpeSampler : public Sampler {
         MapIntoBox(box, absl::MakeSpan(x));
         SnapToBins(x);
       }
+      for (int i = 0; i < d; ++i) {
+        if (forced[i] && Inside(box, ForcedAt(x, i, *forced[i]))) x[i] = *forced[i];
+      }
       const double score = l.LogDensity(x) - g.LogDensity(x);
       const bool free = !finite_ || !taken_.Contains(ConfigurationKey(space_, x));
       // A free configuration beats any taken one.
@@ -392,6 +420,41 @@ class TpeSampler : public Sampler {
   }
 
  private:
+  // Per parameter, the bin centre every candidate takes: for a categorical
+  // parameter whose least-tried category (running trials included) has fewer
+  // than category_share * n / categories trials, that category. A category
+  // whose first trials were bad would otherwise stay in the bad group and
+  // never be tried at the values that suit it (the easy-but-worse optimizer
+  // of bench/search's mixed spaces).
+  std::vector<std::optional<double>> ForcedCategories(
+      absl::Span<const TrialPoint> trials) const {
+    const int d = space_.size();
+    std::vector<std::optional<double>> forced(d);
+    if (options_.category_share <= 0) return forced;
+    for (int i = 0; i < d; ++i) {
+      if (kinds_[i] != Kind::kCategorical) continue;
+      std::vector<int64_t> counts(space_.Cardinality(i), 0);
+      int64_t n = 0;
+      for (const TrialPoint& t : trials) {
+        if (t.unit.size() != static_cast<size_t>(d)) continue;
+        ++counts[space_.BinIndex(i, t.unit[i])];
+        ++n;
+      }
+      const auto least = std::min_element(counts.begin(), counts.end());
+      if (static_cast<double>(*least) < options_.category_share *
+                                            static_cast<double>(n) /
+                                            static_cast<double>(counts.size())) {
+        forced[i] = space_.BinCenter(i, least - counts.begin());
+      }
+    }
+    return forced;
+  }
+
+  static std::vector<double> ForcedAt(std::vector<double> x, int i, double value) {
+    x[i] = value;
+    return x;
+  }
+
   // Ordinal and categorical coordinates at their bin centres.
   void SnapToBins(std::vector<double>& x) const {
     for (int i = 0; i < space_.size(); ++i) {
@@ -414,7 +477,7 @@ absl::StatusOr<std::unique_ptr<Sampler>> NewTpeSampler(
   Options o(options, "algorithm.options");
   CAVIAR_RETURN_IF_ERROR(
       o.CheckKnownKeys({"n_startup", "n_ei_candidates", "gamma", "prior_weight", "liar",
-                        "multivariate", "bandwidth"}));
+                        "multivariate", "bandwidth", "category_share", "liar_bandwidth"}));
   TpeOptions t;
   CAVIAR_ASSIGN_OR_RETURN(t.n_startup, o.Int("n_startup", t.n_startup, 1, 1000000));
   CAVIAR_ASSIGN_OR_RETURN(t.n_ei_candidates,
@@ -425,6 +488,10 @@ absl::StatusOr<std::unique_ptr<Sampler>> NewTpeSampler(
   CAVIAR_ASSIGN_OR_RETURN(t.liar, o.String("liar", t.liar, {"worst", "mean", "none"}));
   CAVIAR_ASSIGN_OR_RETURN(t.multivariate, o.Bool("multivariate", t.multivariate));
   CAVIAR_ASSIGN_OR_RETURN(t.bandwidth, o.Double("bandwidth", t.bandwidth, 0.001, 1.0));
+  CAVIAR_ASSIGN_OR_RETURN(t.category_share,
+                          o.Double("category_share", t.category_share, 0.0, 1.0));
+  CAVIAR_ASSIGN_OR_RETURN(t.liar_bandwidth,
+                          o.Double("liar_bandwidth", t.liar_bandwidth, 0.01, 1.0));
   return std::make_unique<TpeSampler>(space, std::move(t));
 }
 

@@ -79,6 +79,41 @@ TEST(TpeSamplerTest, LearnsWhichCategoryIsBest) {
   EXPECT_GT(adam_late, late * 0.6) << adam_late << " of " << late;
 }
 
+// The mixed space of issue 13 in small: plain sgd is good almost anywhere
+// but never best; adam is best in a narrow window of the learning rate.
+// The fewest trials any optimizer got in 40, over seeds 1-10.
+int64_t FewestTrialsOfACategory(const google::protobuf::Struct& options) {
+  const SearchSpace space =
+      MakeSpace({CategoricalParam("optimizer", {"sgd", "momentum", "rmsprop", "adam"}),
+                 DoubleParam("lr", 1e-5, 1, caviar::v1::LOG)});
+  int64_t fewest = 40;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    auto sampler = MakeSampler("tpe", space, options);
+    SimStudy study(space, seed);
+    auto loss = [&](const std::vector<double>& u) {
+      ParameterMap v = space.FromUnitPoint(u);
+      const std::string& optimizer = v["optimizer"].string_value();
+      const double a = std::log10(v["lr"].double_value());
+      if (optimizer == "sgd") return 0.3 + 0.02 * (a + 1.5) * (a + 1.5);
+      if (optimizer == "adam") return 1 - std::exp(-(a + 3) * (a + 3) / 0.1);
+      return 1.0;
+    };
+    EXPECT_TRUE(study.Run(*sampler, loss, 40, 1).ok());
+    std::vector<int64_t> counts(4, 0);
+    for (const TrialPoint& t : study.trials()) ++counts[space.BinIndex(0, t.unit[0])];
+    fewest = std::min(fewest, *std::min_element(counts.begin(), counts.end()));
+  }
+  return fewest;
+}
+
+TEST(TpeSamplerTest, EveryCategoryKeepsItsShareOfTrials) {
+  // category_share 0.5 (default): at least 0.5 * n / 4 trials each, checked
+  // before each suggestion, so at least 0.5 * 39 / 4 = 4.9 -> 5 of 40.
+  EXPECT_GE(FewestTrialsOfACategory({}), 5);
+  // Without it, the easy optimizer takes over and some other one starves.
+  EXPECT_LT(FewestTrialsOfACategory(Struct({{"category_share", Number(0)}})), 5);
+}
+
 // Mean distance of each of 8 simultaneous suggestions to its nearest
 // neighbour among them.
 double SpreadOfEightAtOnce(const std::string& liar, uint64_t seed) {
@@ -125,6 +160,9 @@ TEST(TpeSamplerTest, RejectsBadOptions) {
   *algorithm.mutable_options() = Struct({{"gamma", Number(0)}});
   EXPECT_THAT(CreateSampler(algorithm, space).status().message(),
               HasSubstr("algorithm.options.gamma: must be in"));
+  *algorithm.mutable_options() = Struct({{"category_share", Number(1.5)}});
+  EXPECT_THAT(CreateSampler(algorithm, space).status().message(),
+              HasSubstr("algorithm.options.category_share: must be in [0, 1], got 1.5"));
 }
 
 }  // namespace
