@@ -161,6 +161,7 @@ async function studyPage(name) {
   // one request of a few MB, drawn in one pass per chart.
   const [study, first] = await Promise.all([api(base), api(`${base}/columns?limit=${COLUMNS_PAGE}&after=0`)]);
   if (token !== pageToken) return;
+  document.body.dataset.studyFetched = String(performance.now() - t0);  // For bench/dashboard.
   const store = new TrialStore(study);
   const view = new StudyView(store, name);
   // A study larger than a page is drawn at its first page and again when
@@ -858,6 +859,7 @@ async function route() {
   window.onresize = null;
   delete document.body.dataset.studyReady;
   delete document.body.dataset.studyInteractive;
+  delete document.body.dataset.studyFetched;
   delete document.body.dataset.curvesReady;
   delete document.body.dataset.trialReady;
   const h = location.hash.replace(/^#\/?/, '');

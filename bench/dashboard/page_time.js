@@ -20,6 +20,8 @@ const [url, study, trials] = process.argv.slice(2);
   await page.waitForSelector('body[data-study-interactive]', {timeout: 300000});
   const interactiveMs = Date.now() - t0;
   const firstDraw = await page.$eval('body', b => b.dataset.drawMs);
+  // The page's own clock: its first /columns page fetched and parsed.
+  const fetchedMs = Math.round(Number(await page.$eval('body', b => b.dataset.studyFetched)));
   console.error(`interactive after ${interactiveMs} ms; first draw: ${firstDraw}`);
   await page.waitForSelector('body[data-study-ready]', {timeout: 600000});
   const loadedMs = Date.now() - t0;
@@ -29,6 +31,7 @@ const [url, study, trials] = process.argv.slice(2);
   // A brush on the objective axis: mouse down to the table redrawn.
   const box = await page.$eval('#parcoords canvas', e => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; });
   const x = box.x + box.w - 60;
+  await page.$eval('body', b => { delete b.dataset.filterMs; });
   let t1 = Date.now();
   await page.mouse.move(x, box.y + 30);
   await page.mouse.down();
@@ -36,6 +39,9 @@ const [url, study, trials] = process.argv.slice(2);
   await page.mouse.up();
   await page.waitForFunction(n => Number(document.querySelector('#trial-table').dataset.rows) < n, rows);
   const brushMs = Date.now() - t1;
+  // The slices follow the table (their selection painted over a grey layer).
+  await page.waitForSelector('body[data-filter-ms]');
+  const brushSlicesMs = Date.now() - t1;
   const filterMs = JSON.parse(await page.$eval('body', b => b.dataset.filterMs));
   t1 = Date.now();
   await page.click('#trial-table th[data-key="value"]');
@@ -43,6 +49,6 @@ const [url, study, trials] = process.argv.slice(2);
   const sortMs = Date.now() - t1;
   await page.waitForSelector('body[data-curves-ready]', {timeout: 60000});
   console.log(JSON.stringify({trials: Number(trials), table_rows: rows, history_points: points,
-    interactive_ms: interactiveMs, loaded_ms: loadedMs, draw_ms: JSON.parse(fullDraw), brush_ms: brushMs, brush_redraw_ms: filterMs, sort_ms: sortMs}));
+    interactive_ms: interactiveMs, columns_fetched_ms: fetchedMs, loaded_ms: loadedMs, draw_ms: JSON.parse(fullDraw), brush_ms: brushMs, brush_slices_ms: brushSlicesMs, brush_redraw_ms: filterMs, sort_ms: sortMs}));
   await browser.close();
 })().catch(e => { console.error(e); process.exit(1); });
