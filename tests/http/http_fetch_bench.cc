@@ -1,8 +1,9 @@
 // Figures of the HTTP port on a study of CAVIAR_BENCH_TRIALS (default
 // 10,000) trials of 3 steps each, against a real coordinator: fetching
-// every trial in pages of 10,000 (with and without curves), an idle
-// incremental poll, a /changes poll, and a /metrics scrape. Median of 5
-// runs each, printed. Label "long": `ctest -L long -R http_fetch_bench`.
+// every trial in pages of 10,000 (with and without curves) and as columns
+// (one request), an idle incremental poll, a /changes poll, and a /metrics
+// scrape. Median of 5 runs each, printed. Label "long": `ctest -L long -R
+// http_fetch_bench`.
 #include <algorithm>
 #include <cstdlib>
 
@@ -66,6 +67,18 @@ TEST_F(HttpFetchBench, FetchesAndScrapes) {
     std::printf("all %d trials%s: %.1f ms, %.1f MB of JSON (parsed by the client too)\n",
                 trials, curves ? " with curves" : "", ms, bytes / 1e6);
   }
+  {
+    size_t bytes = 0;
+    const double ms = MedianMs([&] {
+      Reply page = Get(absl::StrCat("/api/v1/studies/bench/columns?limit=100000"));
+      ASSERT_EQ(page.status, 200);
+      ASSERT_EQ(page.json["id"].size(), static_cast<size_t>(trials));
+      bytes = page.body.size();
+    });
+    std::printf(
+        "all %d trials as columns: %.1f ms, %.1f MB of JSON (parsed by the client too)\n",
+        trials, ms, bytes / 1e6);
+  }
   std::printf("idle poll (?after=last): %.2f ms\n",
               MedianMs(
                   [&] {
@@ -94,7 +107,8 @@ TEST_F(HttpFetchBench, FetchesAndScrapes) {
   // The server's side of it (JSON built and sent), from its own histogram.
   const std::string text = Get("/metrics").body;
   for (const char* route :
-       {"/api/v1/studies/{name}/trials", "/api/v1/studies/{name}/changes"}) {
+       {"/api/v1/studies/{name}/trials", "/api/v1/studies/{name}/columns",
+        "/api/v1/studies/{name}/changes"}) {
     auto value = [&](const std::string& series) {
       const std::string key = absl::StrCat(series, "{route=\"", route, "\"} ");
       const size_t at = text.find(key);
