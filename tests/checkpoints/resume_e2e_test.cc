@@ -16,40 +16,18 @@
 #include "absl/strings/str_cat.h"
 #include "caviar/v1/service.grpc.pb.h"
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "tests/e2e/process.h"
 #include "tests/panda/harness.h"
-#include "tests/testing/temp_dir.h"
 
 namespace caviar::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-class ResumeEndToEndTest : public ::testing::Test {
+// The coordinator and the CSV files come from the panda-mode harness.
+class ResumeEndToEndTest : public PandaHarness {
  protected:
-  void SetUp() override {
-    WriteFourClassCsv(dir_.File("train.csv"), 12000, 1);
-    WriteFourClassCsv(dir_.File("test.csv"), 1000, 2);
-    coordinator_ = std::make_unique<Process>(
-        std::vector<std::string>{CAVIAR_COORDINATOR_BIN, "--db", dir_.File("caviar.db"),
-                                 "--listen", "127.0.0.1:0", "--port-file",
-                                 dir_.File("port")},
-        dir_.File("coordinator"));
-    for (int i = 0; i < 400 && port_ == 0; ++i) {
-      std::ifstream in(dir_.File("port"));
-      if (!(in >> port_)) port_ = 0;
-      ASSERT_TRUE(coordinator_->Running()) << coordinator_->Stderr();
-      std::this_thread::sleep_for(std::chrono::milliseconds(25));
-    }
-    ASSERT_GT(port_, 0) << coordinator_->Stderr();
-    auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                       grpc::InsecureChannelCredentials());
-    studies_ = caviar::v1::StudyService::NewStub(channel);
-  }
-
   void Submit(const std::string& name) {
     const std::string spec = dir_.File(name + ".yaml");
     std::ofstream(spec) << absl::StrCat("name: ", name, R"(
@@ -119,11 +97,6 @@ trainer:
 
   void InterruptAndCompare(const std::string& name, int signal,
                            const caviar::v1::Trial& reference);
-
-  TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<Process> coordinator_;
-  std::unique_ptr<caviar::v1::StudyService::Stub> studies_;
 };
 
 // Runs study `name` with a worker that gets `signal` right after its epoch-3
