@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--timeout", context.options.timeout_seconds,
                  "Deadline of each request to the coordinator, in seconds")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(0.001, 1e6))
       ->capture_default_str();
   app.add_option("--tls-ca", context.options.tls_root_certificates_file,
                  "PEM root certificates: connect with TLS")

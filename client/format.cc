@@ -1,6 +1,7 @@
 #include "client/format.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <set>
 
@@ -39,12 +40,6 @@ std::string TimestampText(const google::protobuf::Timestamp& time) {
 
 std::string TrialStateName(caviar::v1::TrialState state) {
   return caviar::v1::TrialState_Name(state);
-}
-
-std::string StudyStateName(caviar::v1::StudyState state) {
-  std::string name = caviar::v1::StudyState_Name(state);
-  if (absl::StartsWith(name, "STUDY_")) name = name.substr(6);
-  return name;
 }
 
 std::string OneLine(std::string text, size_t max_length) {
@@ -94,24 +89,6 @@ std::string ParameterCell(const Trial& trial, const std::string& name, bool full
   return FormatParameterValue(it->second, full);
 }
 
-std::string JsonArray(const std::vector<const google::protobuf::Message*>& messages) {
-  nlohmann::json array = nlohmann::json::array();
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  for (const google::protobuf::Message* message : messages) {
-    std::string text;
-    (void)google::protobuf::util::MessageToJsonString(*message, &text, options);
-    array.push_back(nlohmann::json::parse(text));
-  }
-  return array.dump(2) + "\n";
-}
-
-std::string CsvLine(const std::vector<std::string>& fields) {
-  std::vector<std::string> quoted;
-  for (const std::string& field : fields) quoted.push_back(CsvField(field));
-  return absl::StrCat(absl::StrJoin(quoted, ","), "\n");
-}
-
 std::string DomainText(const ParameterSpec& parameter) {
   std::string scale = parameter.scale() == caviar::v1::SCALE_UNSPECIFIED
                           ? ""
@@ -134,6 +111,17 @@ std::string DomainText(const ParameterSpec& parameter) {
     default:
       return "(no domain)";
   }
+}
+
+// A table indented by two spaces, under a "name:" line.
+std::string Indented(const std::string& table, bool skip_header) {
+  std::string out;
+  bool first = true;
+  for (absl::string_view line : absl::StrSplit(table, '\n', absl::SkipEmpty())) {
+    if (!(first && skip_header)) absl::StrAppend(&out, "  ", line, "\n");
+    first = false;
+  }
+  return out;
 }
 
 }  // namespace
@@ -198,6 +186,24 @@ std::string CsvField(std::string_view text) {
                       "\"");
 }
 
+std::string StudyStateName(caviar::v1::StudyState state) {
+  std::string name = caviar::v1::StudyState_Name(state);
+  if (absl::StartsWith(name, "STUDY_")) name = name.substr(6);
+  return name;
+}
+
+std::string CsvLine(const std::vector<std::string>& fields) {
+  std::vector<std::string> quoted;
+  for (const std::string& field : fields) quoted.push_back(CsvField(field));
+  return absl::StrCat(absl::StrJoin(quoted, ","), "\n");
+}
+
+std::string CsvNumber(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  return yaml_scalars::FormatDouble(value);
+}
+
 std::string FormatParameterValue(const caviar::v1::ParameterValue& value,
                                  bool full_precision) {
   switch (value.value_case()) {
@@ -225,11 +231,7 @@ TrialColumns ColumnsForSpec(const caviar::v1::StudySpec& spec) {
 
 std::string FormatTrials(absl::Span<const Trial> trials, const TrialColumns& columns,
                          OutputFormat format) {
-  if (format == OutputFormat::kJson) {
-    std::vector<const google::protobuf::Message*> messages;
-    for (const Trial& trial : trials) messages.push_back(&trial);
-    return JsonArray(messages);
-  }
+  if (format == OutputFormat::kJson) return JsonArrayText(trials);
   const std::vector<std::string> parameters = ParameterNames(trials, columns);
   const bool csv = format == OutputFormat::kCsv;
   std::vector<std::string> header = {csv ? "id" : "ID", csv ? "state" : "STATE"};
@@ -248,12 +250,8 @@ std::string FormatTrials(absl::Span<const Trial> trials, const TrialColumns& col
     for (const std::string& name : parameters)
       row.push_back(ParameterCell(trial, name, csv));
     if (trial.has_objective_value()) {
-      row.push_back(csv ? yaml_scalars::FormatDouble(trial.objective_value())
+      row.push_back(csv ? CsvNumber(trial.objective_value())
                         : Short(trial.objective_value()));
-      if (csv && row.back() == ".nan") row.back() = "nan";
-      if (csv && absl::EndsWith(row.back(), ".inf")) {
-        row.back() = row.back()[0] == '-' ? "-inf" : "inf";
-      }
     } else {
       row.push_back("");
     }
@@ -286,14 +284,11 @@ std::string FormatTrialDetail(const Trial& trial, const std::string& objective_m
     header.insert(header.end(), metrics.begin(), metrics.end());
     std::string out = CsvLine(header);
     for (const auto& measurement : trial.measurements()) {
-      std::vector<std::string> row = {
-          absl::StrCat(measurement.step()),
-          yaml_scalars::FormatDouble(measurement.elapsed_seconds())};
+      std::vector<std::string> row = {absl::StrCat(measurement.step()),
+                                      CsvNumber(measurement.elapsed_seconds())};
       for (const std::string& name : metrics) {
         auto it = measurement.metrics().find(name);
-        row.push_back(it == measurement.metrics().end()
-                          ? ""
-                          : yaml_scalars::FormatDouble(it->second));
+        row.push_back(it == measurement.metrics().end() ? "" : CsvNumber(it->second));
       }
       out += CsvLine(row);
     }
@@ -362,9 +357,9 @@ std::string FormatTrialDetail(const Trial& trial, const std::string& objective_m
 
 std::string FormatStudies(absl::Span<const Study> studies, OutputFormat format) {
   if (format == OutputFormat::kJson) {
-    std::vector<const google::protobuf::Message*> messages;
-    for (const Study& study : studies) messages.push_back(&study);
-    return JsonArray(messages);
+    Json array = Json::array();
+    for (const Study& study : studies) array.push_back(StudyToJson(study));
+    return JsonText(array);
   }
   if (format == OutputFormat::kCsv) {
     std::string out =
@@ -437,6 +432,10 @@ std::string FormatStudySummary(const Study& study) {
   } else if (spec.has_trainer()) {
     absl::StrAppend(&out, "runs:       built-in trainer, ", spec.trainer().epochs(),
                     " epochs\n");
+  } else if (spec.has_external()) {
+    out +=
+        "runs:       external: trials are asked for and told by clients (the Python "
+        "SDK, any gRPC client); caviar-worker takes none\n";
   }
   if (spec.parameters_size() > 0) {
     out += "parameters:\n";
@@ -444,37 +443,16 @@ std::string FormatStudySummary(const Study& study) {
     for (const ParameterSpec& parameter : spec.parameters()) {
       table.AddRow({parameter.name(), DomainText(parameter)});
     }
-    std::string rendered = table.Render();
-    // Indent the table under "parameters:", without its header.
-    rendered = rendered.substr(rendered.find('\n') + 1);
-    for (absl::string_view line : absl::StrSplit(rendered, '\n', absl::SkipEmpty())) {
-      absl::StrAppend(&out, "  ", line, "\n");
-    }
+    out += Indented(table.Render(), /*skip_header=*/true);
   }
-  for (const caviar::v1::Region& region : study.regions()) {
-    absl::StrAppend(&out, "region ", region.round(), " (", region.origin(), "):");
-    std::vector<std::string> names;
-    for (const auto& [name, unused] : region.lo()) names.push_back(name);
-    std::sort(names.begin(), names.end());
-    for (const std::string& name : names) {
-      auto hi = region.hi().find(name);
-      absl::StrAppend(&out, " ", name, " [", Short(region.lo().at(name)), ", ",
-                      hi == region.hi().end() ? std::string("?") : Short(hi->second),
-                      "]");
+  if (study.regions_size() > 0) {
+    if (absl::StatusOr<std::string> regions = FormatRegions(study, OutputFormat::kTable);
+        regions.ok()) {
+      out += "regions:\n";
+      out += Indented(*regions, /*skip_header=*/false);
     }
-    out += "\n";
   }
   return out;
-}
-
-std::string MessageToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.add_whitespace = true;
-  std::string text;
-  (void)google::protobuf::util::MessageToJsonString(message, &text, options);
-  if (text.empty() || text.back() != '\n') text += '\n';
-  return text;
 }
 
 }  // namespace caviar::client

@@ -108,7 +108,8 @@ void RegisterBackup(CLI::App& app, Context& context) {
       "Copy the coordinator's database to FILE while it runs (admin token); start a "
       "coordinator with --db FILE to restore");
   command->add_option("file", *file, "Where to write the copy (must not exist)")
-      ->required();
+      ->required()
+      ->type_name("FILE");
   command->callback([&context, file] {
     context.action = [&context, file] { return Backup(context, *file); };
   });

@@ -66,8 +66,29 @@ void RegisterPause(CLI::App& app, Context& context);
 void RegisterResume(CLI::App& app, Context& context);
 void RegisterBackup(CLI::App& app, Context& context);
 
-// Adds --format table|json|csv (default table) to `command`.
-void AddFormatOption(CLI::App* command, std::string* format);
+void RegisterExport(CLI::App& app, Context& context);
+void RegisterCompletion(CLI::App& app, Context& context);
+
+// Adds --format with these choices (the first is the default) to `command`.
+void AddFormatOption(CLI::App* command, std::string* format,
+                     const std::vector<std::string>& choices = {"table", "json", "csv"});
+
+// Checks a trial id argument: a positive integer that fits int64, else the
+// usage error "NAME: 'abc' is not a trial id (a positive integer)" (exit 2).
+CLI::Validator TrialIdValidator();
+// "--limit: 'abc' is not a non-negative integer" (or number), not CLI11's
+// range of 309 digits.
+CLI::Validator NonNegativeValidator(bool integer);
+
+// A listing of one study's data: `caviar NAME STUDY [--format table|json|csv]`.
+struct StudyListingOptions {
+  std::string study;
+  std::string format = "table";
+};
+using StudyListingRun = absl::Status (*)(Context& context,
+                                         const StudyListingOptions& options);
+void RegisterStudyListing(CLI::App& app, Context& context, const char* name,
+                          const char* description, StudyListingRun run);
 
 }  // namespace caviar::cli
 

@@ -41,7 +41,10 @@ void RegisterNudge(CLI::App& app, Context& context) {
       "Change a running trial's settings (the trainer: learning rate and schedule, "
       "betas, epsilon, l2, dropout, bn_momentum, batch size; a command: its parameters, "
       "through CAVIAR_NUDGE_FILE)");
-  command->add_option("trial", options->trial_id, "Trial id")->required();
+  command->add_option("trial", options->trial_id, "Trial id")
+      ->required()
+      ->type_name("ID")
+      ->check(TrialIdValidator());
   command->add_option("--param", options->params, "NAME=VALUE")->required();
   command->add_flag("--outside-range", options->outside_range,
                     "Allow values outside the study's search range");

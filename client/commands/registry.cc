@@ -8,8 +8,9 @@ const std::vector<Registrar>& AllCommands() {
       RegisterSubmit,  RegisterStudies, RegisterStudy,      RegisterTrials,
       RegisterTrial,   RegisterBest,    RegisterStop,       RegisterWait,
       RegisterRegions, RegisterRefine,  RegisterImportance, RegisterEnqueue,
-      RegisterRetest,  RegisterDrift, RegisterNudge,   RegisterBackup,
-      RegisterRollback, RegisterPause, RegisterResume,
+      RegisterRetest,  RegisterDrift,   RegisterNudge,      RegisterBackup,
+      RegisterExport,  RegisterCompletion,
+      RegisterRollback, RegisterPause,  RegisterResume,
   };
   return commands;
 }
@@ -27,9 +28,11 @@ absl::StatusOr<client::CaviarClient*> Context::Client() {
   return client_.get();
 }
 
-void AddFormatOption(CLI::App* command, std::string* format) {
+void AddFormatOption(CLI::App* command, std::string* format,
+                     const std::vector<std::string>& choices) {
+  *format = choices.front();
   command->add_option("--format", *format, "Output format")
-      ->check(CLI::IsMember({"table", "json", "csv"}))
+      ->check(CLI::IsMember(choices))
       ->capture_default_str();
 }
 

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "client/commands/command.h"
+#include "client/format.h"
 #include "common/status_macros.h"
 
 namespace caviar::cli {
@@ -26,9 +27,8 @@ void RegisterStop(CLI::App& app, Context& context) {
       CAVIAR_ASSIGN_OR_RETURN(client::CaviarClient * client, context.Client());
       CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study,
                               client->StopStudy(options->name, options->reason));
-      std::string state = caviar::v1::StudyState_Name(study.state());
-      if (state.rfind("STUDY_", 0) == 0) state = state.substr(6);
-      std::cout << study.spec().name() << ": " << state << "\n";
+      std::cout << study.spec().name() << ": " << client::StudyStateName(study.state())
+                << "\n";
       return absl::OkStatus();
     };
   });

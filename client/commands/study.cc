@@ -20,7 +20,7 @@ absl::Status RunStudy(Context& context, const StudyOptions& options) {
   if (options.format == "yaml") {
     std::cout << client::SpecToYaml(study.spec());
   } else if (options.format == "json") {
-    std::cout << client::MessageToJson(study);
+    std::cout << client::JsonText(client::StudyToJson(study));
   } else {
     std::cout << client::FormatStudySummary(study);
   }

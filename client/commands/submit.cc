@@ -49,7 +49,9 @@ void RegisterSubmit(CLI::App& app, Context& context) {
   auto options = std::make_shared<SubmitOptions>();
   CLI::App* command = app.add_subcommand(
       "submit", "Create a study from a YAML spec ('-' = stdin); prints the study's name");
-  command->add_option("spec", options->spec_path, "Study spec (YAML)")->required();
+  command->add_option("spec", options->spec_path, "Study spec (YAML)")
+      ->required()
+      ->type_name("FILE");
   command->add_option("--name", options->name,
                       "Use this study name instead of the spec's");
   command->add_option("--set", options->overrides,

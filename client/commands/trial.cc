@@ -39,7 +39,8 @@ void RegisterTrial(CLI::App& app, Context& context) {
       "trial", "Show one trial and its learning curve (--format csv: the curve only)");
   command->add_option("id", options->id, "Trial id")
       ->required()
-      ->check(CLI::PositiveNumber);
+      ->type_name("ID")
+      ->check(TrialIdValidator());
   AddFormatOption(command, &options->format);
   command->callback([&context, options] {
     context.action = [&context, options] { return RunTrial(context, *options); };

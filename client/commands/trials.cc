@@ -63,7 +63,7 @@ void RegisterTrials(CLI::App& app, Context& context) {
       ->check(CLI::IsMember({"id", "objective"}))
       ->capture_default_str();
   command->add_option("--limit", options->limit, "At most N trials (0 = all)")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegativeValidator(/*integer=*/true))
       ->capture_default_str();
   AddFormatOption(command, &options->format);
   command->callback([&context, options] {

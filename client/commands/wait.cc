@@ -103,12 +103,12 @@ void RegisterWait(CLI::App& app, Context& context) {
   command
       ->add_option("--max-wait", options->max_wait_seconds,
                    "Give up (exit 1) after this many seconds; 0 = never")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegativeValidator(/*integer=*/false))
       ->capture_default_str();
   command
       ->add_option("--unavailable-grace", options->unavailable_grace_seconds,
                    "Fail if the coordinator is unreachable this long")
-      ->check(CLI::NonNegativeNumber)
+      ->check(NonNegativeValidator(/*integer=*/false))
       ->capture_default_str();
   command->add_flag("--quiet", options->quiet, "No progress output");
   command->callback([&context, options] {

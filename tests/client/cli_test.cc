@@ -230,8 +230,8 @@ TEST_F(CliWithCoordinator, TrialsBestAndTrial) {
   Result json = Caviar("best quadratic --top 2 --format json");
   EXPECT_EQ(json.exit_code, 0);
   EXPECT_THAT(json.out,
-              AllOf(StartsWith("["), HasSubstr("\"id\": \"2\""),
-                    HasSubstr("\"id\": \"1\""), Not(HasSubstr("\"id\": \"4\""))));
+              AllOf(StartsWith("["), HasSubstr("\"id\": 2,"),
+                    HasSubstr("\"id\": 1,"), Not(HasSubstr("\"id\": 4,"))));
 
   Result bad_state = Caviar("trials quadratic --state running");
   EXPECT_EQ(bad_state.exit_code, 1);

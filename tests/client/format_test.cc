@@ -10,6 +10,7 @@ namespace caviar::client {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 caviar::v1::Trial TrialFromText(const std::string& text) {
   caviar::v1::Trial trial;
@@ -130,18 +131,110 @@ TEST(Format, TrialsCsvQuotesAndKeepsFullPrecision) {
       "13,ACTIVE,0.01,7,rmsprop,,2,1,w1,\n");
 }
 
-TEST(Format, TrialsJsonIsAnArrayOfTrials) {
+TEST(Format, TrialsJsonIsAnArrayOfTrialsInTheCliStyle) {
   const auto json =
       nlohmann::json::parse(FormatTrials(SomeTrials(), Columns(), OutputFormat::kJson));
   ASSERT_TRUE(json.is_array());
   ASSERT_EQ(json.size(), 3u);
-  EXPECT_EQ(json[0]["id"], "1");  // int64 as a string, per protobuf's JSON mapping.
+  EXPECT_EQ(json[0]["id"], 1);  // A number, not protobuf's string.
+  EXPECT_EQ(json[0]["attempt"], 1);
   EXPECT_EQ(json[0]["state"], "SUCCEEDED");
   EXPECT_DOUBLE_EQ(json[0]["objective_value"].get<double>(), 0.9123456);
-  EXPECT_DOUBLE_EQ(json[0]["parameters"]["learning_rate"]["double_value"].get<double>(),
-                   0.00123456789);
+  // Parameter values are plain values, not oneof wrappers.
+  EXPECT_DOUBLE_EQ(json[0]["parameters"]["learning_rate"].get<double>(), 0.00123456789);
+  EXPECT_EQ(json[0]["parameters"]["hidden_units"], 64);
+  EXPECT_EQ(json[0]["parameters"]["optimizer"], "adam");
+  EXPECT_EQ(json[0]["final_measurement"]["metrics"]["dev_accuracy"], 0.9123456);
   EXPECT_EQ(json[1]["failure_kind"], "CRASHED");
+  EXPECT_FALSE(json[1].contains("objective_value"));  // Unset: left out.
   EXPECT_EQ(FormatTrials({}, Columns(), OutputFormat::kJson), "[]\n");
+}
+
+TEST(Format, JsonKeepsFieldOrderAndWritesOddValuesReadably) {
+  caviar::v1::Trial trial = TrialFromText(R"pb(
+    id: 7
+    state: FAILED
+    failure_reason: "bad \377 byte"
+    measurements {
+      step: 1
+      metrics { key: "loss" value: nan }
+      metrics { key: "acc" value: inf }
+    }
+    create_time { seconds: 1700000000 }
+  )pb");
+  const std::string text = MessageToJson(trial);
+  const auto json = nlohmann::json::parse(text);  // Valid UTF-8 JSON.
+  EXPECT_EQ(json["measurements"][0]["metrics"]["loss"], "NaN");
+  EXPECT_EQ(json["measurements"][0]["metrics"]["acc"], "Infinity");
+  EXPECT_EQ(json["create_time"], "2023-11-14T22:13:20Z");
+  EXPECT_THAT(json["failure_reason"].get<std::string>(), HasSubstr("bad "));
+  EXPECT_LT(text.find("\"id\""), text.find("\"state\""));  // Field-number order.
+  EXPECT_LT(text.find("\"acc\""), text.find("\"loss\""));  // Map keys sorted.
+  EXPECT_EQ(JsonLine(ToJson(trial)).find('\n'), JsonLine(ToJson(trial)).size() - 1);
+}
+
+caviar::v1::Study ZoomedStudy() {
+  caviar::v1::Study study;
+  google::protobuf::TextFormat::ParseFromString(
+      R"pb(
+        spec {
+          name: "z"
+          parameters {
+            name: "lr"
+            double { min: 1e-4 max: 1 }
+            scale: LOG
+          }
+          parameters {
+            name: "opt"
+            categorical { values: [ "adam", "sgd", "rmsprop", "gd" ] }
+          }
+        }
+        regions { round: 0 origin: "sampler" }
+        regions {
+          round: 1
+          origin: "refine"
+          lo { key: "lr" value: 0.25 }
+          hi { key: "lr" value: 0.5 }
+          lo { key: "opt" value: 0.25 }
+          hi { key: "opt" value: 0.5 }
+        }
+        regions {
+          round: 2
+          origin: "sampler"
+          lo { key: "lr" value: 0.25 }
+          hi { key: "lr" value: 0.375 }
+        }
+      )pb",
+      &study);
+  return study;
+}
+
+TEST(Format, RegionsAreInParameterValuesWithRoundZeroOnce) {
+  const caviar::v1::Study study = ZoomedStudy();
+  EXPECT_EQ(*FormatRegions(study, OutputFormat::kTable),
+            "ROUND  ORIGIN   lr                 opt\n"
+            "    0  sampler  0.0001 .. 1        adam .. gd\n"
+            "    1  refine   0.001 .. 0.01      sgd\n"
+            "    2  sampler  0.001 .. 0.003162  sgd\n");
+  const auto json = nlohmann::json::parse(*FormatRegions(study, OutputFormat::kJson));
+  ASSERT_EQ(json.size(), 3u);
+  EXPECT_DOUBLE_EQ(json[1]["parameters"]["lr"]["lo"].get<double>(), 1e-3);
+  EXPECT_EQ(json[2]["parameters"]["opt"]["hi"], "sgd");  // Kept from round 1.
+  EXPECT_EQ(*FormatRegions(study, OutputFormat::kCsv),
+            "round,origin,lr.lo,lr.hi,opt.lo,opt.hi\n"
+            "0,sampler,0.0001,1,adam,gd\n"
+            "1,refine,0.001,0.01,sgd,sgd\n"
+            "2,sampler,0.001,0.0031622776601683794,sgd,sgd\n");
+  // Without a recorded round 0 (a random search refined by hand), the whole
+  // space is round 0.
+  caviar::v1::Study refined = study;
+  refined.mutable_regions()->DeleteSubrange(0, 1);
+  EXPECT_THAT(*FormatRegions(refined, OutputFormat::kTable),
+              HasSubstr("    0  whole space  0.0001 .. 1"));
+  // The summary and the study's JSON show the same, never the unit cube.
+  EXPECT_THAT(FormatStudySummary(study), HasSubstr("regions:\n  ROUND  ORIGIN   lr"));
+  EXPECT_THAT(FormatStudySummary(study), Not(HasSubstr("[0.25")));
+  EXPECT_EQ(StudyToJson(study)["regions"][1]["parameters"]["lr"]["hi"], 0.01);
 }
 
 TEST(Format, ColumnsDefaultToSortedParameterNames) {

@@ -157,7 +157,7 @@ TEST_F(EndToEndTest, AKilledWorkersTrialIsRerunByTheOther) {
   for (int i = 0; i < 200 && victim_trial == 0; ++i) {
     for (const Json& t : Trials("killed", "active")) {
       if (t["worker_id"] == "victim") {
-        victim_trial = std::stoll(t["id"].get<std::string>());
+        victim_trial = t["id"].get<int64_t>();
       }
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -172,7 +172,7 @@ TEST_F(EndToEndTest, AKilledWorkersTrialIsRerunByTheOther) {
   EXPECT_EQ(succeeded.size(), 6u);
   bool rerun = false;
   for (const Json& t : succeeded) {
-    if (std::stoll(t["id"].get<std::string>()) == victim_trial) {
+    if (t["id"].get<int64_t>() == victim_trial) {
       rerun = true;
       EXPECT_EQ(t["worker_id"], "survivor");
       EXPECT_EQ(t["attempt"], 2);
@@ -190,7 +190,7 @@ TEST_F(EndToEndTest, CoordinatorKilledAndRestartedLosesNothing) {
   std::set<std::string> completed;
   for (int i = 0; i < 400 && completed.size() < 4; ++i) {
     completed.clear();
-    for (const Json& t : Trials("restart", "succeeded")) completed.insert(t["id"]);
+    for (const Json& t : Trials("restart", "succeeded")) completed.insert(t["id"].dump());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_GE(completed.size(), 4u);
@@ -200,7 +200,7 @@ TEST_F(EndToEndTest, CoordinatorKilledAndRestartedLosesNothing) {
       std::chrono::milliseconds(500));  // Workers retry meanwhile.
   StartCoordinator();                   // Same port, same file.
   std::set<std::string> after;
-  for (const Json& t : Trials("restart", "succeeded")) after.insert(t["id"]);
+  for (const Json& t : Trials("restart", "succeeded")) after.insert(t["id"].dump());
   for (const std::string& id : completed) EXPECT_TRUE(after.count(id)) << id;
   WaitFor("restart");
   EXPECT_EQ(Trials("restart", "succeeded").size(), 12u);
@@ -226,7 +226,7 @@ TEST_F(EndToEndTest, SteeringFromTheCommandLine) {
   for (const Json& t : Trials("steer", "succeeded")) {
     if (t.value("round", 0) != 1) continue;
     ++in_round_1;
-    const double lr = t["parameters"]["learning_rate"]["double_value"].get<double>();
+    const double lr = t["parameters"]["learning_rate"].get<double>();
     EXPECT_GE(lr, 1e-3 * (1 - 1e-9));
     EXPECT_LE(lr, 1e-2 * (1 + 1e-9));
   }
@@ -281,7 +281,7 @@ trainer:
   auto worker = StartWorker("w1");
   std::string id;
   for (int i = 0; i < 200 && id.empty(); ++i) {
-    for (const Json& t : Trials("panda", "active")) id = t["id"];
+    for (const Json& t : Trials("panda", "active")) id = t["id"].dump();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ASSERT_FALSE(id.empty());
