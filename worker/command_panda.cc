@@ -237,7 +237,8 @@ absl::StatusOr<std::string> PackDirectory(const std::string& dir) {
   for (const fs::path& path : entries) {
     struct stat st;
     if (::lstat(path.c_str(), &st) != 0) return ErrnoError("cannot stat", path.string());
-    const std::string relative = fs::relative(path, dir).string();
+    // Lexically: a link must be named, not followed.
+    const std::string relative = path.lexically_relative(dir).string();
     char kind;
     if (S_ISDIR(st.st_mode)) {
       kind = 'd';
