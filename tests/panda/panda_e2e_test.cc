@@ -117,19 +117,23 @@ TEST_F(PandaEndToEndTest, NudgesChangeDropoutL2MomentumBatchSizeAndLearningRate)
       EXPECT_DOUBLE_EQ(m.metrics().at("learning_rate"), 0.02) << "step " << m.step();
     }
   }
-  // The trainer's state after the nudge holds the new values (its
-  // checkpoints), the one before it the old ones.
-  const CheckpointSettings new_state = SettingsOfCheckpoint(CheckpointBytes(id, k));
-  EXPECT_EQ(new_state.dropout, 0.3);
-  EXPECT_EQ(new_state.l2, 0.001);
-  EXPECT_EQ(new_state.beta1, 0.5);
-  EXPECT_EQ(new_state.batch_size, 64);
-  if (k > 1) {
-    const CheckpointSettings old_state = SettingsOfCheckpoint(CheckpointBytes(id, k - 1));
-    EXPECT_EQ(old_state.dropout, 0.1);
-    EXPECT_EQ(old_state.l2, 0.0001);
-    EXPECT_EQ(old_state.beta1, 0.9);
-    EXPECT_EQ(old_state.batch_size, 32);
+  // The trainer's state holds the new values from the checkpoint saved
+  // right after it applied the nudge (after step k - 1, trained with the old
+  // ones) on, the ones before it the old values.
+  for (int64_t step = k - 1; step <= 6; ++step) {
+    if (step < 1) continue;
+    const CheckpointSettings state = SettingsOfCheckpoint(CheckpointBytes(id, step));
+    EXPECT_EQ(state.dropout, 0.3) << "step " << step;
+    EXPECT_EQ(state.l2, 0.001) << "step " << step;
+    EXPECT_EQ(state.beta1, 0.5) << "step " << step;
+    EXPECT_EQ(state.batch_size, 64) << "step " << step;
+  }
+  for (int64_t step = 1; step < k - 1; ++step) {
+    const CheckpointSettings state = SettingsOfCheckpoint(CheckpointBytes(id, step));
+    EXPECT_EQ(state.dropout, 0.1) << "step " << step;
+    EXPECT_EQ(state.l2, 0.0001) << "step " << step;
+    EXPECT_EQ(state.beta1, 0.9) << "step " << step;
+    EXPECT_EQ(state.batch_size, 32) << "step " << step;
   }
 
   CommandResult shown = Caviar({"trial", trial});
