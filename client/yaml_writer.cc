@@ -132,7 +132,8 @@ bool FitsOnOneLine(const Message& message) {
   std::vector<const FieldDescriptor*> fields;
   const Reflection* r = message.GetReflection();
   r->ListFields(message, &fields);
-  if (fields.empty() || fields.size() > 3) return false;
+  if (fields.empty()) return true;  // `external: {}`, not "{}" on a line of its own.
+  if (fields.size() > 3) return false;
   size_t width = 0;
   for (const FieldDescriptor* field : fields) {
     if (field->is_map() || field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE)

@@ -292,7 +292,7 @@ TEST_F(CliCoordinatorTest, AnExternalStudyIsShownLikeAnyOther) {
             HasSubstr("runs:       external"),
             HasSubstr("  lr     double [0.0001, 1] LOG")));
   CommandResult yaml = Cli({"study", "ext", "--format", "yaml"});
-  EXPECT_THAT(yaml.out, HasSubstr("\nexternal:"));
+  EXPECT_THAT(yaml.out, HasSubstr("\nexternal: {}\n"));
 }
 
 TEST_F(CliCoordinatorTest, BadTrialIdsAreUsageErrors) {
