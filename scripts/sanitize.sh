@@ -18,8 +18,9 @@
 #                                 tests/tsan/README.md). By hand, not in CI
 #                                 (a whole second instrumented build).
 #   scripts/sanitize.sh ci        what CI runs (.ci/run): ASan+UBSan at -O1,
-#                                 the coordinator, store, worker loop, spec
-#                                 loader and integration tests
+#                                 every unit and integration test (the
+#                                 GoogleTest binaries) and the fuzz targets'
+#                                 short runs
 #
 # Any sanitizer report fails its test (UBSan does not recover; ASan and
 # LeakSanitizer abort). Extra arguments go to ctest.
@@ -91,12 +92,12 @@ case "$MODE" in
     ctest --output-on-failure -j"$(nproc)" -LE 'long|known_failing' "$@"
     ;;
   ci)
-    # The coordinator's and the store's unit tests, the worker loop's, the
-    # spec loader's and the in-process integration test (coordinator, store
-    # and workers over real gRPC): the set run clean under ASan+UBSan so far.
-    # The rest of the unit tests and the fuzz targets' short runs are in
-    # `address` (widen this once they have been run clean).
-    build_and_test '^(coordinator_integration|coordinator|sqlite_store|worker_loop|client_spec_loader)_test$' '^$'
+    # Every test that is a build target: the GoogleTest binaries (unit tests,
+    # the in-process integration test: coordinator, store and workers over
+    # real gRPC) and the fuzz targets' short runs (label fuzz, 8 s each).
+    # The shell tests that start real processes run once, in the Release
+    # build (scripts/test.sh): `address` runs them instrumented too.
+    build_and_test '.' '^$'
     ;;
   thread)
     # The coordinator, the store, the worker loop, and both together; the

@@ -78,7 +78,12 @@ class CheckpointStoreTest : public ::testing::Test {
 
   std::vector<int64_t> Steps(int64_t trial) {
     std::vector<int64_t> steps;
-    for (const CheckpointInfo& info : *store_->List(trial)) steps.push_back(info.step());
+    // Held by name: a range-for over `*store_->List(trial)` would walk a
+    // StatusOr destroyed before the loop (ASan: stack-use-after-scope).
+    absl::StatusOr<std::vector<CheckpointInfo>> listed = store_->List(trial);
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    if (!listed.ok()) return steps;
+    for (const CheckpointInfo& info : *listed) steps.push_back(info.step());
     return steps;
   }
 
