@@ -74,7 +74,8 @@ class ByteReader {
     if (!Get(&stored) || stored != count) return false;
     const size_t size = sizeof(T) * size_t(count);
     if (bytes_.size() < size) return false;
-    std::memcpy(data, bytes_.data(), size);
+    // An empty vector's data() may be null, and memcpy's may not.
+    if (size > 0) std::memcpy(data, bytes_.data(), size);
     bytes_.remove_prefix(size);
     return true;
   }
