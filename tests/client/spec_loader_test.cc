@@ -154,6 +154,14 @@ TEST(SpecLoader, YamlSyntaxErrorHasLineAndColumn) {
   EXPECT_THAT(ErrorOf("name: s\n  bad: indent\n"), HasSubstr("spec.yaml:2:"));
 }
 
+// Debian's yaml-cpp 0.7 loops forever in LoadAll on these (fuzz finding 6):
+// each must be refused, promptly.
+TEST(SpecLoader, ACommaWhereADocumentValueWouldStartIsRefusedNotAHang) {
+  for (const char* text : {",}\n", ",a\n", "  name: s\n,x\n", "\"a\"\n,x\n"}) {
+    EXPECT_THAT(ErrorOf(text), HasSubstr("expected one YAML document")) << text;
+  }
+}
+
 TEST(SpecLoader, StructureErrors) {
   EXPECT_THAT(ErrorOf(""), HasSubstr("spec.yaml: the document is empty"));
   EXPECT_THAT(ErrorOf("- a\n- b\n"), HasSubstr("spec: expected a mapping (StudySpec)"));
