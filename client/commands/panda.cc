@@ -46,7 +46,7 @@ void AddTrialArgument(CLI::App* command, int64_t* id) {
   command->add_option("trial", *id, "Trial id")
       ->required()
       ->type_name("ID")
-      ->check(CLI::PositiveNumber);
+      ->check(TrialIdValidator());
 }
 
 }  // namespace

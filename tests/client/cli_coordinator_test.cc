@@ -301,7 +301,10 @@ TEST_F(CliCoordinatorTest, BadTrialIdsAreUsageErrors) {
                                              {"trial", "0"},
                                              {"trial", "1.5"},
                                              {"trial", "99999999999999999999"},
-                                             {"nudge", "abc", "--param", "lr=0.1"}}) {
+                                             {"nudge", "abc", "--param", "lr=0.1"},
+                                             {"rollback", "abc", "--to-step", "1"},
+                                             {"pause", "abc"},
+                                             {"resume", "0"}}) {
     CommandResult r = Cli(args);
     SCOPED_TRACE(args[0] + " " + args[1]);
     EXPECT_EQ(r.exit_code, 2);
