@@ -19,7 +19,8 @@
 #                                 (a whole second instrumented build).
 #   scripts/sanitize.sh ci        what CI runs (.ci/run): ASan+UBSan at -O1,
 #                                 every unit and integration test (the
-#                                 GoogleTest binaries)
+#                                 GoogleTest binaries) and the fuzz targets'
+#                                 short runs (fixed seed)
 #
 # Any sanitizer report fails its test (UBSan does not recover; ASan and
 # LeakSanitizer abort). Extra arguments go to ctest.
@@ -91,15 +92,14 @@ case "$MODE" in
     ctest --output-on-failure -j"$(nproc)" -LE 'long|known_failing' "$@"
     ;;
   ci)
-    # Every GoogleTest binary: the unit tests and the in-process integration
-    # test (coordinator, store and workers over real gRPC). Not yet the fuzz
-    # targets: their first CI run found a yaml-cpp hang within seconds
-    # (tests/fuzz/README.md, finding 6, fixed since); they come back with a
-    # fixed -seed once every target runs clean. `address` and scripts/fuzz.sh
-    # run them. The shell
-    # tests that start real processes run once, in the Release build
+    # Every GoogleTest binary (the unit tests and the in-process integration
+    # test: coordinator, store and workers over real gRPC) and every fuzz
+    # target's short run (CAVIAR_FUZZ_SECONDS each, with the fixed
+    # CAVIAR_FUZZ_SEED: the same mutations every run, so CI is deterministic;
+    # each run replays the target's corpus, regression inputs included, first).
+    # The shell tests that start real processes run once, in the Release build
     # (scripts/test.sh): `address` runs them instrumented too.
-    build_and_test '.' '_fuzzer$'
+    build_and_test '.' '^$'
     ;;
   thread)
     # The coordinator, the store, the worker loop, and both together; the
