@@ -1,5 +1,6 @@
 // caviar dashboard: a study's trials in columns (typed arrays), as
-// GET /api/v1/studies/{name}/columns sends them, merged by id with the
+// GET /api/v1/studies/{name}/columns?format=binary sends them (typed arrays
+// themselves: parseColumns), merged by id with the
 // protobuf-JSON trials of /changes. Charts read the columns by row index
 // (rows are in id order: columns come by id, new trials have larger ids).
 'use strict';
@@ -7,6 +8,20 @@ const STATES = ['TRIAL_STATE_UNSPECIFIED', 'PENDING', 'ACTIVE', 'SUCCEEDED', 'FA
 const STATE_CODE = new Map(STATES.map((s, i) => [s, i]));
 const FAILURES = ['FAILURE_KIND_UNSPECIFIED', 'CRASHED', 'DIVERGED', 'INFEASIBLE', 'LEASE_EXPIRED'];
 const FAILURE_CODE = new Map(FAILURES.map((s, i) => [s, i]));
+
+// An answer of /columns?format=binary (server/http/trial_columns.h): a
+// little-endian uint32 N, N bytes of JSON (envelope, dictionaries, the
+// columns' types and offsets), then the columns. Each column becomes a
+// typed array over the answer's bytes (little-endian, as every machine a
+// browser runs on). Returns the JSON with `arrays`: name -> typed array.
+function parseColumns(buffer) {
+  const n = new DataView(buffer).getUint32(0, true);
+  const c = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
+  const Types = {f64: Float64Array, i32: Int32Array, u8: Uint8Array};
+  c.arrays = {};
+  for (const col of c.columns) c.arrays[col.name] = new Types[col.type](buffer, col.offset, c.count);
+  return c;
+}
 
 class TrialStore {
   constructor(study) {
@@ -63,30 +78,40 @@ class TrialStore {
     if (w === undefined) { w = this.workers.length; this.workers.push(name); this.workerIndex.set(name, w); }
     return w;
   }
-  // A page of /columns.
+  // A page of /columns?format=binary, as parseColumns returns it: typed
+  // arrays copied straight into the columns (no per-value parsing).
   addColumns(c) {
-    const count = c.id.length;
+    const count = c.count, A = c.arrays;
     this.grow(this.n + count);
-    const state = c.state_names.map(s => STATE_CODE.get(s) ?? 0);
-    const failure = c.failure_names.map(s => FAILURE_CODE.get(s) ?? 0);
-    const worker = c.workers.map(w => this.workerOf(w));
-    const params = this.axes.map(ax => (c.parameters || {})[ax.name] || []);
-    const nan = v => v === null || v === undefined ? NaN : v;
+    const state = Uint8Array.from(c.state_names, s => STATE_CODE.get(s) ?? 0);
+    const failure = Uint8Array.from(c.failure_names, s => FAILURE_CODE.get(s) ?? 0);
+    const worker = Int32Array.from(c.workers, w => this.workerOf(w));
+    // Each axis's codes from the answer's: a category's index in the
+    // answer's list -> its index on the axis.
+    const params = this.axes.map(ax => {
+      const p = (c.parameters || []).find(q => q.name === ax.name);
+      if (!p) return null;
+      return {values: A[p.column], codes: p.categories ? Float64Array.from(p.categories, v => ax.code(v)) : null};
+    });
     for (let j = 0; j < count; j++) {
-      const i = this.row(c.id[j]);
-      this.value[i] = nan(c.objective[j]);
-      this.finalStep[i] = nan(c.final_step[j]);
-      this.state[i] = state[c.state[j]];
-      this.failure[i] = failure[c.failure[j]];
-      this.worker[i] = c.worker[j] < 0 ? -1 : worker[c.worker[j]];
-      this.start[i] = nan(c.start_ms[j]) / 1000;
-      this.end[i] = nan(c.end_ms[j]) / 1000;
-      this.reason[i] = c.reason[j];
+      const i = this.row(A.id[j]);
+      this.value[i] = A.objective[j];
+      this.finalStep[i] = A.final_step[j];
+      this.state[i] = state[A.state[j]];
+      this.failure[i] = failure[A.failure[j]];
+      this.worker[i] = A.worker[j] < 0 ? -1 : worker[A.worker[j]];
+      this.start[i] = A.start_ms[j] / 1000;
+      this.end[i] = A.end_ms[j] / 1000;
+      this.reason[i] = '';
       for (let k = 0; k < params.length; k++) {
-        const v = params[k][j];
-        this.params[k][i] = v === null || v === undefined ? NaN : this.axes[k].code(v);
+        const p = params[k];
+        if (!p) { this.params[k][i] = NaN; continue; }
+        const v = p.values[j];
+        this.params[k][i] = p.codes ? (v === v ? p.codes[v] : NaN) : v;
       }
     }
+    const {row, text} = c.reasons;
+    for (let r = 0; r < row.length; r++) this.reason[this.byId.get(A.id[row[r]])] = text[r];
     this.version++;
   }
   // One trial in protobuf's JSON mapping (/changes).
@@ -101,9 +126,13 @@ class TrialStore {
     this.end[i] = time(t.end_time);
     this.reason[i] = t.failure_reason || t.stop_reason || '';
     this.axes.forEach((ax, k) => { this.params[k][i] = ax.code(paramValue((t.parameters || {})[ax.name])); });
-    if (t.measurements)
-      this.curves.set(id, t.measurements.map(m => [num(m.step), num((m.metrics || {})[this.metric])]));
+    this.setCurve(t);
     this.version++;
+  }
+  // A trial's learning curve (the objective by step); its columns untouched.
+  setCurve(t) {
+    if (t.measurements)
+      this.curves.set(num(t.id), t.measurements.map(m => [num(m.step), num((m.metrics || {})[this.metric])]));
   }
   stateName(i) { return STATES[this.state[i]]; }
   // A parameter's value as the user wrote it (a category's name).

@@ -182,6 +182,8 @@ void HttpServer::Route() {
       response.set_header("Vary", "Accept-Encoding");
       response.set_header("Cache-Control", "no-store");
       response.set_header("X-Content-Type-Options", "nosniff");
+      if (reply.http_status == 200 && !reply.content_type.empty())
+        type = reply.content_type.c_str();
       response.set_content(std::move(reply.body), type);
       RecordRequest(route, reply.http_status, absl::Now() - start);
     };

@@ -167,26 +167,6 @@ absl::StatusOr<TrialsPage> TrialsAfter(scheduling::Coordinator& coordinator,
   return page;
 }
 
-// The study's JSON with its best trial (without its curve) and progress
-// (finished trials over max_trials, when there is a budget).
-absl::StatusOr<std::string> StudyJson(scheduling::Coordinator& coordinator,
-                                      const caviar::v1::Study& study) {
-  std::vector<std::string> fields;
-  CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::Trial> best,
-                          coordinator.BestTrials(study.spec().name(), 1));
-  if (!best.empty()) {
-    best[0].clear_measurements();
-    fields.push_back(absl::StrCat("\"best_trial\":", ToJson(best[0])));
-  }
-  const int32_t max_trials = study.spec().budget().max_trials();
-  if (max_trials > 0) {
-    const double finished = study.succeeded_trials() + study.stopped_trials();
-    fields.push_back(
-        absl::StrCat("\"progress\":", JsonNumber(std::min(1.0, finished / max_trials))));
-  }
-  return WithFields(ToJson(study), fields);
-}
-
 JsonResponse Ok(std::string body) {
   JsonResponse response;
   response.body = std::move(body);
@@ -243,13 +223,60 @@ JsonResponse ErrorResponse(const absl::Status& status) {
   return response;
 }
 
+// The study's JSON with its best trial (without its curve) and progress
+// (finished trials over max_trials, when there is a budget).
+absl::StatusOr<std::string> JsonApi::StudyJson(const caviar::v1::Study& study) {
+  std::vector<std::string> fields;
+  CAVIAR_ASSIGN_OR_RETURN(std::string best, BestTrialJson(study));
+  if (!best.empty()) fields.push_back(absl::StrCat("\"best_trial\":", best));
+  const int32_t max_trials = study.spec().budget().max_trials();
+  if (max_trials > 0) {
+    const double finished = study.succeeded_trials() + study.stopped_trials();
+    fields.push_back(
+        absl::StrCat("\"progress\":", JsonNumber(std::min(1.0, finished / max_trials))));
+  }
+  return WithFields(ToJson(study), fields);
+}
+
+absl::StatusOr<std::string> JsonApi::BestTrialJson(const caviar::v1::Study& study) {
+  return WhileNoTrialFinishes("best", study, [&]() -> absl::StatusOr<std::string> {
+    CAVIAR_ASSIGN_OR_RETURN(std::vector<caviar::v1::Trial> best,
+                            coordinator_->BestTrials(study.spec().name(), 1));
+    if (best.empty()) return std::string();
+    best[0].clear_measurements();
+    return ToJson(best[0]);
+  });
+}
+
+absl::StatusOr<std::string> JsonApi::WhileNoTrialFinishes(
+    const std::string& what, const caviar::v1::Study& study,
+    absl::FunctionRef<absl::StatusOr<std::string>()> compute) {
+  // A trial that finishes changes these counts; a study made again under
+  // its name has another create time.
+  const std::string name = absl::StrCat(what, " ", study.spec().name());
+  const std::string key =
+      absl::StrCat(study.create_time().seconds(), ".", study.create_time().nanos(), " ",
+                   study.succeeded_trials(), " ", study.stopped_trials(), " ",
+                   study.failed_trials());
+  {
+    absl::MutexLock lock(&remembered_mu_);
+    auto it = remembered_.find(name);
+    if (it != remembered_.end() && it->second.first == key) return it->second.second;
+  }
+  CAVIAR_ASSIGN_OR_RETURN(std::string json, compute());
+  absl::MutexLock lock(&remembered_mu_);
+  if (remembered_.size() > 1000) remembered_.clear();  // A bound; studies are few.
+  remembered_[name] = {key, json};
+  return json;
+}
+
 JsonResponse JsonApi::Studies(const QueryParams& params) {
   return Answer([&]() -> absl::StatusOr<std::string> {
     CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
     std::string out = "{\"studies\":[";
     bool first = true;
     for (const caviar::v1::Study& study : coordinator_->ListStudies()) {
-      absl::StatusOr<std::string> json = StudyJson(*coordinator_, study);
+      absl::StatusOr<std::string> json = StudyJson(study);
       if (!json.ok()) continue;  // Deleted in between: not listed.
       if (!first) out.push_back(',');
       first = false;
@@ -263,7 +290,7 @@ JsonResponse JsonApi::Study(const std::string& name, const QueryParams& params) 
   return Answer([&]() -> absl::StatusOr<std::string> {
     CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
     CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study study, coordinator_->GetStudy(name));
-    return StudyJson(*coordinator_, study);
+    return StudyJson(study);
   });
 }
 
@@ -291,20 +318,32 @@ JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params
 }
 
 JsonResponse JsonApi::Columns(const std::string& study, const QueryParams& params) {
-  return Answer([&]() -> absl::StatusOr<std::string> {
-    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {"after", "limit", "state"}));
+  bool binary = false;
+  JsonResponse reply = Answer([&]() -> absl::StatusOr<std::string> {
+    CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {"after", "limit", "state", "format"}));
     CAVIAR_ASSIGN_OR_RETURN(int64_t after, IntegerParam(params, "after", 0, 0, kMaxId));
     CAVIAR_ASSIGN_OR_RETURN(
         int64_t limit,
         IntegerParam(params, "limit", kDefaultColumnsLimit, 1, kMaxColumnsLimit));
+    CAVIAR_ASSIGN_OR_RETURN(const std::string* format, Single(params, "format"));
+    if (format != nullptr && *format != "json" && *format != "binary") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "format: \"", format->substr(0, 64), "\" is not json or binary"));
+    }
+    binary = format != nullptr && *format == "binary";
     ListTrialsRequest filter;
     CAVIAR_RETURN_IF_ERROR(StatesParam(params, &filter));
     std::vector<caviar::v1::TrialState> states;
     for (int state : filter.states())
       states.push_back(static_cast<caviar::v1::TrialState>(state));
     CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study current, coordinator_->GetStudy(study));
-    return TrialColumnsJson(*coordinator_, current, states, after, limit);
+    CAVIAR_ASSIGN_OR_RETURN(
+        ColumnsPage page,
+        ReadTrialColumns(*coordinator_, current, states, after, limit, &column_cache_));
+    return binary ? ColumnsBinary(page) : ColumnsJson(page);
   });
+  if (binary && reply.http_status == 200) reply.content_type = "application/octet-stream";
+  return reply;
 }
 
 JsonResponse JsonApi::Best(const std::string& study, const QueryParams& params) {
@@ -325,9 +364,12 @@ JsonResponse JsonApi::Best(const std::string& study, const QueryParams& params) 
 JsonResponse JsonApi::Importance(const std::string& study, const QueryParams& params) {
   return Answer([&]() -> absl::StatusOr<std::string> {
     CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
-    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::GetImportanceResponse importance,
-                            coordinator_->GetImportance(study));
-    return ToJson(importance);
+    CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study current, coordinator_->GetStudy(study));
+    return WhileNoTrialFinishes("importance", current, [&]() -> absl::StatusOr<std::string> {
+      CAVIAR_ASSIGN_OR_RETURN(caviar::v1::GetImportanceResponse importance,
+                              coordinator_->GetImportance(study));
+      return ToJson(importance);
+    });
   });
 }
 
@@ -395,7 +437,7 @@ JsonResponse JsonApi::Changes(const std::string& study, const QueryParams& param
     }
     for (const auto& trial : watched) trials.push_back(&trial);
     const int64_t next = page.trials.empty() ? after : page.trials.back().id();
-    CAVIAR_ASSIGN_OR_RETURN(std::string study_json, StudyJson(*coordinator_, current));
+    CAVIAR_ASSIGN_OR_RETURN(std::string study_json, StudyJson(current));
     return absl::StrCat("{\"study\":", study_json, ",\"trials\":", TrialsArray(trials),
                         ",\"next_after\":", next,
                         ",\"more\":", page.more ? "true" : "false", "}");
