@@ -818,7 +818,11 @@ async function trialPage(id) {
     });
     const labelled = branches.size > 1 || (t.branches || []).length > 0;
     let marks = 0;
+    // Per branch, the points its polyline went through, and the labels
+    // drawn (the browser test reads both).
+    const branchPoints = {}, labels = [];
     for (const [b, idx] of branches) {
+      branchPoints[b] = idx.filter(i => Number.isFinite(pts[i][1])).length;
       const color = Charts.COLORS[b % Charts.COLORS.length];
       let run = [];
       idx.forEach((i, j) => {
@@ -834,15 +838,24 @@ async function trialPage(id) {
       const last = run.filter(p => Number.isFinite(p[1])).pop();
       if (labelled && last) {
         const {ctx, area: a} = c;
-        ctx.fillStyle = color; ctx.textAlign = 'left'; ctx.textBaseline = 'bottom';
-        ctx.fillText(b ? 'branch ' + b : 'first run', Charts.px(a, xs.unit(last[0])) + 4, Charts.py(a, ys.unit(last[1])) - 2);
+        // Rightwards of its last point, or leftwards near the right edge.
+        const label = b ? 'branch ' + b : 'first run', X = Charts.px(a, xs.unit(last[0]));
+        const right = X > a.x1 - 60;
+        ctx.fillStyle = color; ctx.textAlign = right ? 'right' : 'left'; ctx.textBaseline = 'bottom';
+        ctx.fillText(label, right ? X - 4 : X + 4, Charts.py(a, ys.unit(last[1])) - 2);
+        labels.push(label);
       }
     }
     c.cv.dataset.branches = branches.size;
+    c.cv.dataset.branchPoints = JSON.stringify(branchPoints);
+    c.cv.dataset.labels = JSON.stringify(labels);
     const drawn = Charts.points(c, pts.map(p => p[0]), pts.map(p => p[1]), xs, ys, i => Charts.COLORS[(ms[i].branch || 0) % Charts.COLORS.length], 4);
     // Where each branch left its parent: the checkpoint it continues from.
+    const rollbackMarks = [];
     for (const br of t.branches || []) {
-      Charts.vline(c, xs, num(br.from_step || 0), '#dc2626', `rollback → branch ${br.number}`, [4, 3], 0);
+      const label = `rollback → branch ${br.number}`;
+      if (!Charts.vline(c, xs, num(br.from_step || 0), '#dc2626', label, [4, 3], 0)) continue;
+      rollbackMarks.push({step: num(br.from_step || 0), label});
       marks++;
     }
     // Nudges at the first step trained with them; one delivered but not
@@ -861,7 +874,7 @@ async function trialPage(id) {
     c.cv.dataset.marks = marks;
     c.cv.dataset.nudges = nudges;
     c.cv.dataset.checkpoints = checkpoints.length;
-    c.cv.dataset.rollbacks = (t.branches || []).length;
+    c.cv.dataset.rollbacks = JSON.stringify(rollbackMarks);
   };
   if (!ms.length) chart.append($('p', {class: 'muted'}, 'No measurements reported.'));
   else draw();

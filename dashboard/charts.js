@@ -229,11 +229,11 @@ const Charts = (() => {
   }
 
   // A vertical mark at x; its label in text row `row` (0, 1, ...) from the
-  // top, so marks at one step stay readable.
+  // top, so marks at one step stay readable. Returns whether it was drawn.
   function vline(c, xs, x, color, label, dash, row) {
     const {ctx, area: a} = c;
     const X = px(a, xs.unit(x));
-    if (!Number.isFinite(X)) return;
+    if (!Number.isFinite(X)) return false;
     ctx.save();
     ctx.strokeStyle = color; ctx.fillStyle = color; ctx.lineWidth = 1.5;
     if (dash) ctx.setLineDash(dash);
@@ -243,6 +243,7 @@ const Charts = (() => {
     ctx.textAlign = right ? 'right' : 'left'; ctx.textBaseline = 'top';
     if (label) ctx.fillText(label, right ? X - 3 : X + 3, a.y0 + 2 + 12 * (row || 0));
     ctx.restore();
+    return true;
   }
 
   return {PAD, COLORS, STATE_COLOR, fmt, canvas, niceTicks, linearScale, logScale,

@@ -4,7 +4,9 @@
 // many marks as the API has trials, a study page updates live while its
 // trials run, brushing the parallel coordinates filters the trial table,
 // sorting and CSV download work, a trainer trial's page marks its
-// checkpoints, and a token-protected coordinator asks for a token. Saves docs/screenshots/*.png.
+// checkpoints, a trial rolled back with `caviar rollback` shows both
+// branches and the rollback, and a token-protected coordinator asks for a
+// token. Saves docs/screenshots/*.png.
 //
 // node dashboard_test.js BUILD_DIR SCREENSHOT_DIR   (exit 77: no chromium)
 'use strict';
@@ -122,6 +124,34 @@ trainer:
     csv: {train_path: ${path.join(d, 'train.csv')}, test_path: ${path.join(d, 'test.csv')}, label_column: label, has_header: true}
     dev_size: 40
   settings: {seed: 1, layers: 1, hidden_units: 16, batch_size: 16, threads: 1}
+`;
+}
+
+// A command with checkpoints (README "Your own training command") that
+// waits before its step 3 until `gate` exists (at most 60 s), so the test
+// rolls back a trial it knows is running at step 2; a resumed run (a
+// rollback's branch) goes straight on, its loss 0.2 higher. No braces.
+function ROLLBACK_SPEC(gate) {
+  const code = `
+import os, time
+d = os.environ["CAVIAR_CHECKPOINT_DIR"]
+start = int(os.environ.get("CAVIAR_RESUME_STEP", "0"))
+for step in range(start + 1, 7):
+    if step == 3 and start == 0:
+        t = time.time()
+        while not os.path.exists(${JSON.stringify(gate)}) and time.time() - t < 60: time.sleep(0.05)
+    open(os.path.join(d, "state-%d" % step), "w").write(str(step))
+    print("caviar: step=%d loss=%.6f" % (step, 1.0 / step + (0.2 if start else 0.0)), flush=True)
+    print("caviar: checkpoint step=%d" % step, flush=True)
+`;
+  return `name: rb
+objective: {metric: loss, goal: MINIMIZE}
+parameters:
+  - {name: lr, double: {min: 0.01, max: 1.0}, scale: LOG}
+budget: {max_trials: 1, max_parallel_trials: 1}
+trial_policy: {lease_seconds: 2, max_retries: 5}
+checkpoint: {keep_latest: 100}
+command: {argv: [/usr/bin/python3, -c, ${JSON.stringify(code)}]}
 `;
 }
 
@@ -267,9 +297,57 @@ async function main() {
   assert.match(await page.$eval('#trial-outcome', e => e.textContent),
     new RegExp('checkpoints' + saved.checkpoints.map(cp => 'step ' + cp.step).join(', ')));
   await page.screenshot({path: path.join(shots, 'trial-checkpoints.png')});
+
+  // 8. A trial rolled back through the real CLI (`caviar rollback`) while
+  // it runs: its page draws both branches, each its own labelled line with
+  // every point the API has for it, and marks the rollback at the step the
+  // new branch continues from.
+  const gate = path.join(dir, 'rollback.gate');
+  fs.writeFileSync(path.join(dir, 'rb.yaml'), ROLLBACK_SPEC(gate));
+  execFileSync(path.join(build, 'client/caviar'), ['--coordinator', c.grpc, 'submit', path.join(dir, 'rb.yaml')], {stdio: 'pipe'});
+  start(path.join(build, 'worker/caviar-worker'), ['--coordinator', c.grpc, '--study', 'rb', '--id', 'rb-1'], 'rb1.log');
+  let running;
+  for (let i = 0; ; i++) {
+    const r = await get(`${c.http}/api/v1/studies/rb/trials?measurements=true`);
+    running = r.trials[0];
+    if (running && (running.measurements || []).some(m => Number(m.step) === 2)) {
+      const t = await get(`${c.http}/api/v1/trials/${running.id}`);
+      if (t.checkpoints.some(cp => Number(cp.step) === 1)) break;
+    }
+    assert.ok(i < 300, 'the rollback trial never reached step 2 with a checkpoint at step 1');
+    await sleep(100);
+  }
+  const rolled = execFileSync(path.join(build, 'client/caviar'),
+    ['--coordinator', c.grpc, 'rollback', String(running.id), '--to-step', '1'], {encoding: 'utf8'});
+  assert.match(rolled, /branch 1 continues from the checkpoint at step 1/);
+  fs.writeFileSync(gate, '');
+  start(path.join(build, 'worker/caviar-worker'), ['--coordinator', c.grpc, '--study', 'rb', '--id', 'rb-2'], 'rb2.log');
+  let rb;
+  for (let i = 0; ; i++) {
+    rb = await get(`${c.http}/api/v1/trials/${running.id}`);
+    if (rb.state === 'SUCCEEDED') break;
+    assert.ok(i < 600, 'the rolled-back trial did not finish in 60 s: ' + JSON.stringify(rb.state));
+    await sleep(100);
+  }
+  assert.strictEqual(rb.branches.length, 1, JSON.stringify(rb.branches));
+  assert.strictEqual(Number(rb.branches[0].from_step), 1);
+  const perBranch = {};
+  for (const m of rb.measurements) perBranch[m.branch || 0] = (perBranch[m.branch || 0] || 0) + 1;
+  assert.ok(perBranch[0] >= 2 && perBranch[1] >= 5, 'points per branch: ' + JSON.stringify(perBranch));
+  await page.goto(`${c.http}/#/trial/${rb.id}`);
+  await page.waitForSelector('body[data-trial-ready]');
+  const curve = '#trial-curve canvas';
+  assert.strictEqual(Number(await attr(page, curve, 'branches')), 2);
+  assert.deepStrictEqual(JSON.parse(await attr(page, curve, 'branchPoints')), perBranch);
+  assert.deepStrictEqual(JSON.parse(await attr(page, curve, 'labels')).sort(), ['branch 1', 'first run']);
+  assert.deepStrictEqual(JSON.parse(await attr(page, curve, 'rollbacks')), [{step: 1, label: 'rollback → branch 1'}]);
+  assert.strictEqual(await points(page, curve), rb.measurements.length);
+  assert.match(await page.$eval('#trial-outcome', e => e.textContent), /rollbacksbranch 1 from branch 0 at step 1/);
+  await page.screenshot({path: path.join(shots, 'trial-rollback.png')});
+  console.log(`rollback: trial ${rb.id}, points per branch ${JSON.stringify(perBranch)}`);
   assert.deepStrictEqual(errors, [], 'errors in the page');
 
-  // 8. With tokens: the page loads, asks for a token, then shows the studies.
+  // 9. With tokens: the page loads, asks for a token, then shows the studies.
   const viewer = 'viewer-' + Math.random().toString(36).slice(2);
   fs.writeFileSync(path.join(dir, 'tokens'), `viewer me ${viewer}\n`, {mode: 0o600});
   const sec = await coordinator('secure', ['--tokens-file', path.join(dir, 'tokens')]);

@@ -1,6 +1,8 @@
 // The coordinator's JSON API over real HTTP on loopback, against a real
 // caviar-coordinator process whose trials this test makes over gRPC.
 #include <cmath>
+#include <cstring>
+#include <map>
 #include <ctime>
 #include <set>
 
@@ -223,6 +225,150 @@ TEST_F(HttpApiTest, ColumnsHoldTheTrialsOfTrialsAsArraysAfterTheSameCursor) {
   EXPECT_EQ(unknown.status, 400);
   EXPECT_THAT(unknown.body, HasSubstr("unknown query parameter \\\"measurements\\\""));
   EXPECT_EQ(Get("/api/v1/studies/nope/columns").status, 404);
+}
+
+// /columns?format=binary, decoded: the header's JSON and each column as
+// doubles (whatever its type), by name ("p0", ... for parameters).
+struct BinaryColumns {
+  Json header;
+  std::map<std::string, std::vector<double>> columns;
+};
+BinaryColumns DecodeBinaryColumns(const std::string& body) {
+  BinaryColumns out;
+  uint32_t length = 0;
+  for (int b = 0; b < 4; ++b) length |= static_cast<uint32_t>(static_cast<uint8_t>(body[b])) << (8 * b);
+  out.header = Json::parse(body.substr(4, length));
+  const size_t n = out.header["count"].get<size_t>();
+  for (const Json& column : out.header["columns"]) {
+    const std::string type = column["type"];
+    const size_t offset = column["offset"].get<size_t>();
+    EXPECT_EQ(offset % 8, 0u) << column.dump();
+    std::vector<double>& values = out.columns[column["name"]];
+    const size_t size = type == "f64" ? 8 : type == "i32" ? 4 : 1;
+    EXPECT_LE(offset + size * n, body.size()) << column.dump();
+    if (offset + size * n > body.size()) continue;
+    for (size_t i = 0; i < n; ++i) {
+      if (type == "f64") {
+        double v;
+        std::memcpy(&v, body.data() + offset + 8 * i, 8);
+        values.push_back(v);
+      } else if (type == "i32") {
+        int32_t v;
+        std::memcpy(&v, body.data() + offset + 4 * i, 4);
+        values.push_back(v);
+      } else {
+        EXPECT_EQ(type, "u8");
+        values.push_back(static_cast<uint8_t>(body[offset + i]));
+      }
+    }
+  }
+  return out;
+}
+
+// Expects the binary answer to hold what the JSON one does, value for value.
+void ExpectSameColumns(const Json& c, const BinaryColumns& b) {
+  const Json& h = b.header;
+  for (const char* field : {"count", "total", "next_after", "more", "state_names",
+                            "failure_names", "workers"})
+    EXPECT_EQ(h[field], c[field]) << field;
+  const size_t n = c["id"].size();
+  auto number = [](const Json& v) {
+    return v.is_null() ? std::nan("") : v.get<double>();
+  };
+  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  std::map<size_t, std::string> reasons;
+  for (size_t r = 0; r < h["reasons"]["row"].size(); ++r)
+    reasons[h["reasons"]["row"][r].get<size_t>()] = h["reasons"]["text"][r];
+  for (size_t i = 0; i < n; ++i) {
+    SCOPED_TRACE(absl::StrCat("row ", i));
+    EXPECT_EQ(b.columns.at("id")[i], c["id"][i].get<double>());
+    EXPECT_EQ(b.columns.at("state")[i], c["state"][i].get<double>());
+    EXPECT_EQ(b.columns.at("failure")[i], c["failure"][i].get<double>());
+    EXPECT_EQ(b.columns.at("worker")[i], c["worker"][i].get<double>());
+    for (const char* name : {"objective", "final_step", "start_ms", "end_ms"})
+      EXPECT_TRUE(same(b.columns.at(name)[i], number(c[name][i])))
+          << name << ": " << b.columns.at(name)[i] << " vs " << c[name][i];
+    EXPECT_EQ(reasons.count(i) ? reasons[i] : "", c["reason"][i].get<std::string>());
+    for (const Json& p : h["parameters"]) {
+      const double v = b.columns.at(p["column"].get<std::string>())[i];
+      const Json& want = c["parameters"][p["name"].get<std::string>()][i];
+      if (p.contains("categories")) {
+        ASSERT_FALSE(std::isnan(v)) << p.dump();
+        EXPECT_EQ(p["categories"][static_cast<size_t>(v)], want);
+      } else {
+        EXPECT_TRUE(same(v, number(want))) << p["name"] << ": " << v << " vs " << want;
+      }
+    }
+  }
+}
+
+// The binary answer holds the JSON one's values; both come partly from the
+// cache of finished trials, which must never hold a trial that was still
+// open: the one ACTIVE in the middle shows its end once it finishes.
+TEST_F(HttpApiTest, BinaryColumnsHoldTheJsonColumnsAndTheCacheKeepsOnlyFinishedTrials) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("bin", 100, nullptr,
+              "parameters { name: 'opt' categorical { values: 'adam' values: 'sgd' } }"
+              " parameters { name: 'units' integer { min: 1 max: 64 } }");
+  for (int i = 0; i < 4; ++i) RunTrial("bin", 0.1 * i, 2);
+  const int64_t open = TakeTrial("bin");  // ACTIVE while the cache fills.
+  for (int i = 0; i < 3; ++i) RunTrial("bin", 0.5 + 0.1 * i, 1);
+  const int64_t failed = TakeTrial("bin");
+  {
+    caviar::v1::CompleteTrialRequest request;
+    request.set_trial_id(failed);
+    request.set_worker_id(leases_[failed].first);
+    request.set_attempt(leases_[failed].second);
+    request.set_failure_kind(caviar::v1::DIVERGED);
+    request.set_failure_reason("loss is NaN");
+    caviar::v1::Trial trial;
+    grpc::ClientContext context;
+    ASSERT_TRUE(workers_->CompleteTrial(&context, request, &trial).ok());
+  }
+
+  auto check = [&](const std::string& query) {
+    SCOPED_TRACE(query);
+    const Reply json = Get("/api/v1/studies/bin/columns" + query);
+    const Reply binary = Get("/api/v1/studies/bin/columns" + query +
+                             (query.empty() ? "?" : "&") + "format=binary");
+    EXPECT_EQ(json.status, 200) << json.body;
+    EXPECT_EQ(binary.status, 200) << binary.body;
+    const BinaryColumns decoded = DecodeBinaryColumns(binary.body);
+    ExpectSameColumns(json.json, decoded);
+    return json.json;
+  };
+  // Twice: the second answer comes from the cache where it can.
+  for (int round = 0; round < 2; ++round) {
+    const Json c = check("");
+    ASSERT_EQ(c["count"], 9);
+    EXPECT_EQ(c["state_names"][c["state"][4].get<int>()], "ACTIVE");
+    EXPECT_TRUE(c["objective"][4].is_null());
+    EXPECT_EQ(c["reason"][8], "loss is NaN");
+  }
+  // Pages of 2 after a cursor, binary: the same ids.
+  std::vector<double> ids;
+  int64_t after = 0;
+  for (int page = 0; page < 6; ++page) {
+    const Reply part = Get(absl::StrCat("/api/v1/studies/bin/columns?format=binary&limit=2&after=", after));
+    ASSERT_EQ(part.status, 200);
+    const BinaryColumns b = DecodeBinaryColumns(part.body);
+    for (double id : b.columns.at("id")) ids.push_back(id);
+    after = b.header["next_after"].get<int64_t>();
+    if (!b.header["more"].get<bool>()) break;
+  }
+  EXPECT_EQ(ids.size(), 9u);
+
+  // The open trial finishes: both answers show it (it was never cached).
+  Report(open, 1);
+  Complete(open, 0.99);
+  const Json done = check("");
+  EXPECT_EQ(done["state_names"][done["state"][4].get<int>()], "SUCCEEDED");
+  EXPECT_DOUBLE_EQ(done["objective"][4].get<double>(), 0.99);
+  check("?after=2&limit=3");
+
+  const Reply bad = Get("/api/v1/studies/bin/columns?format=xml");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("format: \\\"xml\\\" is not json or binary"));
 }
 
 // Answers are gzip'd for a client that takes gzip (never brotli: a
