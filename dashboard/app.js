@@ -21,12 +21,13 @@ let pageToken = 0;  // Bumped on navigation: stale async work stops.
 
 // ---- API ----------------------------------------------------------------
 // The answer's JSON; with `binary`, a /columns?format=binary answer as
-// parseColumns (trials.js) reads it.
-async function api(path, binary) {
+// parseColumns (trials.js) reads it. `early`: the response of this same
+// request made already (index.html's).
+async function api(path, binary, early) {
   const headers = {};
   const token = sessionStorage.getItem('caviar-token');
   if (token) headers.Authorization = 'Bearer ' + token;
-  const r = await fetch(path, {headers});
+  const r = await (early || fetch(path, {headers}));
   if (binary && r.ok) return parseColumns(await r.arrayBuffer());
   const body = await r.json().catch(() => ({}));
   if (r.status === 401 || r.status === 403) { askToken(body); throw new Error('unauthorized'); }
@@ -143,6 +144,7 @@ async function studiesPage() {
 // TrialStore (trials.js) holds the trials in columns. Pages of /columns
 // (binary) by id after `first` (already fetched), onPage after each.
 const COLUMNS_PAGE = 100000;
+const TABLE_FIRST = 200;  // Rows of the table ordered at once (trials may be 100,000).
 async function loadColumns(store, path, token, first, onPage) {
   let r = first;
   for (;;) {
@@ -179,7 +181,11 @@ async function studyPage(name) {
   // study is one request of ~2 MB (gzip'd), read into typed arrays with no
   // parsing and drawn in one pass per chart.
   const columns = `${base}/columns?format=binary&limit=${COLUMNS_PAGE}`;
-  const [study, first] = await Promise.all([api(base), api(columns + '&after=0', true)]);
+  // index.html asked for both already when the page opened on this study.
+  const early = window.caviarEarly && window.caviarEarly.base === base ? window.caviarEarly : {};
+  window.caviarEarly = null;
+  const [study, first] = await Promise.all([api(base, false, early.study),
+                                            api(columns + '&after=0', true, early.columns)]);
   if (token !== pageToken) return;
   document.body.dataset.studyFetched = String(performance.now() - t0);  // For bench/dashboard.
   const store = new TrialStore(study);
@@ -253,6 +259,7 @@ class StudyView {
     this.scatterX = 0;
     this.scatterY = Math.min(1, store.axes.length - 1);
     this.cache = {};  // Unit coordinates per chart, by store.version.
+    this.rowHeight = 24;  // The table's, measured when first drawn.
   }
   card(title, id, wide, ...extra) {
     const body = $('div', {id});
@@ -556,8 +563,10 @@ class StudyView {
       body.replaceChildren($('div', {class: 'slices'}, ...this.sliceDivs));
       this.sliceCvs = [];
     }
-    const ys = this.cached('sliceY' + this.logY, () => Charts.fitScale(s.value.subarray(0, n), this.logY));
-    const yu = this.units('sliceYu' + this.logY, s.value, ys);
+    // On a linear y the objective's units are the parallel coordinates'
+    // (computed already), as are a numeric parameter's x units.
+    const ys = this.logY ? this.cached('sliceYlog', () => Charts.fitScale(s.value.subarray(0, n), true)) : this.objScale;
+    const yu = this.units(this.logY ? 'sliceYuLog' : 'parObj', s.value, ys);
     const all = this.cached('allRows', () => new Uint8Array(n));  // Class 0 for every row.
     s.axes.forEach((ax, k) => {
       const c = Charts.canvas(this.sliceDivs[k], 200, this.sliceCvs[k]);
@@ -566,7 +575,7 @@ class StudyView {
       Charts.axes(c, ax, ys, ax.name, k === 0 ? s.metric : '');
       // Categories: a little deterministic spread around each category.
       const jitter = ax.categorical ? 0.6 / Math.max(1, ax.values.length) : 0;
-      const xu = this.cached('sliceXu' + k, () => {
+      const xu = !jitter ? this.units('par' + k, s.params[k], ax) : this.cached('sliceXu' + k, () => {
         const out = new Float32Array(n), p = s.params[k];
         for (let i = 0; i < n; i++)
           out[i] = ax.unit(p[i]) + (jitter ? jitter * (((s.id[i] * 2654435761) % 1000) / 1000 - 0.5) : 0);
@@ -738,21 +747,45 @@ class StudyView {
     out.sort((x, y) => (key[x] < key[y] ? -dir : key[x] > key[y] ? dir : x - y));
     return {count: m, rows: out.subarray(0, take)};
   }
+  // The table holds every trial that passes the filters, in order, but
+  // only the rows in view (and a few around them) are in the DOM, between
+  // two spacer rows; scrolling draws the others. The order of the first
+  // TABLE_FIRST rows is picked at once, the whole order the first time the
+  // view scrolls past them.
   drawTable() {
-    const s = this.store, cols = this.columns(), {count, rows: shown} = this.tableRows(200);
-    const cell = (c, i) => {
-      const v = c.get(i);
-      if (c.key === 'id') return $('td', {class: 'num'}, $('a', {href: '#/trial/' + v}, v));
-      if (c.key === 'state') return $('td', {}, $('span', {class: 'state ' + v}, v));
-      return $('td', {class: c.num ? 'num' : ''}, typeof v === 'number' ? (Number.isFinite(v) ? fmt(v) : '') : (v ?? ''));
-    };
+    const s = this.store, cols = this.columns(), {count, rows} = this.tableRows(TABLE_FIRST);
+    this.tableView = {count, rows, all: rows.length === count, cols};
     const head = $('tr', {}, ...cols.map(c => $('th', {class: c.num ? 'num' : '', 'data-key': c.key,
       onclick: () => { this.sort = {key: c.key, dir: this.sort.key === c.key ? -this.sort.dir : 1}; this.drawTable(); }},
       c.label + (this.sort.key === c.key ? (this.sort.dir > 0 ? ' ▲' : ' ▼') : ''))));
-    const table = $('table', {id: 'trial-table', 'data-rows': count}, head,
-      ...Array.from(shown, i => $('tr', {'data-id': s.id[i]}, ...cols.map(c => cell(c, i)))));
-    this.el.tabBody.replaceChildren($('div', {class: 'tablewrap'}, table));
-    this.tableLabel.textContent = ` ${count} of ${s.n} trials` + (count > 200 ? ' (first 200 shown; CSV has all)' : '');
+    this.tbody = $('tbody');
+    const table = $('table', {id: 'trial-table', 'data-rows': count}, $('thead', {}, head), this.tbody);
+    this.tableWrap = $('div', {class: 'tablewrap', onscroll: () => this.tableWindow()}, table);
+    this.el.tabBody.replaceChildren(this.tableWrap);
+    this.tableWindow();
+    // Rows are drawn at an assumed height: measure it once, then redraw.
+    const row = this.tbody.querySelector('tr[data-id]');
+    const h = row ? row.getBoundingClientRect().height : 0;
+    if (h > 0 && Math.abs(h - this.rowHeight) > 0.5) { this.rowHeight = h; this.tableWindow(); }
+    this.tableLabel.textContent = ` ${count} of ${s.n} trials`;
+  }
+  tableWindow() {
+    const v = this.tableView, wrap = this.tableWrap, H = this.rowHeight;
+    const top = wrap.scrollTop, height = wrap.clientHeight || 420;
+    const from = Math.min(v.count, Math.max(0, Math.floor(top / H) - 10));
+    const to = Math.min(v.count, Math.ceil((top + height) / H) + 10);
+    if (to > v.rows.length && !v.all) { v.rows = this.tableRows().rows; v.all = true; }
+    const s = this.store, cols = v.cols;
+    const cell = (c, i) => {
+      const val = c.get(i);
+      if (c.key === 'id') return $('td', {class: 'num'}, $('a', {href: '#/trial/' + val}, val));
+      if (c.key === 'state') return $('td', {}, $('span', {class: 'state ' + val}, val));
+      return $('td', {class: c.num ? 'num' : ''}, typeof val === 'number' ? (Number.isFinite(val) ? fmt(val) : '') : (val ?? ''));
+    };
+    const spacer = px => $('tr', {class: 'spacer'}, $('td', {colspan: cols.length, style: `height:${px}px`}));
+    const rows = [];
+    for (let r = from; r < to; r++) { const i = v.rows[r]; rows.push($('tr', {'data-id': s.id[i]}, ...cols.map(c => cell(c, i)))); }
+    this.tbody.replaceChildren(spacer(from * H), ...rows, spacer((v.count - to) * H));
   }
   downloadCsv() {
     const cols = this.columns(), {rows} = this.tableRows();

@@ -93,10 +93,21 @@ class TrialStore {
       if (!p) return null;
       return {values: A[p.column], codes: p.categories ? Float64Array.from(p.categories, v => ax.code(v)) : null};
     });
+    // New trials after every one held (a first load, and any page after
+    // it): their rows are the next ones, and whole columns copy at once.
+    const appended = count > 0 && A.id[0] > this.maxId;
+    if (appended) {
+      const n0 = this.n;
+      this.id.set(A.id, n0);
+      this.value.set(A.objective, n0);
+      this.finalStep.set(A.final_step, n0);
+      for (let j = 0; j < count; j++) this.byId.set(A.id[j], n0 + j);
+      this.n += count;
+      this.maxId = A.id[count - 1];
+    }
     for (let j = 0; j < count; j++) {
-      const i = this.row(A.id[j]);
-      this.value[i] = A.objective[j];
-      this.finalStep[i] = A.final_step[j];
+      const i = appended ? this.n - count + j : this.row(A.id[j]);
+      if (!appended) { this.value[i] = A.objective[j]; this.finalStep[i] = A.final_step[j]; }
       this.state[i] = state[A.state[j]];
       this.failure[i] = failure[A.failure[j]];
       this.worker[i] = A.worker[j] < 0 ? -1 : worker[A.worker[j]];

@@ -25,7 +25,7 @@ FILL=1
   --port-file "$DIR/grpc.port" --http 127.0.0.1:0 --http-port-file "$DIR/http.port" \
   >"$DIR/coordinator.log" 2>&1 &
 PID=$!
-for _ in $(seq 200); do [[ -s $DIR/http.port && -s $DIR/grpc.port ]] && break; sleep 0.05; done
+for _ in $(seq 1200); do [[ -s $DIR/http.port && -s $DIR/grpc.port ]] && break; sleep 0.05; done
 if ((FILL)); then
   start=$(date +%s)
   "$BUILD/bench/coordinator/caviar-loadgen" --coordinator "127.0.0.1:$(cat "$DIR/grpc.port")" \

@@ -41,6 +41,11 @@ void RecordRequest(const std::string& route, int status, absl::Duration latency)
 }
 
 // gRPC's peer notation, as the audit log shows gRPC callers.
+bool IsLoopbackPeer(const std::string& address) {
+  return address.rfind("127.", 0) == 0 || address == "::1" ||
+         address.rfind("::ffff:127.", 0) == 0;
+}
+
 std::string Peer(const httplib::Request& request) {
   const bool v6 = request.remote_addr.find(':') != std::string::npos;
   return v6 ? absl::StrCat("ipv6:[", request.remote_addr, "]:", request.remote_port)
@@ -173,7 +178,13 @@ void HttpServer::Route() {
                                      std::string(reply.status.message())));
       }
       response.status = reply.http_status;
-      if (request.has_header(kGzipMark)) {
+      // Binary columns (JSON-free doubles) shrink to a third, at ~0.1 s of
+      // CPU per 100,000 trials on each side (several times that on a
+      // loaded machine); a loopback peer has the bandwidth to spare.
+      const bool binary_to_loopback = reply.http_status == 200 &&
+                                      reply.content_type == kBinaryContentType &&
+                                      IsLoopbackPeer(request.remote_addr);
+      if (request.has_header(kGzipMark) && !binary_to_loopback) {
         if (std::optional<std::string> gzip = GzipFast(reply.body)) {
           reply.body = *std::move(gzip);
           response.set_header("Content-Encoding", "gzip");

@@ -342,7 +342,7 @@ JsonResponse JsonApi::Columns(const std::string& study, const QueryParams& param
         ReadTrialColumns(*coordinator_, current, states, after, limit, &column_cache_));
     return binary ? ColumnsBinary(page) : ColumnsJson(page);
   });
-  if (binary && reply.http_status == 200) reply.content_type = "application/octet-stream";
+  if (binary && reply.http_status == 200) reply.content_type = kBinaryContentType;
   return reply;
 }
 

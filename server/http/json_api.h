@@ -47,6 +47,9 @@ namespace caviar::http {
 // A request's query parameters (a name may repeat, as in ?state=A&state=B).
 using QueryParams = std::multimap<std::string, std::string>;
 
+// The Content-Type of /columns?format=binary.
+inline constexpr char kBinaryContentType[] = "application/octet-stream";
+
 struct JsonResponse {
   int http_status = 200;
   std::string body;     // JSON (unless content_type says otherwise).
