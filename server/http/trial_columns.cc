@@ -60,11 +60,15 @@ void JsonNumber(double value, std::string* out) {
     out->append("null");
 }
 
+// An integer kept as a double (exact below 2^53); one beyond int64's range
+// (only a rounded parameter value can be) as a number.
 void JsonInteger(double value, std::string* out) {
-  if (std::isfinite(value))
+  if (!std::isfinite(value))
+    out->append("null");
+  else if (std::abs(value) < 9.2e18)
     absl::StrAppend(out, static_cast<int64_t>(value));
   else
-    out->append("null");
+    AppendJsonNumber(value, out);
 }
 
 void JsonStrings(absl::string_view name, const std::vector<std::string>& values,
