@@ -5,6 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "client/format.h"
+#include "common/parameter_value/parameter_value.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -22,19 +23,6 @@ Json DoubleJson(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
   return value;
-}
-
-Json ParameterValueJson(const caviar::v1::ParameterValue& value) {
-  switch (value.value_case()) {
-    case caviar::v1::ParameterValue::kDoubleValue:
-      return DoubleJson(value.double_value());
-    case caviar::v1::ParameterValue::kIntValue:
-      return value.int_value();
-    case caviar::v1::ParameterValue::kStringValue:
-      return value.string_value();
-    default:
-      return nullptr;
-  }
 }
 
 // Struct, Value, ListValue and wrappers: protobuf's own JSON, which is

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/log.h"
+#include "common/parameter_value/parameter_value.h"
 #include "nlohmann/json.hpp"
 
 namespace caviar::worker {
@@ -33,19 +34,6 @@ constexpr char kPackMagic[8] = {'C', 'A', 'V', 'D', 'I', 'R', '0', '1'};
 absl::Status ErrnoError(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
       absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
-}
-
-nlohmann::json ToJson(const caviar::v1::ParameterValue& value) {
-  switch (value.value_case()) {
-    case caviar::v1::ParameterValue::kDoubleValue:
-      return value.double_value();
-    case caviar::v1::ParameterValue::kIntValue:
-      return value.int_value();
-    case caviar::v1::ParameterValue::kStringValue:
-      return value.string_value();
-    default:
-      return nullptr;
-  }
 }
 
 // Writes `text` to `path` atomically: a temporary file beside it, fsync,
@@ -191,7 +179,8 @@ absl::Status CommandWorkspace::AddNudges(const std::vector<caviar::v1::Nudge>& n
   nlohmann::json doc;
   doc["trial"] = trial_->id();
   nlohmann::json& current = doc["parameters"] = nlohmann::json::object();
-  for (const auto& [name, value] : trial_->parameters()) current[name] = ToJson(value);
+  for (const auto& [name, value] : trial_->parameters())
+    current[name] = ParameterValueJson(value);
   nlohmann::json& list = doc["nudges"] = nlohmann::json::array();
   for (const caviar::v1::Nudge& nudge : nudges_) {
     nlohmann::json entry;
@@ -200,8 +189,8 @@ absl::Status CommandWorkspace::AddNudges(const std::vector<caviar::v1::Nudge>& n
       entry["after_step"] = nudge.delivered_after_step();
     nlohmann::json& parameters = entry["parameters"] = nlohmann::json::object();
     for (const auto& [name, value] : nudge.parameters()) {
-      parameters[name] = ToJson(value);
-      current[name] = ToJson(value);  // Later nudges win.
+      parameters[name] = ParameterValueJson(value);
+      current[name] = ParameterValueJson(value);  // Later nudges win.
     }
     list.push_back(std::move(entry));
   }
