@@ -1,0 +1,82 @@
+"""One trial of the PyTorch peer: caviar's built-in trainer rebuilt in
+PyTorch for examples/fashion_mnist.yaml's network family. Same data as
+caviar's trial (caviar_split.py: its dev split; inputs in [0, 1]
+standardized with the training mean and variance), same network
+(`layers` x Linear(no bias) -> BatchNorm1d -> ReLU of `hidden_units`, then
+Linear to 10; He-normal weights; BN momentum 0.1 = caviar's 0.9 of the past),
+same optimizer (Adam, the trial's learning rate and beta1, beta2 0.999,
+epsilon 1e-8), the trial's batch size, reshuffled each epoch, one thread."""
+import gzip
+import os
+
+import numpy as np
+import torch
+
+from caviar_split import train_dev_indices
+
+DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def _read_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def load(dev_size=5000, split_seed=1, train_limit=0):
+    """(x_train, y_train, x_dev, y_dev) as caviar's trainer sees them."""
+    x = _read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz"))
+    y = _read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"))
+    x = torch.tensor(x.reshape(len(x), -1), dtype=torch.float64) / 255
+    y = torch.tensor(y, dtype=torch.long)
+    train, dev = train_dev_indices(len(x), dev_size, split_seed)
+    if train_limit:
+        train = train[:train_limit]
+    x_train, y_train, x_dev, y_dev = x[train], y[train], x[dev], y[dev]
+    mean = x_train.mean(0)
+    std = x_train.std(0, unbiased=False)
+    inv = torch.where(std > 1e-6, 1 / std, torch.zeros_like(std))
+    standardize = lambda t: ((t - mean) * inv).float()
+    return standardize(x_train), y_train, standardize(x_dev), y_dev
+
+
+def train(data, params, epochs, seed, report):
+    """Trains; calls report(epoch, dev_accuracy) after each epoch and stops
+    when it returns True."""
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    x_train, y_train, x_dev, y_dev = data
+    width, modules, inputs = params["hidden_units"], [], x_train.shape[1]
+    for _ in range(params["layers"]):
+        modules += [torch.nn.Linear(inputs, width, bias=False),
+                    torch.nn.BatchNorm1d(width, momentum=0.1), torch.nn.ReLU()]
+        inputs = width
+    modules.append(torch.nn.Linear(inputs, 10))
+    net = torch.nn.Sequential(*modules)
+    for m in net:
+        if isinstance(m, torch.nn.Linear):
+            torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            if m.bias is not None:
+                torch.nn.init.zeros_(m.bias)
+    opt = torch.optim.Adam(net.parameters(), lr=params["learning_rate"],
+                           betas=(params["beta1"], 0.999), eps=1e-8)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    batch = params["batch_size"]
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(len(x_train))
+        for begin in range(0, len(x_train), batch):
+            idx = order[begin:begin + batch]
+            if len(idx) < 2:
+                continue  # BatchNorm1d cannot train on a single example.
+            opt.zero_grad(set_to_none=True)
+            loss_fn(net(x_train[idx]), y_train[idx]).backward()
+            opt.step()
+        net.eval()
+        with torch.no_grad():
+            dev_accuracy = (net(x_dev).argmax(1) == y_dev).float().mean().item()
+        net.train()
+        if report(epoch, dev_accuracy):
+            return dev_accuracy
+    return dev_accuracy
