@@ -173,26 +173,32 @@ const Charts = (() => {
     // Premultiplied color and alpha per pixel. A point blends its class's
     // color in as p = p * (1 - a) + color * a; k points of one class on a
     // pixel, one after another, make p * (1 - a)^k + color * (1 - (1 - a)^k).
-    // So each class counts its points per pixel, then blends once per pixel.
+    // So each class counts its points per pixel, then blends each pixel once,
+    // when its first point there comes again (clearing the count): work in
+    // proportion to the points, not to the chart's area per class.
     const WH = W * H, px = new Float32Array(WH * 4), hits = new Uint32Array(WH);
     const lut = new Float32Array(256);
     for (let k = 0; k < P; k++) {
       if (start[k] === start[k + 1]) continue;
-      if (k) hits.fill(0);
       for (let o = start[k]; o < start[k + 1]; o++) {
         for (let dy = 0, row = at[order[o]]; dy < s; dy++, row += W)
           for (let q = row, e = row + s; q < e; q++) hits[q]++;
       }
       const [r, g, b, alpha] = palette[k], log1m = Math.log(1 - alpha);
       for (let h = 0; h < 256; h++) lut[h] = Math.exp(log1m * h);
-      for (let q = 0; q < WH; q++) {
-        const h = hits[q];
-        if (!h) continue;
-        const keepA = h < 256 ? lut[h] : Math.exp(log1m * h), cover = 1 - keepA, o4 = q * 4;
-        px[o4] = px[o4] * keepA + r * cover;
-        px[o4 + 1] = px[o4 + 1] * keepA + g * cover;
-        px[o4 + 2] = px[o4 + 2] * keepA + b * cover;
-        px[o4 + 3] = px[o4 + 3] * keepA + cover;
+      for (let o = start[k]; o < start[k + 1]; o++) {
+        for (let dy = 0, row = at[order[o]]; dy < s; dy++, row += W) {
+          for (let q = row, e = row + s; q < e; q++) {
+            const h = hits[q];
+            if (!h) continue;
+            hits[q] = 0;
+            const keepA = h < 256 ? lut[h] : Math.exp(log1m * h), cover = 1 - keepA, o4 = q * 4;
+            px[o4] = px[o4] * keepA + r * cover;
+            px[o4 + 1] = px[o4 + 1] * keepA + g * cover;
+            px[o4 + 2] = px[o4 + 2] * keepA + b * cover;
+            px[o4 + 3] = px[o4 + 3] * keepA + cover;
+          }
+        }
       }
     }
     const image = new ImageData(W, H), d = image.data;
