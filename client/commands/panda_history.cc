@@ -31,6 +31,23 @@ std::string NudgeState(const caviar::v1::Nudge& nudge) {
 
 }  // namespace
 
+std::string FormatExploit(const caviar::v1::Branch& branch, const std::string& metric) {
+  const caviar::v1::Exploit& e = branch.exploit();
+  auto value = [&](bool has, double v) {
+    return has ? absl::StrCat(" (", metric, " ", v, ")") : std::string();
+  };
+  std::string out = absl::StrCat(
+      "pbt: left step ", e.left_step(), value(e.has_objective_value(), e.objective_value()),
+      " for trial ", e.parent_trial(), "'s checkpoint at step ", e.parent_step(),
+      value(e.has_parent_objective_value(), e.parent_objective_value()), ", ",
+      e.checkpoint_digest().substr(0, 19), "; was ", Settings(e.old_parameters()),
+      "; parent ", Settings(e.parent_parameters()), "; now ",
+      Settings(branch.parameters()));
+  if (e.resampled_size() > 0)
+    absl::StrAppend(&out, "; resampled ", absl::StrJoin(e.resampled(), ","));
+  return out;
+}
+
 std::string FormatPandaHistory(const caviar::v1::Trial& trial,
                                const std::string& metric) {
   std::string out;
@@ -40,7 +57,8 @@ std::string FormatPandaHistory(const caviar::v1::Trial& trial,
       absl::StrAppend(&out, "  #", nudge.id(), " branch ", nudge.branch(), ": ",
                       Settings(nudge.parameters()), "  ", NudgeState(nudge),
                       nudge.outside_range() ? "  (outside the search range)" : "",
-                      nudge.from_rollback() ? "  (with a rollback)" : "", "\n");
+                      nudge.from_rollback() ? "  (with a rollback)" : "",
+                      nudge.from_exploit() ? "  (with a pbt exploit)" : "", "\n");
     }
   }
   if (trial.branches_size() > 0) {
@@ -63,6 +81,11 @@ std::string FormatPandaHistory(const caviar::v1::Trial& trial,
     absl::StrAppend(&out, "branches (current: ", trial.branch(), "):\n");
     absl::StrAppend(&out, "  0: the first run; ", curve(0), "\n");
     for (const caviar::v1::Branch& b : trial.branches()) {
+      if (b.has_exploit()) {
+        absl::StrAppend(&out, "  ", b.number(), ": ", FormatExploit(b, metric),
+                        "; ", curve(b.number()), "\n");
+        continue;
+      }
       absl::StrAppend(
           &out, "  ", b.number(), ": rolled back from branch ", b.parent(), " to step ",
           b.from_step(),

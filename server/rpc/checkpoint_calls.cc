@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "server/checkpoints/checkpoint_store.h"
+#include "server/rpc/exploit.h"
 #include "server/rpc/lease_binding.h"
 #include "server/rpc/status.h"
 #include "server/scheduling/nudges.h"
@@ -287,8 +288,16 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> WithResume(
     return suggestion;
   const caviar::v1::Trial& trial = suggestion->trial();
   const int64_t id = trial.id();
+  // A branch a pbt exploit started resumes from the parent's checkpoint.
+  // Without it the branch starts from scratch, never from the trial's own
+  // checkpoint at that step.
+  const absl::Status copied = EnsureExploitCopy(edge, suggestion->spec(), trial);
+  if (!copied.ok()) {
+    CAVIAR_LOG(ERROR) << "trial " << id << ": the exploited checkpoint cannot be "
+                      << "copied, the trial starts from scratch: " << copied;
+  }
   // Most leases: a fresh trial.
-  if (edge.coordinator->MayHaveCheckpoint(id)) {
+  if (copied.ok() && edge.coordinator->MayHaveCheckpoint(id)) {
     absl::StatusOr<std::optional<caviar::v1::CheckpointInfo>> resume =
         ResumePoint(edge, trial);
     if (!resume.ok()) {

@@ -46,7 +46,8 @@ absl::StatusOr<caviar::v1::ListCheckpointsResponse> ListCheckpoints(const Edge& 
 // when it has one, or to a pending rollback's (a checkpoint index that
 // cannot be read is logged and the trial starts from scratch: a lease is
 // never refused for it), and the nudges to apply before the first new step
-// (scheduling::LeaseNudges).
+// (scheduling::LeaseNudges); a branch a pbt exploit started gets the
+// parent's checkpoint copied first (exploit.h).
 absl::StatusOr<caviar::v1::SuggestTrialResponse> WithResume(
     const Edge& edge, absl::StatusOr<caviar::v1::SuggestTrialResponse> suggestion);
 

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/metrics/coordinator_metrics.h"
 #include "server/rpc/checkpoint_calls.h"
+#include "server/rpc/exploit.h"
 #include "server/rpc/lease_binding.h"
 #include "server/rpc/status.h"
 #include "storage/backup.h"
@@ -159,9 +160,13 @@ CAVIAR_WORKER_CALL(SuggestTrial, SuggestTrialRequest, SuggestTrialResponse, [&] 
   scoped.set_worker_id(ScopedWorkerId(caller, request->worker_id()));
   return WithResume(*edge_, coordinator->SuggestTrial(scoped));
 }())
-CAVIAR_WORKER_CALL(ReportProgress, ReportProgressRequest, ReportProgressResponse,
-                   OnLease(coordinator, caller, *request,
-                           &scheduling::Coordinator::ReportProgress))
+CAVIAR_WORKER_CALL(ReportProgress, ReportProgressRequest, ReportProgressResponse, [&] {
+  caviar::v1::ReportProgressRequest scoped = *request;
+  scoped.set_worker_id(ScopedWorkerId(caller, request->worker_id()));
+  return WithExploit(*edge_, scoped,
+                     OnLease(coordinator, caller, *request,
+                             &scheduling::Coordinator::ReportProgress));
+}())
 CAVIAR_WORKER_CALL(CompleteTrial, CompleteTrialRequest, Trial,
                    OnLease(coordinator, caller, *request,
                            &scheduling::Coordinator::CompleteTrial))

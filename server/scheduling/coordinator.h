@@ -134,6 +134,24 @@ class Coordinator {
   // an ACTIVE trial whose pause was not carried out yet keeps running.
   // FAILED_PRECONDITION for other states.
   absl::StatusOr<caviar::v1::Trial> ResumeTrial(int64_t id);
+  // ---- population-based training (server/scheduling/pbt.cc, pbt.h)
+  // For a trial of a pbt study that just reported `request.measurement()`
+  // under this lease: the trial it should copy now (it is ready, and in the
+  // bottom quantile of the live trials that reached that step, ranked by
+  // their objective at it), or nullopt.
+  std::optional<int64_t> PbtParent(const caviar::v1::ReportProgressRequest& request);
+  // The exploit, one commit: the trial (still leased as in `request`)
+  // starts a new branch from `parent_checkpoint` (of another trial of its
+  // study; the edge copies it to this trial at the same step before a
+  // worker resumes it) with the parent's settings explored, the lineage in
+  // Branch.exploit, the settings as a nudge handed over with the next
+  // lease; the old lease is gone (its next report is refused).
+  // FAILED_PRECONDITION for a lease no longer held, an ended study, a
+  // trial being stopped or paused, or a checkpoint older than the parent's
+  // branch.
+  absl::StatusOr<caviar::v1::Trial> PbtExploit(
+      const caviar::v1::ReportProgressRequest& request,
+      const caviar::v1::CheckpointInfo& parent_checkpoint);
   // fANOVA importance of each parameter (server/search/importance.h).
   absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
       const std::string& study);

@@ -15,6 +15,7 @@ namespace {
 using caviar::v1::Nudge;
 using caviar::v1::ParameterSpec;
 using caviar::v1::ParameterValue;
+using caviar::v1::Trial;
 
 absl::Status Invalid(const std::string& name, absl::string_view reason) {
   return absl::InvalidArgumentError(
@@ -136,7 +137,9 @@ std::vector<Nudge> LeaseNudges(const caviar::v1::Trial& trial, int64_t resume_st
   std::vector<Nudge> out;
   for (const Nudge& nudge : trial.nudges()) {
     if (nudge.branch() != trial.branch()) continue;
-    const bool rollback_settings = nudge.from_rollback() && !nudge.has_applied_at_step();
+    // A branch's own settings (a rollback's --set, a pbt exploit's).
+    const bool rollback_settings = (nudge.from_rollback() || nudge.from_exploit()) &&
+                                   !nudge.has_applied_at_step();
     // A checkpoint saved after step C holds the nudges applied from step
     // C + 1 on (the trainer applies one right after a report, before saving).
     const bool after_checkpoint = resume_step > 0 && nudge.has_applied_at_step() &&
@@ -144,6 +147,33 @@ std::vector<Nudge> LeaseNudges(const caviar::v1::Trial& trial, int64_t resume_st
     if (rollback_settings || after_checkpoint) out.push_back(nudge);
   }
   return out;
+}
+
+Trial Branched(const Trial& current, int64_t requested_step, int64_t from_step,
+               const search::ParameterMap& parameters, bool outside_range,
+               absl::Time now) {
+  Trial t = current;
+  t.clear_measurements();
+  if (t.state() != caviar::v1::PAUSED) t.set_state(caviar::v1::PENDING);
+  t.clear_lease_deadline();
+  t.clear_worker_id();
+  caviar::v1::Branch* branch = t.add_branches();
+  branch->set_number(t.branches_size());
+  branch->set_parent(current.branch());
+  branch->set_requested_step(requested_step);
+  branch->set_from_step(from_step);
+  *branch->mutable_parameters() = parameters;
+  *branch->mutable_create_time() = ToProto(now);
+  branch->set_first_attempt(current.attempt() + 1);
+  t.set_branch(branch->number());
+  t.set_rollback_step(from_step);
+  if (!parameters.empty()) {
+    Nudge nudge = NewNudge(t, parameters, outside_range, now);
+    nudge.set_from_rollback(true);
+    nudge.set_delivered_after_step(from_step);  // With the lease (LeaseNudges).
+    *t.add_nudges() = std::move(nudge);
+  }
+  return t;
 }
 
 }  // namespace caviar::scheduling

@@ -57,6 +57,15 @@ void NoteNudgeProgress(const caviar::v1::ReportProgressRequest& request,
                        caviar::v1::Trial* trial,
                        caviar::v1::ReportProgressResponse* response);
 
+// The trial as a new branch from its checkpoint at `from_step` makes it
+// (a rollback, or a pbt exploit): waiting for a worker (or still paused),
+// its lease's holder forgotten (a late result of the old branch is
+// refused), `parameters` (if any) as a nudge handed over with the next
+// lease. `requested_step`: the step asked for (Branch.requested_step).
+caviar::v1::Trial Branched(const caviar::v1::Trial& current, int64_t requested_step,
+                           int64_t from_step, const search::ParameterMap& parameters,
+                           bool outside_range, absl::Time now);
+
 // What a lease of `trial` that resumes after `resume_step` (0: from
 // scratch) hands over to apply before its first new step: a rollback's
 // settings not yet applied, and, when resuming from a checkpoint, the

@@ -23,35 +23,10 @@ absl::Status NotLive(const Trial& trial, absl::string_view what) {
                    caviar::v1::TrialState_Name(trial.state()), ": ", what));
 }
 
-// The trial as a rollback to `from_step` makes it: a new branch, waiting for
-// a worker (or still paused), its lease's holder forgotten (a late result
-// of the old branch is refused), the settings as a nudge given with the
-// next lease.
 Trial RolledBack(const Trial& current, const caviar::v1::RollbackTrialRequest& request,
                  int64_t from_step, absl::Time now) {
-  Trial t = current;
-  t.clear_measurements();
-  if (t.state() != caviar::v1::PAUSED) t.set_state(caviar::v1::PENDING);
-  t.clear_lease_deadline();
-  t.clear_worker_id();
-  caviar::v1::Branch* branch = t.add_branches();
-  branch->set_number(t.branches_size());
-  branch->set_parent(current.branch());
-  branch->set_requested_step(request.to_step());
-  branch->set_from_step(from_step);
-  *branch->mutable_parameters() = request.parameters();
-  *branch->mutable_create_time() = ToProto(now);
-  branch->set_first_attempt(current.attempt() + 1);
-  t.set_branch(branch->number());
-  t.set_rollback_step(from_step);
-  if (!request.parameters().empty()) {
-    caviar::v1::Nudge nudge =
-        NewNudge(t, request.parameters(), request.outside_range(), now);
-    nudge.set_from_rollback(true);
-    nudge.set_delivered_after_step(from_step);  // With the lease (LeaseNudges).
-    *t.add_nudges() = std::move(nudge);
-  }
-  return t;
+  return Branched(current, request.to_step(), from_step, request.parameters(),
+                  request.outside_range(), now);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "common/placeholders.h"
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
+#include "server/scheduling/pbt.h"
 #include "server/search/pruner.h"
 #include "server/search/sampler.h"
 #include "server/search/space.h"
@@ -262,6 +263,7 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
                      "a study needs an objective: command, trainer, or external (trials "
                      "run by SDK clients)");
   }
+  CAVIAR_RETURN_IF_ERROR(ValidatePbtSpec(spec, space));
   if (objective_validator) CAVIAR_RETURN_IF_ERROR(objective_validator(spec));
   return absl::OkStatus();
 }

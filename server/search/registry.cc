@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "common/splitmix64.h"
 #include "server/search/guard.h"
+#include "server/search/pbt.h"
 #include "server/search/sampler.h"
 #include "server/search/samplers.h"
 
@@ -17,6 +18,7 @@ const std::map<std::string, SamplerFactory>& Registry() {
   static const auto* const registry = new std::map<std::string, SamplerFactory>{
       {"coarse_to_fine", NewCoarseToFineSampler},
       {"grid", NewGridSampler},
+      {"pbt", NewPbtSampler},
       {"quasi_random", NewQuasiRandomSampler},
       {"random", NewRandomSampler},
       {"tpe", NewTpeSampler},

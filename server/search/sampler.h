@@ -106,6 +106,7 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
 //                   prior_weight (3), liar ("worst"), multivariate (true),
 //                   bandwidth (0.1), category_share (0.5),
 //                   liar_bandwidth (0.25)
+//   pbt             quantile (0.25), resample_probability (0.25); pbt.h
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
     const caviar::v1::Algorithm& algorithm, const SearchSpace& space);
 
