@@ -18,18 +18,6 @@ using caviar::v1::ParameterValue;
 constexpr double kDown = 0.8;
 constexpr double kUp = 1.2;
 
-class PbtSampler : public Sampler {
- public:
-  absl::StatusOr<Suggestion> Suggest(const SampleContext& context) override {
-    Rng rng(context.seed);
-    Suggestion s;
-    s.unit.resize(context.space->size());
-    for (double& u : s.unit) u = UnitDouble(rng);
-    return s;
-  }
-  bool UsesHistory() const override { return false; }
-};
-
 // `value` times `factor` on the parameter's scale, clamped into its range.
 ParameterValue Perturbed(const ParameterSpec& p, const ParameterValue& value,
                          double factor) {
@@ -85,10 +73,9 @@ absl::StatusOr<PbtOptions> ParsePbtOptions(const google::protobuf::Struct& optio
 
 absl::StatusOr<std::unique_ptr<Sampler>> NewPbtSampler(
     const SearchSpace& space, const google::protobuf::Struct& options) {
-  (void)space;
   absl::StatusOr<PbtOptions> parsed = ParsePbtOptions(options);
   if (!parsed.ok()) return parsed.status();
-  return std::make_unique<PbtSampler>();
+  return NewRandomSampler(space, google::protobuf::Struct());
 }
 
 std::optional<int64_t> PbtPickParent(const PbtOptions& options, int64_t self,
