@@ -116,6 +116,9 @@ def run_optuna(a, work, seed):
 
 
 def main():
+    # SIGTERM (timeout, kill) unwinds like Ctrl-C, so each run's `finally`
+    # kills its coordinator and workers (they have sessions of their own).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--build-dir", default="build")
