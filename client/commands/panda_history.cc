@@ -37,8 +37,9 @@ std::string FormatExploit(const caviar::v1::Branch& branch, const std::string& m
     return has ? absl::StrCat(" (", metric, " ", v, ")") : std::string();
   };
   std::string out = absl::StrCat(
-      "pbt: left step ", e.left_step(), value(e.has_objective_value(), e.objective_value()),
-      " for trial ", e.parent_trial(), "'s checkpoint at step ", e.parent_step(),
+      "pbt: left step ", e.left_step(),
+      value(e.has_objective_value(), e.objective_value()), " for trial ",
+      e.parent_trial(), "'s checkpoint at step ", e.parent_step(),
       value(e.has_parent_objective_value(), e.parent_objective_value()), ", ",
       e.checkpoint_digest().substr(0, 19), "; was ", Settings(e.old_parameters()),
       "; parent ", Settings(e.parent_parameters()), "; now ",
@@ -82,8 +83,8 @@ std::string FormatPandaHistory(const caviar::v1::Trial& trial,
     absl::StrAppend(&out, "  0: the first run; ", curve(0), "\n");
     for (const caviar::v1::Branch& b : trial.branches()) {
       if (b.has_exploit()) {
-        absl::StrAppend(&out, "  ", b.number(), ": ", FormatExploit(b, metric),
-                        "; ", curve(b.number()), "\n");
+        absl::StrAppend(&out, "  ", b.number(), ": ", FormatExploit(b, metric), "; ",
+                        curve(b.number()), "\n");
         continue;
       }
       absl::StrAppend(

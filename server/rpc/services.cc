@@ -163,9 +163,9 @@ CAVIAR_WORKER_CALL(SuggestTrial, SuggestTrialRequest, SuggestTrialResponse, [&] 
 CAVIAR_WORKER_CALL(ReportProgress, ReportProgressRequest, ReportProgressResponse, [&] {
   caviar::v1::ReportProgressRequest scoped = *request;
   scoped.set_worker_id(ScopedWorkerId(caller, request->worker_id()));
-  return WithExploit(*edge_, scoped,
-                     OnLease(coordinator, caller, *request,
-                             &scheduling::Coordinator::ReportProgress));
+  return WithExploit(
+      *edge_, scoped,
+      OnLease(coordinator, caller, *request, &scheduling::Coordinator::ReportProgress));
 }())
 CAVIAR_WORKER_CALL(CompleteTrial, CompleteTrialRequest, Trial,
                    OnLease(coordinator, caller, *request,

@@ -138,8 +138,8 @@ std::vector<Nudge> LeaseNudges(const caviar::v1::Trial& trial, int64_t resume_st
   for (const Nudge& nudge : trial.nudges()) {
     if (nudge.branch() != trial.branch()) continue;
     // A branch's own settings (a rollback's --set, a pbt exploit's).
-    const bool rollback_settings = (nudge.from_rollback() || nudge.from_exploit()) &&
-                                   !nudge.has_applied_at_step();
+    const bool rollback_settings =
+        (nudge.from_rollback() || nudge.from_exploit()) && !nudge.has_applied_at_step();
     // A checkpoint saved after step C holds the nudges applied from step
     // C + 1 on (the trainer applies one right after a report, before saving).
     const bool after_checkpoint = resume_step > 0 && nudge.has_applied_at_step() &&

@@ -30,9 +30,9 @@ absl::Status Invalid(const std::string& field, const std::string& why) {
 
 // A live trial's objective value at `step` (its last one at or before it),
 // if its curve reached `step`; the latest one with no step given.
-std::optional<search::PbtStanding> StandingOf(const caviar::v1::StudySpec& spec,
-                                              const Trial& trial,
-                                              std::optional<int64_t> step = std::nullopt) {
+std::optional<search::PbtStanding> StandingOf(
+    const caviar::v1::StudySpec& spec, const Trial& trial,
+    std::optional<int64_t> step = std::nullopt) {
   if (step.has_value() &&
       (trial.measurements_size() == 0 || trial.measurements().rbegin()->step() < *step))
     return std::nullopt;
@@ -50,7 +50,8 @@ std::optional<search::PbtStanding> StandingOf(const caviar::v1::StudySpec& spec,
   return std::nullopt;
 }
 
-uint64_t ExploitSeed(const caviar::v1::StudySpec& spec, const Trial& trial, int64_t step) {
+uint64_t ExploitSeed(const caviar::v1::StudySpec& spec, const Trial& trial,
+                     int64_t step) {
   return search::MixSeed(search::MixSeed(spec.seed(), uint64_t(trial.id())),
                          uint64_t(step) * 1024 + uint64_t(trial.branches_size()));
 }
@@ -70,8 +71,9 @@ absl::Status ValidatePbtSpec(const caviar::v1::StudySpec& spec,
                    "pbt copies checkpoints between trials: it needs a command or trainer "
                    "objective, not an external one");
   if (spec.checkpoint().has_every_steps() && spec.checkpoint().every_steps() == 0)
-    return Invalid("checkpoint.every_steps",
-                   "pbt exploits at checkpoints: give an interval >= 1 (0 turns them off)");
+    return Invalid(
+        "checkpoint.every_steps",
+        "pbt exploits at checkpoints: give an interval >= 1 (0 turns them off)");
   if (!spec.has_trainer()) return absl::OkStatus();
   for (int i = 0; i < space.size(); ++i) {
     search::ParameterMap one;
@@ -134,8 +136,9 @@ std::optional<int64_t> Coordinator::PbtParent(
         standings.push_back(*s);
     }
   }
-  const bool ranked = std::any_of(standings.begin(), standings.end(),
-                                  [&](const auto& s) { return s.trial_id == trial.id(); });
+  const bool ranked = std::any_of(standings.begin(), standings.end(), [&](const auto& s) {
+    return s.trial_id == trial.id();
+  });
   if (!ranked) return std::nullopt;
   return search::PbtPickParent(*options, trial.id(), standings,
                                ExploitSeed(spec, trial, step));
@@ -195,19 +198,20 @@ absl::StatusOr<Trial> Coordinator::PbtExploit(
   exploit->set_checkpoint_digest(parent_checkpoint.digest());
   exploit->set_left_step(step);
   if (std::optional<search::PbtStanding> own = StandingOf(spec, current))
-    exploit->set_objective_value(spec.objective().goal() == caviar::v1::MAXIMIZE ? -own->loss
-                                                                                 : own->loss);
+    exploit->set_objective_value(
+        spec.objective().goal() == caviar::v1::MAXIMIZE ? -own->loss : own->loss);
   if (parent_checkpoint.has_objective_value())
     exploit->set_parent_objective_value(parent_checkpoint.objective_value());
   *exploit->mutable_old_parameters() = current.parameters();
   *exploit->mutable_parent_parameters() = parent.parameters();
   for (std::string& name : explored.resampled) exploit->add_resampled(std::move(name));
 
-  CAVIAR_ASSIGN_OR_RETURN(std::vector<Trial> done,
-                          CommitTransition(study, {}, {std::move(updated)}, std::nullopt));
-  CAVIAR_LOG(INFO) << "trial " << current.id() << " (step " << step
-                   << ") exploits trial " << parent.id() << "'s checkpoint at step "
-                   << from << ": branch " << done[0].branch();
+  CAVIAR_ASSIGN_OR_RETURN(
+      std::vector<Trial> done,
+      CommitTransition(study, {}, {std::move(updated)}, std::nullopt));
+  CAVIAR_LOG(INFO) << "trial " << current.id() << " (step " << step << ") exploits trial "
+                   << parent.id() << "'s checkpoint at step " << from << ": branch "
+                   << done[0].branch();
   return std::move(done[0]);
 }
 

@@ -24,8 +24,8 @@ ParameterValue Perturbed(const ParameterSpec& p, const ParameterValue& value,
   ParameterValue out = value;
   switch (p.domain_case()) {
     case ParameterSpec::kDouble: {
-      const double x = value.has_int_value() ? double(value.int_value())
-                                             : value.double_value();
+      const double x =
+          value.has_int_value() ? double(value.int_value()) : value.double_value();
       double y = p.scale() == caviar::v1::LOG1M ? 1 - (1 - x) * factor : x * factor;
       y = std::min(std::max(y, p.double_().min()), p.double_().max());
       out.set_double_value(y);
@@ -41,9 +41,9 @@ ParameterValue Perturbed(const ParameterSpec& p, const ParameterValue& value,
     }
     case ParameterSpec::kDiscrete: {
       const auto& values = p.discrete().values();
-      const auto it = std::lower_bound(values.begin(), values.end(),
-                                       value.has_int_value() ? double(value.int_value())
-                                                             : value.double_value());
+      const auto it = std::lower_bound(
+          values.begin(), values.end(),
+          value.has_int_value() ? double(value.int_value()) : value.double_value());
       int index = static_cast<int>(it - values.begin());
       index = std::min(std::max(index + (factor > 1 ? 1 : -1), 0), values.size() - 1);
       out.set_double_value(values[index]);

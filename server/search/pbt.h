@@ -75,7 +75,7 @@ std::optional<int64_t> PbtPickParent(const PbtOptions& options, int64_t self,
                                      uint64_t seed);
 
 struct PbtExplored {
-  ParameterMap parameters;              // Every parameter of the space.
+  ParameterMap parameters;             // Every parameter of the space.
   std::vector<std::string> resampled;  // Drawn afresh, in space order.
 };
 

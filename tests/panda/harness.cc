@@ -126,7 +126,7 @@ caviar::v1::Trial PandaHarness::GetTrial(int64_t id) {
   return trial;
 }
 
-caviar::v1::Trial PandaHarness::OnlyTrial(const std::string& study) {
+std::vector<caviar::v1::Trial> PandaHarness::Trials(const std::string& study) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   caviar::v1::ListTrialsRequest request;
@@ -134,8 +134,25 @@ caviar::v1::Trial PandaHarness::OnlyTrial(const std::string& study) {
   caviar::v1::ListTrialsResponse response;
   const grpc::Status status = studies_->ListTrials(&context, request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
-  if (response.trials_size() != 1) return caviar::v1::Trial();
-  return GetTrial(response.trials(0).id());
+  std::vector<caviar::v1::Trial> out;
+  for (const auto& t : response.trials()) out.push_back(GetTrial(t.id()));
+  return out;
+}
+
+caviar::v1::Trial PandaHarness::OnlyTrial(const std::string& study) {
+  std::vector<caviar::v1::Trial> trials = Trials(study);
+  return trials.size() == 1 ? trials[0] : caviar::v1::Trial();
+}
+
+caviar::v1::Study PandaHarness::GetStudy(const std::string& name) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  caviar::v1::GetStudyRequest request;
+  request.set_name(name);
+  caviar::v1::Study study;
+  const grpc::Status status = studies_->GetStudy(&context, request, &study);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return study;
 }
 
 int64_t PandaHarness::WaitForTrial(const std::string& study, int seconds) {

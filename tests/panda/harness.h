@@ -54,6 +54,9 @@ class PandaHarness : public ::testing::Test {
 
   caviar::v1::Trial GetTrial(int64_t id);
   caviar::v1::Trial OnlyTrial(const std::string& study);
+  // Every trial of `study` (GetTrial of each: curves of every branch).
+  std::vector<caviar::v1::Trial> Trials(const std::string& study);
+  caviar::v1::Study GetStudy(const std::string& name);
   // Waits (up to `seconds`) until `study` has its trial; returns its id.
   int64_t WaitForTrial(const std::string& study, int seconds = 60);
   std::vector<caviar::v1::CheckpointInfo> Checkpoints(int64_t trial);

@@ -30,33 +30,12 @@ using ::testing::HasSubstr;
 constexpr int kPopulation = 4;
 constexpr int kEpochs = 8;
 
-double TimeOf(const google::protobuf::Timestamp& t) { return t.seconds() + t.nanos() * 1e-9; }
+double TimeOf(const google::protobuf::Timestamp& t) {
+  return t.seconds() + t.nanos() * 1e-9;
+}
 
 class PbtEndToEndTest : public PandaHarness {
  protected:
-  std::vector<caviar::v1::Trial> Trials(const std::string& study) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    caviar::v1::ListTrialsRequest request;
-    request.set_study(study);
-    caviar::v1::ListTrialsResponse response;
-    const grpc::Status status = studies_->ListTrials(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    std::vector<caviar::v1::Trial> out;
-    for (const auto& t : response.trials()) out.push_back(GetTrial(t.id()));
-    return out;
-  }
-
-  caviar::v1::Study GetStudy(const std::string& name) {
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    caviar::v1::GetStudyRequest request;
-    request.set_name(name);
-    caviar::v1::Study study;
-    EXPECT_TRUE(studies_->GetStudy(&context, request, &study).ok());
-    return study;
-  }
-
   std::unique_ptr<Process> PopulationWorker(int i, const std::string& study) {
     return std::make_unique<Process>(
         std::vector<std::string>{CAVIAR_WORKER_BIN, "--coordinator", Address(), "--id",
@@ -78,11 +57,11 @@ TEST_F(PbtEndToEndTest, BottomTrialsContinueFromTopTrialsCheckpointsWithLineage)
       "algorithm: {name: pbt, options: {quantile: 0.5, resample_probability: 0.2}}\n"
       "checkpoint: {every_steps: 1, keep_latest: 100}\n",
       kEpochs);
-  spec = absl::StrReplaceAll(
-      spec, {{"budget: {max_trials: 1, max_parallel_trials: 1}",
-              absl::StrCat("budget: {max_trials: ", kPopulation,
-                           ", max_parallel_trials: ", kPopulation, "}")},
-             {"lease_seconds: 2", "lease_seconds: 20"}});
+  spec = absl::StrReplaceAll(spec,
+                             {{"budget: {max_trials: 1, max_parallel_trials: 1}",
+                               absl::StrCat("budget: {max_trials: ", kPopulation,
+                                            ", max_parallel_trials: ", kPopulation, "}")},
+                              {"lease_seconds: 2", "lease_seconds: 20"}});
   Submit("pbt", spec);
   std::vector<std::unique_ptr<Process>> workers;
   for (int i = 0; i < kPopulation; ++i) workers.push_back(PopulationWorker(i, "pbt"));
@@ -111,8 +90,8 @@ TEST_F(PbtEndToEndTest, BottomTrialsContinueFromTopTrialsCheckpointsWithLineage)
       if (!b.has_exploit()) continue;
       ++exploits;
       const caviar::v1::Exploit& e = b.exploit();
-      SCOPED_TRACE(absl::StrCat("trial ", t.id(), " branch ", b.number(), ": ",
-                                e.DebugString()));
+      SCOPED_TRACE(
+          absl::StrCat("trial ", t.id(), " branch ", b.number(), ": ", e.DebugString()));
       ASSERT_TRUE(by_id.count(e.parent_trial()));
       EXPECT_NE(e.parent_trial(), t.id());
       EXPECT_EQ(b.from_step(), e.parent_step());
@@ -155,7 +134,8 @@ TEST_F(PbtEndToEndTest, BottomTrialsContinueFromTopTrialsCheckpointsWithLineage)
       EXPECT_GE(dropout, 0.05);
       EXPECT_LE(dropout, 0.5);
       bool dropout_resampled = false;
-      for (const std::string& name : e.resampled()) dropout_resampled |= name == "dropout";
+      for (const std::string& name : e.resampled())
+        dropout_resampled |= name == "dropout";
       if (!dropout_resampled) {
         const double ratio = dropout / parent_dropout;
         EXPECT_TRUE(std::abs(ratio - 0.8) < 1e-9 || std::abs(ratio - 1.2) < 1e-9 ||
@@ -203,10 +183,10 @@ TEST_F(PbtEndToEndTest, BottomTrialsContinueFromTopTrialsCheckpointsWithLineage)
     if (t.branches_size() == 0 || !t.branches(0).has_exploit()) continue;
     CommandResult shown = Caviar({"trial", absl::StrCat(t.id())});
     ASSERT_EQ(shown.exit_code, 0) << shown.err;
-    EXPECT_THAT(shown.out, HasSubstr(absl::StrCat(
-                               "for trial ", t.branches(0).exploit().parent_trial(),
-                               "'s checkpoint at step ",
-                               t.branches(0).exploit().parent_step())));
+    EXPECT_THAT(shown.out,
+                HasSubstr(absl::StrCat(
+                    "for trial ", t.branches(0).exploit().parent_trial(),
+                    "'s checkpoint at step ", t.branches(0).exploit().parent_step())));
     EXPECT_THAT(shown.out, HasSubstr("(with a pbt exploit)"));
     std::cout << shown.out;
     CommandResult json = Caviar({"trial", absl::StrCat(t.id()), "--format", "json"});
@@ -216,9 +196,9 @@ TEST_F(PbtEndToEndTest, BottomTrialsContinueFromTopTrialsCheckpointsWithLineage)
 }
 
 TEST_F(PbtEndToEndTest, SpecsPbtCannotRunAreRefusedNamingTheField) {
-  const std::string spec = TrainerSpec(
-      "bad", "  - {name: hidden_units, integer: {min: 8, max: 64}}\n",
-      "{seed: 1, threads: 1}", "algorithm: {name: pbt}\n");
+  const std::string spec =
+      TrainerSpec("bad", "  - {name: hidden_units, integer: {min: 8, max: 64}}\n",
+                  "{seed: 1, threads: 1}", "algorithm: {name: pbt}\n");
   std::ofstream(dir_.File("bad.yaml")) << spec;
   CommandResult r = Caviar({"submit", dir_.File("bad.yaml")});
   EXPECT_NE(r.exit_code, 0);

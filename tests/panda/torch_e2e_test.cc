@@ -53,9 +53,9 @@ TEST_F(TorchExampleTest, NudgedAcknowledgedCheckpointedAndResumedAfterKill) {
       "parameters:\n", "  - {name: learning_rate, discrete: {values: [0.05]}}\n",
       "budget: {max_trials: 1, max_parallel_trials: 1}\n",
       "trial_policy: {lease_seconds: 3, max_retries: 3}\n",
-      "checkpoint: {keep_latest: 10}\n", "command:\n",
-      "  argv: [/usr/bin/python3, ", CAVIAR_TORCH_EXAMPLE,
-      ", --epochs, \"", kEpochs, "\", --train-limit, \"2000\", --dev-size, \"1000\", ",
+      "checkpoint: {keep_latest: 10}\n", "command:\n", "  argv: [/usr/bin/python3, ",
+      CAVIAR_TORCH_EXAMPLE, ", --epochs, \"", kEpochs,
+      "\", --train-limit, \"2000\", --dev-size, \"1000\", ",
       "--hidden, \"32\", --epoch-delay, \"1.5\"]\n", "  grace_seconds: 5\n");
   Submit("torch", spec);
   auto first = Worker("first", "torch");
@@ -63,12 +63,14 @@ TEST_F(TorchExampleTest, NudgedAcknowledgedCheckpointedAndResumedAfterKill) {
   const std::string trial = absl::StrCat(id);
   ASSERT_TRUE(WaitFor([&] { return LastStep(id) >= 1; })) << "step 1";
 
-  CommandResult nudged = Caviar({"nudge", trial, "--param", "learning_rate=0.01", "--outside-range"});
+  CommandResult nudged =
+      Caviar({"nudge", trial, "--param", "learning_rate=0.01", "--outside-range"});
   ASSERT_EQ(nudged.exit_code, 0) << nudged.err;
   ASSERT_TRUE(WaitFor([&] {
     const caviar::v1::Trial t = GetTrial(id);
     return t.nudges_size() == 1 && t.nudges(0).has_applied_at_step();
-  })) << "the nudge's acknowledgement: " << GetTrial(id).DebugString();
+  })) << "the nudge's acknowledgement: "
+      << GetTrial(id).DebugString();
   const caviar::v1::Trial acked = GetTrial(id);
   ASSERT_EQ(acked.nudges_size(), 1);
   const int64_t applied = acked.nudges(0).applied_at_step();

@@ -102,8 +102,8 @@ TEST(PbtExplore, PerturbsEachParameterOnItsOwnScale) {
     EXPECT_TRUE(e->resampled.empty());
     const ParameterMap& p = e->parameters;
     lr_ratios.insert(std::round(p.at("lr").double_value() / 0.01 * 1000) / 1000);
-    beta_ratios.insert(
-        std::round((1 - p.at("beta2").double_value()) / 0.01 * 1000) / 1000);
+    beta_ratios.insert(std::round((1 - p.at("beta2").double_value()) / 0.01 * 1000) /
+                       1000);
     units.insert(p.at("units").int_value());
     batches.insert(p.at("batch").double_value());
     EXPECT_EQ(p.at("act").string_value(), "tanh");
