@@ -54,6 +54,7 @@ void RegisterTrial(CLI::App& app, Context& context);
 void RegisterBest(CLI::App& app, Context& context);
 void RegisterStop(CLI::App& app, Context& context);
 void RegisterWait(CLI::App& app, Context& context);
+void RegisterWatch(CLI::App& app, Context& context);
 void RegisterRegions(CLI::App& app, Context& context);
 void RegisterRefine(CLI::App& app, Context& context);
 void RegisterImportance(CLI::App& app, Context& context);

@@ -7,6 +7,7 @@ const std::vector<Registrar>& AllCommands() {
   static const std::vector<Registrar> commands = {
       RegisterSubmit,  RegisterStudies, RegisterStudy,      RegisterTrials,
       RegisterTrial,   RegisterBest,    RegisterStop,       RegisterWait,
+      RegisterWatch,
       RegisterRegions, RegisterRefine,  RegisterImportance, RegisterEnqueue,
       RegisterRetest,  RegisterDrift,   RegisterNudge,      RegisterBackup,
       RegisterExport,  RegisterCompletion,

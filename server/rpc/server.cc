@@ -149,6 +149,7 @@ void CoordinatorServer::ReapLoop(absl::Duration interval) {
     absl::StatusOr<int> expired = coordinator_->ExpireLeases();
     if (!expired.ok()) CAVIAR_LOG(ERROR) << "expiring leases: " << expired.status();
     if (expired.ok() && *expired > 0) metrics::RecordLeasesExpired(*expired);
+    coordinator_->feed().Heartbeat(absl::Now());
   }
 }
 

@@ -14,6 +14,7 @@
 #include "server/rpc/exploit.h"
 #include "server/rpc/lease_binding.h"
 #include "server/rpc/status.h"
+#include "server/rpc/watch_call.h"
 #include "storage/backup.h"
 
 namespace caviar::rpc {
@@ -184,6 +185,10 @@ CAVIAR_STUDY_CALL(PauseTrial, PauseTrialRequest, Trial, Access::kWrite,
 CAVIAR_STUDY_CALL(ResumeTrial, ResumeTrialRequest, Trial, Access::kWrite,
                   coordinator->ResumeTrial(request->trial_id()))
 
+grpc::ServerWriteReactor<caviar::v1::WatchEvent>* StudyServiceImpl::Watch(
+    grpc::CallbackServerContext* context, const caviar::v1::WatchRequest* request) {
+  return StartWatch(context, *edge_, *request);
+}
 grpc::ServerReadReactor<caviar::v1::UploadCheckpointRequest>*
 WorkerServiceImpl::UploadCheckpoint(grpc::CallbackServerContext* context,
                                     caviar::v1::UploadCheckpointResponse* response) {

@@ -1,5 +1,6 @@
 // gRPC services of caviar-coordinator: StudyService (users), WorkerService
-// (workers) and AdminService (backups). Each method authorizes the caller
+// (workers) and AdminService (backups); StudyService.Watch is in
+// watch_call.h. Each method authorizes the caller
 // (auth.h), translates its request into a Coordinator call and the
 // absl::Status into a grpc::Status; every refused call goes to the audit log
 // (audit.h). No domain logic lives here.
@@ -54,7 +55,7 @@ struct Edge {
 namespace service_bases {
 using Study = caviar::v1::StudyService;
 
-// Every StudyService method, unary and raw (see above).
+// Every StudyService method: the unary ones raw (see above), Watch typed.
 using StudyServiceBase = Study::WithRawCallbackMethod_CreateStudy<
     Study::WithRawCallbackMethod_GetStudy<Study::WithRawCallbackMethod_ListStudies<
         Study::WithRawCallbackMethod_StopStudy<Study::WithRawCallbackMethod_ListTrials<
@@ -68,7 +69,8 @@ using StudyServiceBase = Study::WithRawCallbackMethod_CreateStudy<
                                         Study::WithRawCallbackMethod_RollbackTrial<
                                             Study::WithRawCallbackMethod_PauseTrial<
                                                 Study::WithRawCallbackMethod_ResumeTrial<
-                                                    Study::Service>>>>>>>>>>>>>>>>;
+                                                    Study::WithCallbackMethod_Watch<
+                                                        Study::Service>>>>>>>>>>>>>>>>>;
 }  // namespace service_bases
 
 class StudyServiceImpl final : public service_bases::StudyServiceBase {
@@ -123,6 +125,9 @@ class StudyServiceImpl final : public service_bases::StudyServiceBase {
   grpc::ServerUnaryReactor* ResumeTrial(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
                                         grpc::ByteBuffer* response) override;
+  grpc::ServerWriteReactor<caviar::v1::WatchEvent>* Watch(
+      grpc::CallbackServerContext* context,
+      const caviar::v1::WatchRequest* request) override;
 
  private:
   const Edge* const edge_;

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/scheduling/nudges.h"
+#include "server/search/panda_start.h"
 #include "server/scheduling/proto_util.h"
 #include "server/scheduling/spec_validation.h"
 #include "server/scheduling/study_runtime.h"
@@ -206,7 +207,12 @@ absl::StatusOr<std::vector<Trial>> Coordinator::CommitTransition(
   for (const Trial& c : changes) batch.PutTrial(c);
   if (!batch.empty()) CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
 
-  // Committed: now memory, leases and the pruner follow.
+  // Committed: now memory, leases, the pruner and watchers follow.
+  const bool watched = feed_.Watched(study.name());
+  std::vector<TrialBefore> before;
+  if (watched) {
+    for (const Trial& c : changes) before.push_back(Before(study.FindLive(c.id())));
+  }
   const absl::Time monotonic = clock_->Monotonic();
   std::vector<Trial> applied;
   applied.reserve(changes.size());
@@ -232,7 +238,14 @@ absl::StatusOr<std::vector<Trial>> Coordinator::CommitTransition(
       live_trials_[id] = &study;
     }
   }
-  if (updated_study.has_value()) study.study() = *std::move(updated_study);
+  const bool study_changed = updated_study.has_value();
+  if (study_changed) study.study() = *std::move(updated_study);
+  if (watched) {
+    bool counts_changed = study_changed;
+    for (size_t i = 0; i < applied.size(); ++i)
+      counts_changed |= PublishTrial(study, before[i], applied[i]);
+    if (counts_changed) PublishStudy(study);
+  }
   return applied;
 }
 
@@ -334,6 +347,11 @@ absl::StatusOr<std::optional<Trial>> Coordinator::LeaseFrom(StudyRuntime& study,
   fresh.set_id(last_trial_id_ + 1);
   fresh.set_study(study.name());
   *fresh.mutable_parameters() = study.space().FromUnitPoint(suggestion->unit);
+  if (IsPandaStudy(study.spec())) {
+    // Its starting values exactly as given (0.03, not 10^(its unit point)).
+    CAVIAR_ASSIGN_OR_RETURN(*fresh.mutable_parameters(),
+                            search::PandaStart(study.space(), study.spec().algorithm().options()));
+  }
   fresh.set_round(suggestion->round);
   fresh.set_origin(caviar::v1::SAMPLED);
   fresh.set_seed(search::MixSeed(spec.seed() ^ 0x5eed, fresh.id()));
@@ -463,12 +481,15 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
   if (updated.has_value()) batch.PutTrial(*updated);
   if (!batch.empty()) CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
 
-  // Committed: now memory and the pruner follow.
+  // Committed: now memory, the pruner and watchers follow.
+  const bool watched = feed_.Watched(study.name());
   if (record) {
     study.AddMeasurement(trial, measurement);
     if (judge) study.pruner().OnReportCommitted(context);
+    if (watched) PublishMeasurement(study, trial->id(), measurement);
   }
   if (updated.has_value()) {
+    if (watched) PublishTrial(study, Before(trial), *updated);
     updated->mutable_measurements()->Swap(trial->mutable_measurements());
     *trial = *std::move(updated);
   }

@@ -27,6 +27,7 @@
 #define CAVIAR_SERVER_SCHEDULING_COORDINATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <memory>
@@ -45,6 +46,7 @@
 #include "server/scheduling/spec_validation.h"
 #include "server/search/sampler.h"
 #include "server/scheduling/trial_transitions.h"
+#include "server/watch/change_feed.h"
 #include "storage/store.h"
 
 namespace caviar::scheduling {
@@ -156,6 +158,21 @@ class Coordinator {
   absl::StatusOr<caviar::v1::GetImportanceResponse> GetImportance(
       const std::string& study);
 
+  // ---- watching (server/scheduling/watch_events.cc)
+  // Every committed change of a watched study is published to feed() after
+  // its commit, under the coordinator's lock (see change_feed.h).
+  watch::ChangeFeed& feed() { return feed_; }
+  // A snapshot of the study (request.study) or trial (request.trial_id) to
+  // watch, taken under the same lock as `*subscription`'s start: a new
+  // subscription when it is null, else its queue is reset (a watcher that
+  // fell behind), so the snapshot and the events that follow it neither
+  // miss nor repeat a change. `wake` as ChangeFeed::Subscribe.
+  // INVALID_ARGUMENT unless exactly one of study and trial_id is given;
+  // NOT_FOUND for an unknown one.
+  absl::StatusOr<caviar::v1::WatchEvent> WatchSnapshot(
+      const caviar::v1::WatchRequest& request, std::function<void()> wake,
+      std::shared_ptr<watch::Subscription>* subscription);
+
   // ---- workers
   // A worker that asks again while it holds an ACTIVE trial gets that trial
   // back (retries are idempotent). Otherwise: a PENDING trial (lost lease or
@@ -256,6 +273,26 @@ class Coordinator {
       StudyRuntime& study, std::vector<caviar::v1::Trial> trials)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // What a watcher must be told about a trial's change: its state before
+  // (watch_events.cc). Captured only while someone watches the study.
+  struct TrialBefore {
+    bool existed = false;
+    caviar::v1::TrialState state = caviar::v1::TRIAL_STATE_UNSPECIFIED;
+    bool pause_requested = false;
+    std::string stop_reason;
+    int branches = 0;
+    std::vector<caviar::v1::Nudge> nudges;
+  };
+  static TrialBefore Before(const caviar::v1::Trial* current);
+  // Publishes what changed from `before` to `after` (the trial, its new
+  // nudges and branches); true when its state changed (the study's counts).
+  bool PublishTrial(const StudyRuntime& study, const TrialBefore& before,
+                    const caviar::v1::Trial& after) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishStudy(const StudyRuntime& study) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishMeasurement(const StudyRuntime& study, int64_t trial_id,
+                          const caviar::v1::Measurement& measurement)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   storage::Store* const store_;
   Clock* const clock_;
   const CoordinatorOptions options_;
@@ -277,6 +314,7 @@ class Coordinator {
   std::optional<absl::Time> last_reap_ ABSL_GUARDED_BY(mu_);
   int64_t last_trial_id_ ABSL_GUARDED_BY(mu_) = 0;
   size_t next_study_ ABSL_GUARDED_BY(mu_) = 0;  // Round-robin over studies.
+  watch::ChangeFeed feed_;
 };
 
 }  // namespace caviar::scheduling

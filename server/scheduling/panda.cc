@@ -60,6 +60,7 @@ absl::StatusOr<Trial> Coordinator::NudgeTrial(
   storage::WriteBatch batch;
   batch.PutTrial(updated);
   CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
+  if (feed_.Watched(study.name())) PublishTrial(study, Before(trial), updated);
   *trial->add_nudges() = nudge;
   CAVIAR_LOG(INFO) << "trial " << trial->id() << " nudged (nudge " << nudge.id() << ")";
   return *trial;

@@ -184,6 +184,28 @@ absl::Status ValidatePlaceholders(const caviar::v1::CommandObjective& command,
   return absl::OkStatus();
 }
 
+// A panda study (algorithm panda): one trial, babysat by hand. Settings that
+// only make sense for many trials are refused.
+absl::Status ValidatePanda(const caviar::v1::StudySpec& spec) {
+  const caviar::v1::Budget& budget = spec.budget();
+  if (budget.max_trials() != 1)
+    return Invalid("budget.max_trials",
+                   absl::StrCat("must be 1 for a panda study (one trial, babysat by "
+                                "hand), got ",
+                                budget.max_trials()));
+  if (budget.max_parallel_trials() > 1)
+    return Invalid("budget.max_parallel_trials",
+                   absl::StrCat("must be 0 or 1 for a panda study (it has one trial), got ",
+                                budget.max_parallel_trials()));
+  const std::string& pruner = spec.pruner().name();
+  if (!pruner.empty() && pruner != "none" && pruner != "divergence")
+    return Invalid("pruner.name",
+                   absl::StrCat("a panda study's one trial has no others to be compared "
+                                "with: use none or divergence, got \"",
+                                pruner, "\""));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
@@ -202,6 +224,7 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
                           search::SearchSpace::Create(spec.parameters()));
   CAVIAR_RETURN_IF_ERROR(search::CreateSampler(spec.algorithm(), space).status());
   CAVIAR_RETURN_IF_ERROR(search::CreatePruner(spec.pruner(), spec.objective()).status());
+  if (IsPandaStudy(spec)) CAVIAR_RETURN_IF_ERROR(ValidatePanda(spec));
 
   const caviar::v1::Budget& budget = spec.budget();
   if (budget.max_trials() < 1)
@@ -266,6 +289,10 @@ absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
   CAVIAR_RETURN_IF_ERROR(ValidatePbtSpec(spec, space));
   if (objective_validator) CAVIAR_RETURN_IF_ERROR(objective_validator(spec));
   return absl::OkStatus();
+}
+
+bool IsPandaStudy(const caviar::v1::StudySpec& spec) {
+  return spec.algorithm().name() == "panda";
 }
 
 caviar::v1::RunKind RunKindOf(const caviar::v1::StudySpec& spec) {

@@ -42,6 +42,11 @@ using ObjectiveValidator = std::function<absl::Status(const caviar::v1::StudySpe
 absl::Status ValidateStudySpec(const caviar::v1::StudySpec& spec,
                                const ObjectiveValidator& objective_validator);
 
+// A panda study (algorithm.name "panda"): one trial, no sampler, babysat by
+// hand. Validation holds it to budget.max_trials 1, max_parallel_trials 0 or
+// 1 and a pruner none or divergence; refine, enqueue and retest refuse it.
+bool IsPandaStudy(const caviar::v1::StudySpec& spec);
+
 // What a spec's trials need to run: its `run` oneof as a RunKind
 // (RUN_KIND_UNSPECIFIED when unset, which validation refuses).
 caviar::v1::RunKind RunKindOf(const caviar::v1::StudySpec& spec);

@@ -22,6 +22,15 @@ namespace {
 using caviar::v1::Study;
 using caviar::v1::Trial;
 
+// Enqueue and retest add trials; a panda study has exactly one.
+absl::Status RefusePanda(const caviar::v1::StudySpec& spec) {
+  if (!IsPandaStudy(spec)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "study \"", spec.name(),
+      "\" is a panda study: it has one trial, babysat with nudge, rollback, pause and "
+      "resume; no trials can be added"));
+}
+
 absl::Status NotFound(const std::string& name) {
   return absl::NotFoundError(absl::StrCat("study \"", name, "\" not found"));
 }
@@ -80,10 +89,13 @@ absl::StatusOr<std::vector<Trial>> Coordinator::AddPendingTrials(
   CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
   study.study() = std::move(updated);
   last_trial_id_ = id;
+  const bool watched = feed_.Watched(study.name());
   for (const Trial& t : trials) {
     study.Apply(t);
     live_trials_[t.id()] = &study;
+    if (watched) PublishTrial(study, TrialBefore(), t);
   }
+  if (watched) PublishStudy(study);
   return trials;
 }
 
@@ -104,6 +116,10 @@ absl::StatusOr<Study> Coordinator::RefineStudy(
     return absl::FailedPreconditionError(
         "refine: a grid study has a fixed grid; refine works with random, quasi_random, "
         "coarse_to_fine and tpe");
+  if (IsPandaStudy(study->spec()))
+    return absl::FailedPreconditionError(
+        "refine: a panda study has one trial and no search to refine; nudge or roll "
+        "it back instead");
   const search::SearchSpace& space = study->space();
   search::Box box = search::LatestRegion(space, &study->study().regions());
   std::vector<double>& lo = box.lo;
@@ -187,6 +203,7 @@ absl::StatusOr<Study> Coordinator::RefineStudy(
   CAVIAR_RETURN_IF_ERROR(store_->Commit(batch));
   study->study() = std::move(updated);
   study->sampler_exhausted = false;
+  if (feed_.Watched(study->name())) PublishStudy(*study);
   CAVIAR_LOG(INFO) << "study " << study->name() << " refined: round " << round;
   return StudyView(*study);
 }
@@ -198,6 +215,7 @@ absl::StatusOr<std::vector<Trial>> Coordinator::EnqueueTrials(
   absl::MutexLock lock(&mu_);
   StudyRuntime* study = FindStudy(request.study());
   if (study == nullptr) return NotFound(request.study());
+  CAVIAR_RETURN_IF_ERROR(RefusePanda(study->spec()));
   std::vector<Trial> trials;
   for (int i = 0; i < request.configurations_size(); ++i) {
     const auto& params = request.configurations(i).parameters();
@@ -224,6 +242,7 @@ absl::StatusOr<std::vector<Trial>> Coordinator::RetestTrials(
   absl::MutexLock lock(&mu_);
   StudyRuntime* study = FindStudy(request.study());
   if (study == nullptr) return NotFound(request.study());
+  CAVIAR_RETURN_IF_ERROR(RefusePanda(study->spec()));
   // The best original configurations (a re-test stands for its original),
   // read from the Store best first.
   std::vector<Trial> originals;

@@ -18,6 +18,7 @@ const std::map<std::string, SamplerFactory>& Registry() {
   static const auto* const registry = new std::map<std::string, SamplerFactory>{
       {"coarse_to_fine", NewCoarseToFineSampler},
       {"grid", NewGridSampler},
+      {"panda", NewPandaSampler},
       {"pbt", NewPbtSampler},
       {"quasi_random", NewQuasiRandomSampler},
       {"random", NewRandomSampler},

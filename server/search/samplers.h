@@ -18,6 +18,8 @@ absl::StatusOr<std::unique_ptr<Sampler>> NewQuasiRandomSampler(
     const SearchSpace& space, const google::protobuf::Struct& options);
 absl::StatusOr<std::unique_ptr<Sampler>> NewCoarseToFineSampler(
     const SearchSpace& space, const google::protobuf::Struct& options);
+absl::StatusOr<std::unique_ptr<Sampler>> NewPandaSampler(
+    const SearchSpace& space, const google::protobuf::Struct& options);
 absl::StatusOr<std::unique_ptr<Sampler>> NewTpeSampler(
     const SearchSpace& space, const google::protobuf::Struct& options);
 
