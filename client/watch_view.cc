@@ -37,8 +37,8 @@ std::string Mark(const Trial& trial) {
   return "";
 }
 
-std::string Parameters(const google::protobuf::Map<std::string, caviar::v1::ParameterValue>&
-                           parameters) {
+std::string Parameters(
+    const google::protobuf::Map<std::string, caviar::v1::ParameterValue>& parameters) {
   std::vector<std::pair<std::string, std::string>> sorted;
   for (const auto& [name, value] : parameters)
     sorted.emplace_back(name, FormatParameterValue(value));
@@ -72,7 +72,8 @@ std::string Number(double value) { return absl::StrFormat("%.4g", value); }
 std::string Sparkline(const std::vector<double>& values, int width) {
   static const char* const kBars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
   if (width <= 0 || values.empty()) return "";
-  const size_t first = values.size() > static_cast<size_t>(width) ? values.size() - width : 0;
+  const size_t first =
+      values.size() > static_cast<size_t>(width) ? values.size() - width : 0;
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = first; i < values.size(); ++i) {
     if (!std::isfinite(values[i])) continue;
@@ -86,7 +87,8 @@ std::string Sparkline(const std::vector<double>& values, int width) {
     } else if (hi <= lo) {
       out += kBars[3];
     } else {
-      out += kBars[std::clamp(static_cast<int>((values[i] - lo) / (hi - lo) * 7 + 0.5), 0, 7)];
+      out += kBars[std::clamp(static_cast<int>((values[i] - lo) / (hi - lo) * 7 + 0.5), 0,
+                              7)];
     }
   }
   return out;
@@ -140,9 +142,9 @@ std::string WatchView::TrialLine(const Trial& trial, int curve_width) const {
   std::optional<double> value = ObjectiveOf(trial);
   const int64_t step =
       trial.measurements_size() > 0 ? trial.measurements().rbegin()->step() : 0;
-  std::string line = absl::StrFormat(
-      "%6d  %-9s %5d  %-10s %s", trial.id(), StateName(trial), step,
-      value ? Number(*value) : "-", Sparkline(Curve(trial), curve_width));
+  std::string line =
+      absl::StrFormat("%6d  %-9s %5d  %-10s %s", trial.id(), StateName(trial), step,
+                      value ? Number(*value) : "-", Sparkline(Curve(trial), curve_width));
   if (trial.branch() > 0) absl::StrAppend(&line, "  branch ", trial.branch());
   const std::string mark = Mark(trial);
   if (!mark.empty()) absl::StrAppend(&line, "  ", mark);
@@ -154,7 +156,8 @@ std::string WatchView::SnapshotLine(const Trial& trial) const {
   if (trial.measurements_size() > 0) {
     absl::StrAppend(&line, " step ", trial.measurements().rbegin()->step());
     if (std::optional<double> value = ObjectiveOf(trial))
-      absl::StrAppend(&line, " ", study_.spec().objective().metric(), "=", Number(*value));
+      absl::StrAppend(&line, " ", study_.spec().objective().metric(), "=",
+                      Number(*value));
     absl::StrAppend(&line, " ", Sparkline(Curve(trial), 20));
   }
   if (trial.branch() > 0) absl::StrAppend(&line, " (branch ", trial.branch(), ")");
@@ -185,7 +188,8 @@ std::string WatchView::Describe(const WatchEvent& event) const {
       const caviar::v1::Measurement& m = event.measurement();
       std::string line = absl::StrCat("trial ", event.trial_id(), " step ", m.step());
       auto it = m.metrics().find(metric);
-      if (it != m.metrics().end()) absl::StrAppend(&line, " ", metric, "=", Number(it->second));
+      if (it != m.metrics().end())
+        absl::StrAppend(&line, " ", metric, "=", Number(it->second));
       if (m.branch() > 0) absl::StrAppend(&line, " (branch ", m.branch(), ")");
       return line;
     }
@@ -207,7 +211,8 @@ std::string WatchView::Describe(const WatchEvent& event) const {
       std::string line =
           absl::StrCat("trial ", event.trial_id(), " rolled back to step ", b.from_step(),
                        " (asked ", b.requested_step(), ") as branch ", b.number());
-      if (!b.parameters().empty()) absl::StrAppend(&line, ": ", Parameters(b.parameters()));
+      if (!b.parameters().empty())
+        absl::StrAppend(&line, ": ", Parameters(b.parameters()));
       return line;
     }
     default:
@@ -234,10 +239,10 @@ std::vector<std::string> WatchView::Apply(const WatchEvent& event) {
       for (const Trial& t : event.trials()) trials_[t.id()] = t;
       best_id_ = event.best_trial_id();
       if (has_snapshot_ || event.dropped_events() > 0) {
-        emit(absl::StrCat("resynced",
-                          event.dropped_events() > 0
-                              ? absl::StrCat(" (", event.dropped_events(), " events missed)")
-                              : ""));
+        emit(absl::StrCat("resynced", event.dropped_events() > 0
+                                          ? absl::StrCat(" (", event.dropped_events(),
+                                                         " events missed)")
+                                          : ""));
         NoteEvent(lines.back());
       }
       has_snapshot_ = true;
@@ -263,7 +268,8 @@ std::vector<std::string> WatchView::Apply(const WatchEvent& event) {
       for (const auto& [id, t] : trials_) {
         if (Final(t.state()) && id != best_id_ && id != trial_id_) finished.push_back(id);
       }
-      for (size_t i = 0; i + kFinishedKept < finished.size(); ++i) trials_.erase(finished[i]);
+      for (size_t i = 0; i + kFinishedKept < finished.size(); ++i)
+        trials_.erase(finished[i]);
       break;
     }
     case caviar::v1::WATCH_MEASUREMENT: {
@@ -275,8 +281,9 @@ std::vector<std::string> WatchView::Apply(const WatchEvent& event) {
       auto it = trials_.find(event.trial_id());
       if (it != trials_.end()) {
         auto* nudges = it->second.mutable_nudges();
-        auto same = std::find_if(nudges->begin(), nudges->end(),
-                                 [&](const auto& n) { return n.id() == event.nudge().id(); });
+        auto same = std::find_if(nudges->begin(), nudges->end(), [&](const auto& n) {
+          return n.id() == event.nudge().id();
+        });
         if (same != nudges->end()) {
           *same = event.nudge();
         } else {
@@ -328,12 +335,11 @@ std::vector<std::string> WatchView::Frame(int width, int height) const {
                                trial_id_ != 0 ? absl::StrCat(" --trial ", trial_id_) : "",
                                "  ", StudyStateName(study_.state())));
   lines.push_back(ProgressBar(study_, Best(), 20));
-  lines.push_back(absl::StrCat("trials: ", study_.pending_trials(), " pending, ",
-                               study_.active_trials(), " active, ",
-                               study_.succeeded_trials(), " succeeded, ",
-                               study_.stopped_trials(), " stopped, ",
-                               study_.failed_trials(), " failed of ",
-                               study_.spec().budget().max_trials()));
+  lines.push_back(absl::StrCat(
+      "trials: ", study_.pending_trials(), " pending, ", study_.active_trials(),
+      " active, ", study_.succeeded_trials(), " succeeded, ", study_.stopped_trials(),
+      " stopped, ", study_.failed_trials(), " failed of ",
+      study_.spec().budget().max_trials()));
   lines.push_back("");
   lines.push_back(absl::StrFormat("%6s  %-9s %5s  %-10s %s", "trial", "state", "step",
                                   Cut(study_.spec().objective().metric(), 10), "curve"));
@@ -348,8 +354,9 @@ std::vector<std::string> WatchView::Frame(int width, int height) const {
       for (const caviar::v1::Nudge& n : it->second.nudges()) {
         lines.push_back(absl::StrCat(
             "  nudge ", n.id(), ": ", Parameters(n.parameters()),
-            n.has_applied_at_step() ? absl::StrCat(" (applied at step ", n.applied_at_step(), ")")
-                                    : " (waiting)"));
+            n.has_applied_at_step()
+                ? absl::StrCat(" (applied at step ", n.applied_at_step(), ")")
+                : " (waiting)"));
       }
     }
   }

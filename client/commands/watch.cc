@@ -87,7 +87,8 @@ class Screen {
 };
 
 bool Permanent(grpc::StatusCode code) {
-  return code == grpc::StatusCode::NOT_FOUND || code == grpc::StatusCode::INVALID_ARGUMENT ||
+  return code == grpc::StatusCode::NOT_FOUND ||
+         code == grpc::StatusCode::INVALID_ARGUMENT ||
          code == grpc::StatusCode::UNAUTHENTICATED ||
          code == grpc::StatusCode::PERMISSION_DENIED ||
          code == grpc::StatusCode::UNIMPLEMENTED;
@@ -139,7 +140,8 @@ absl::Status RunWatch(Context& context, const WatchOptions& options) {
     }
     if (Permanent(status.error_code())) return FromGrpcStatus(status, client->address());
     if (!unreachable_since) unreachable_since = absl::Now();
-    if (absl::Now() - *unreachable_since > absl::Seconds(options.unavailable_grace_seconds))
+    if (absl::Now() - *unreachable_since >
+        absl::Seconds(options.unavailable_grace_seconds))
       return FromGrpcStatus(status, client->address());
     screen.Status(view, absl::StrCat("reconnecting... (", status.error_message(), ")"));
     absl::SleepFor(backoff);

@@ -42,7 +42,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchEvent> {
       absl::MutexLock lock(&mu_);
       writing_ = false;
       if (!ok) {
-        action = FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
+        action = FinishLocked(
+            grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
       } else if (ends_) {
         action = FinishLocked(grpc::Status::OK);
       } else {
@@ -68,7 +69,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchEvent> {
     {
       absl::MutexLock lock(&mu_);
       if (!writing_)
-        action = FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
+        action = FinishLocked(
+            grpc::Status(grpc::StatusCode::CANCELLED, "the watcher went away"));
     }
     Act(std::move(action));
   }
@@ -82,8 +84,8 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchEvent> {
   // What to do once mu_ is released.
   struct Action {
     std::optional<grpc::Status> finish;
-    bool write = false;      // StartWrite(&current_).
-    bool snapshot = false;   // A new snapshot is due (OnWriteDone takes it).
+    bool write = false;     // StartWrite(&current_).
+    bool snapshot = false;  // A new snapshot is due (OnWriteDone takes it).
   };
 
   // Runs on a publishing thread, under the Coordinator's lock.
@@ -184,9 +186,9 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchEvent> {
 
 }  // namespace
 
-grpc::ServerWriteReactor<WatchEvent>* StartWatch(grpc::CallbackServerContext* context,
-                                                  const Edge& edge,
-                                                  const caviar::v1::WatchRequest& request) {
+grpc::ServerWriteReactor<WatchEvent>* StartWatch(
+    grpc::CallbackServerContext* context, const Edge& edge,
+    const caviar::v1::WatchRequest& request) {
   const absl::Time start = absl::Now();
   Caller caller;
   grpc::Status status = ToGrpcStatus(edge.auth->Check(*context, Access::kRead, &caller));

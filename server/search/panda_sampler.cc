@@ -43,9 +43,9 @@ class PandaSampler : public Sampler {
 };
 
 // The value of a `start` entry as parameter i takes it.
-absl::StatusOr<caviar::v1::ParameterValue> StartValue(const SearchSpace& space, int i,
-                                                      const google::protobuf::Value& value,
-                                                      const std::string& field) {
+absl::StatusOr<caviar::v1::ParameterValue> StartValue(
+    const SearchSpace& space, int i, const google::protobuf::Value& value,
+    const std::string& field) {
   caviar::v1::ParameterValue out;
   const caviar::v1::ParameterSpec& p = space.parameter(i);
   if (value.has_string_value()) {
@@ -82,20 +82,23 @@ absl::StatusOr<PandaPoint> PandaStartPoint(const SearchSpace& space,
     const std::string field = absl::StrCat(prefix, ".", kStart);
     if (!it->second.has_struct_value())
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ": must map parameter names to starting values, e.g. {learning_rate: 0.01}"));
+          field,
+          ": must map parameter names to starting values, e.g. {learning_rate: 0.01}"));
     for (const auto& [name, value] : it->second.struct_value().fields()) {
       const std::string entry = absl::StrCat(field, ".", name);
       const int i = space.IndexOf(name);
       if (i < 0)
         return absl::InvalidArgumentError(absl::StrCat(
-            entry, ": not a parameter of the study (a setting that is not searched goes "
-                   "in the objective's settings)"));
+            entry,
+            ": not a parameter of the study (a setting that is not searched goes "
+            "in the objective's settings)"));
       absl::StatusOr<caviar::v1::ParameterValue> parameter =
           StartValue(space, i, value, entry);
       if (!parameter.ok()) return parameter.status();
       absl::StatusOr<double> unit = space.ToUnit(i, *parameter);
       if (!unit.ok())
-        return absl::InvalidArgumentError(absl::StrCat(entry, ": ", unit.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(entry, ": ", unit.status().message()));
       point.unit[i] = *unit;
       given[name] = *parameter;
     }

@@ -46,7 +46,8 @@ absl::StatusOr<std::unique_ptr<Sampler>> Panda(
 
 TEST(PandaSamplerTest, StartsWhereTheSpecSaysAndAtTheMiddleOtherwise) {
   const SearchSpace space = Space();
-  auto sampler = Panda(space, {{"learning_rate", Number(0.01)}, {"optimizer", Text("rmsprop")}});
+  auto sampler =
+      Panda(space, {{"learning_rate", Number(0.01)}, {"optimizer", Text("rmsprop")}});
   ASSERT_TRUE(sampler.ok()) << sampler.status();
   SimStudy study(space, 7);
   for (int i = 0; i < 3; ++i) {  // The same point every time (a replacement).
@@ -71,8 +72,9 @@ TEST(PandaSamplerTest, StartsWhereTheSpecSaysAndAtTheMiddleOtherwise) {
 
 TEST(PandaSamplerTest, RefusesBadStartsNamingTheField) {
   const SearchSpace space = Space();
-  EXPECT_THAT(Panda(space, {{"momentum", Number(0.9)}}).status().message(),
-              HasSubstr("algorithm.options.start.momentum: not a parameter of the study"));
+  EXPECT_THAT(
+      Panda(space, {{"momentum", Number(0.9)}}).status().message(),
+      HasSubstr("algorithm.options.start.momentum: not a parameter of the study"));
   EXPECT_THAT(Panda(space, {{"learning_rate", Number(0.5)}}).status().message(),
               HasSubstr("algorithm.options.start.learning_rate: "));
   EXPECT_THAT(Panda(space, {{"hidden_units", Number(64.5)}}).status().message(),

@@ -52,7 +52,8 @@ TEST(ChangeFeedTest, ATrialWatcherGetsItsTrialAndTheStudyOnly) {
 TEST(ChangeFeedTest, ASlowWatcherIsMarkedLaggingNotGrownAndWritersNeverWait) {
   ChangeFeed feed(/*queue_limit=*/4);
   auto slow = feed.Subscribe("a", 0, nullptr);
-  for (int i = 0; i < 1000; ++i) feed.Publish("a", 1, Event(caviar::v1::WATCH_MEASUREMENT, 1));
+  for (int i = 0; i < 1000; ++i)
+    feed.Publish("a", 1, Event(caviar::v1::WATCH_MEASUREMENT, 1));
   Subscription::Batch batch = slow->Take();
   EXPECT_TRUE(batch.lagging);
   EXPECT_TRUE(batch.events.empty());  // Thrown away: a snapshot replaces them.

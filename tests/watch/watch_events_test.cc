@@ -46,7 +46,8 @@ TEST_F(WatchEventsTest, ASnapshotThenEveryCommittedChangeOfTheStudy) {
   EXPECT_EQ(snapshot.best_trial_id(), 0);
 
   Trial t = Suggest("w1", "s");
-  EXPECT_THAT(Kinds(), ::testing::ElementsAre(caviar::v1::WATCH_TRIAL, caviar::v1::WATCH_STUDY));
+  EXPECT_THAT(Kinds(),
+              ::testing::ElementsAre(caviar::v1::WATCH_TRIAL, caviar::v1::WATCH_STUDY));
   EXPECT_EQ(events_[0].trials(0).state(), caviar::v1::ACTIVE);
   EXPECT_EQ(events_[1].study().active_trials(), 1);
   Suggest("w2", "other");  // Another study: nothing here.
@@ -77,7 +78,8 @@ TEST_F(WatchEventsTest, ASnapshotThenEveryCommittedChangeOfTheStudy) {
   second->Cancel();
 
   ASSERT_TRUE(Complete(t, 0.9).ok());
-  EXPECT_THAT(Kinds(), ::testing::ElementsAre(caviar::v1::WATCH_TRIAL, caviar::v1::WATCH_STUDY));
+  EXPECT_THAT(Kinds(),
+              ::testing::ElementsAre(caviar::v1::WATCH_TRIAL, caviar::v1::WATCH_STUDY));
   EXPECT_EQ(events_[events_.size() - 2].trials(0).state(), caviar::v1::SUCCEEDED);
   Trial last = Suggest("w1", "s");
   ASSERT_TRUE(Complete(last, 0.7).ok());
@@ -113,12 +115,15 @@ TEST_F(WatchEventsTest, OneTrialAndRefusals) {
   EXPECT_THAT(coordinator_->WatchSnapshot(bad, nullptr, &none).status().message(),
               HasSubstr("study, trial_id: give exactly one"));
   bad.set_study("missing");
-  EXPECT_TRUE(absl::IsNotFound(coordinator_->WatchSnapshot(bad, nullptr, &none).status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(coordinator_->WatchSnapshot(bad, nullptr, &none).status()));
   bad.set_trial_id(5);
-  EXPECT_TRUE(absl::IsInvalidArgument(coordinator_->WatchSnapshot(bad, nullptr, &none).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(coordinator_->WatchSnapshot(bad, nullptr, &none).status()));
   bad.clear_study();
   bad.set_trial_id(999);
-  EXPECT_TRUE(absl::IsNotFound(coordinator_->WatchSnapshot(bad, nullptr, &none).status()));
+  EXPECT_TRUE(
+      absl::IsNotFound(coordinator_->WatchSnapshot(bad, nullptr, &none).status()));
   EXPECT_EQ(none, nullptr);
 }
 
@@ -126,7 +131,8 @@ caviar::v1::StudySpec Panda(const std::string& name) {
   caviar::v1::StudySpec spec = Spec(name, 1, 1);
   spec.mutable_algorithm()->set_name("panda");
   google::protobuf::Value start;
-  (*start.mutable_struct_value()->mutable_fields())["learning_rate"].set_number_value(0.01);
+  (*start.mutable_struct_value()->mutable_fields())["learning_rate"].set_number_value(
+      0.01);
   (*spec.mutable_algorithm()->mutable_options()->mutable_fields())["start"] = start;
   return spec;
 }
@@ -173,8 +179,9 @@ TEST_F(WatchEventsTest, APandaSpecThatMakesNoSenseIsRefusedNamingTheField) {
   google::protobuf::Value start;
   (*start.mutable_struct_value()->mutable_fields())["momentum"].set_number_value(0.9);
   (*unknown.mutable_algorithm()->mutable_options()->mutable_fields())["start"] = start;
-  EXPECT_THAT(coordinator_->CreateStudy(unknown).status().message(),
-              HasSubstr("algorithm.options.start.momentum: not a parameter of the study"));
+  EXPECT_THAT(
+      coordinator_->CreateStudy(unknown).status().message(),
+      HasSubstr("algorithm.options.start.momentum: not a parameter of the study"));
   caviar::v1::StudySpec divergence = Panda("p6");
   divergence.mutable_pruner()->set_name("divergence");
   EXPECT_TRUE(coordinator_->CreateStudy(divergence).ok());

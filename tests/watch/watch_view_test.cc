@@ -64,7 +64,8 @@ TEST(WatchViewTest, FollowsAStudyFromSnapshotToEnd) {
   nudge.mutable_nudge()->set_id(1);
   (*nudge.mutable_nudge()->mutable_parameters())["lr"].set_double_value(0.001);
   nudge.mutable_nudge()->set_applied_at_step(6);
-  EXPECT_THAT(view.Apply(nudge).at(0), HasSubstr("trial 4 nudge 1 lr=0.001: applied at step 6"));
+  EXPECT_THAT(view.Apply(nudge).at(0),
+              HasSubstr("trial 4 nudge 1 lr=0.001: applied at step 6"));
   // A rollback to step 2: the curve goes back there and continues.
   WatchEvent rollback;
   rollback.set_kind(caviar::v1::WATCH_ROLLBACK);
@@ -89,7 +90,8 @@ TEST(WatchViewTest, FollowsAStudyFromSnapshotToEnd) {
   p->set_id(4);
   p->set_state(caviar::v1::STOPPED);
   p->set_stop_reason("below the median");
-  EXPECT_THAT(view.Apply(pruned).at(0), HasSubstr("trial 4 STOPPED ✂ pruned: below the median"));
+  EXPECT_THAT(view.Apply(pruned).at(0),
+              HasSubstr("trial 4 STOPPED ✂ pruned: below the median"));
   WatchEvent done;
   done.set_kind(caviar::v1::WATCH_STUDY);
   *done.mutable_study() = Study(caviar::v1::STUDY_COMPLETED);
