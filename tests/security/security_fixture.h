@@ -18,8 +18,10 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "server/checkpoints/checkpoint_store.h"
 #include "server/rpc/server.h"
 #include "server/scheduling/coordinator.h"
+#include "storage/checkpoint_index.h"
 #include "storage/sqlite_store.h"
 #include "tests/testing/temp_dir.h"
 
@@ -135,10 +137,17 @@ class CoordinatorFixture {
     auto coordinator = scheduling::Coordinator::Create(store_.get(), Clock::Real(), {});
     EXPECT_TRUE(coordinator.ok()) << coordinator.status();
     coordinator_ = *std::move(coordinator);
+    // Checkpoints next to the database, as caviar-coordinator keeps them.
+    index_ = std::make_unique<storage::CheckpointIndex>(store_.get());
+    auto checkpoints = checkpoints::CheckpointStore::Open(
+        checkpoints::CheckpointDirFor(dir_.File("caviar.db")), index_.get(), Clock::Real());
+    EXPECT_TRUE(checkpoints.ok()) << checkpoints.status();
+    checkpoints_ = *std::move(checkpoints);
     rpc::ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.credentials = std::move(credentials);
     options.database = store_.get();
+    options.checkpoints = checkpoints_.get();
     options.backup_dir = dir_.path();
     options.audit_sink = [this](const std::string& line) {
       absl::MutexLock lock(&audit_mu_);
@@ -183,6 +192,8 @@ class CoordinatorFixture {
   std::vector<std::string> audit_ ABSL_GUARDED_BY(audit_mu_);
   std::unique_ptr<storage::SqliteStore> store_;
   std::unique_ptr<scheduling::Coordinator> coordinator_;
+  std::unique_ptr<storage::CheckpointIndex> index_;
+  std::unique_ptr<checkpoints::CheckpointStore> checkpoints_;
   std::unique_ptr<rpc::CoordinatorServer> server_;
 };
 
