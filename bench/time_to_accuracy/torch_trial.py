@@ -6,29 +6,24 @@ standardized with the training mean and variance), same network
 Linear to 10; He-normal weights; BN momentum 0.1 = caviar's 0.9 of the past),
 same optimizer (Adam, the trial's learning rate and beta1, beta2 0.999,
 epsilon 1e-8), the trial's batch size, reshuffled each epoch, one thread."""
-import gzip
 import os
+import sys
 
-import numpy as np
 import torch
 
-from caviar_split import train_dev_indices
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "scripts", "torch"))
+from idx import read_idx  # noqa: E402  (the PyTorch reference scripts' IDX reader)
+
+from caviar_split import train_dev_indices  # noqa: E402
 
 DATA = "/usr/share/datasets/fashion-mnist"
 
 
-def _read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
 def load(dev_size=5000, split_seed=1, train_limit=0):
     """(x_train, y_train, x_dev, y_dev) as caviar's trainer sees them."""
-    x = _read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz"))
-    y = _read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"))
+    x = read_idx(os.path.join(DATA, "train-images-idx3-ubyte.gz"))
+    y = read_idx(os.path.join(DATA, "train-labels-idx1-ubyte.gz"))
     x = torch.tensor(x.reshape(len(x), -1), dtype=torch.float64) / 255
     y = torch.tensor(y, dtype=torch.long)
     train, dev = train_dev_indices(len(x), dev_size, split_seed)
