@@ -170,10 +170,12 @@ void RegisterWatch(CLI::App& app, Context& context) {
       ->check(NonNegativeValidator(/*integer=*/false))
       ->capture_default_str();
   command->callback([&context, options] {
+    // A usage error (exit 2, like every other bad argument), raised while
+    // the command line is parsed.
+    if (options->study.empty() == (options->trial_id == 0))
+      throw CLI::ValidationError("watch",
+                                 "give a study name or --trial ID (one of them)");
     context.action = [&context, options]() -> absl::Status {
-      if (options->study.empty() == (options->trial_id == 0))
-        return absl::InvalidArgumentError(
-            "watch: give a study name or --trial ID (one of them)");
       return RunWatch(context, *options);
     };
   });

@@ -319,6 +319,14 @@ TEST_F(CliCoordinatorTest, BadTrialIdsAreUsageErrors) {
   CommandResult missing = Cli({"trial", "12345"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_THAT(missing.err, HasSubstr("trial 12345 not found"));
+  // watch: a study or --trial, one of them.
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{"watch"}, {"watch", "s", "--trial", "1"}}) {
+    CommandResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("give a study name or --trial ID (one of them)"));
+    EXPECT_THAT(r.out, IsEmpty());
+  }
 }
 
 std::vector<std::string> Lines(const std::string& text) {

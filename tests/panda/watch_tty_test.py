@@ -4,7 +4,9 @@ mode), against a real coordinator and a real worker running a panda study of
 tests/panda/panda_command.py: the view comes up with a sparkline, a nudge
 shows up as it happens, the coordinator is killed with SIGKILL and started
 again on the same port and database, both watchers say "reconnecting...",
-resync and keep going, and both exit 0 when the study ends.
+resync and keep going, and both exit 0 when the study ends. A third watcher,
+`caviar watch --trial 1` through a pipe, follows the one trial the same way
+and exits 0 when it finishes.
 
 argv: CAVIAR CAVIAR_COORDINATOR CAVIAR_WORKER PANDA_COMMAND
 """
@@ -120,16 +122,24 @@ command:
     plain_watch = subprocess.Popen([CAVIAR, "--coordinator", address, "watch", "watched"],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines = Output(plain_watch.stdout.fileno())
+    # One trial, plain mode.
+    trial_watch = subprocess.Popen(
+        [CAVIAR, "--coordinator", address, "watch", "--trial", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    trial_lines = Output(trial_watch.stdout.fileno())
 
     check(screen.wait_for("caviar watch watched"), "the terminal view came up")
     check(screen.wait_for("▁") or screen.wait_for("█"), "a sparkline is drawn")
     check(lines.wait_for("trial 1 step 3 loss="), "plain mode prints a line per point")
+    check(trial_lines.wait_for("trial 1 step 3 loss="), "watch --trial prints its points")
 
     caviar(address, "nudge", "1", "--param", "lr=0.05")
     check(screen.wait_for("nudge 1 lr=0.05"), "the nudge shows on the terminal")
     check(lines.wait_for("trial 1 nudge 1 lr=0.05: given"), "plain mode: nudge given")
     check(lines.wait_for("trial 1 nudge 1 lr=0.05: applied at step"),
           "plain mode: nudge applied")
+    check(trial_lines.wait_for("trial 1 nudge 1 lr=0.05: applied at step"),
+          "watch --trial: nudge applied")
 
     coordinator.send_signal(signal.SIGKILL)
     coordinator.wait()
@@ -139,8 +149,11 @@ command:
     coordinator, _ = start_coordinator(work, address)
     check(screen.wait_for("resynced"), "the terminal view resynced")
     check(lines.wait_for("resynced"), "plain mode resynced")
+    check(trial_lines.wait_for("reconnecting..."), "watch --trial says reconnecting...")
+    check(trial_lines.wait_for("resynced"), "watch --trial resynced")
 
-    for name, watcher in (("terminal", tty_watch), ("plain", plain_watch)):
+    for name, watcher in (("terminal", tty_watch), ("plain", plain_watch),
+                          ("--trial", trial_watch)):
         try:
             code = watcher.wait(timeout=max(1, DEADLINE - time.monotonic()))
         except subprocess.TimeoutExpired:
@@ -153,6 +166,9 @@ command:
     check("\033[" not in lines.text(), "plain mode writes no escape sequences")
     after_restart = lines.text().split("resynced", 1)[-1]
     check(" step " in after_restart, "points keep coming after the restart")
+    trial_after_restart = trial_lines.text().split("resynced", 1)[-1]
+    check("trial 1 step " in trial_after_restart,
+          "watch --trial: points keep coming after the restart")
 
     worker.terminate()
     worker.wait(timeout=10)
@@ -161,6 +177,7 @@ command:
     if failures or os.environ.get("WATCH_TEST_VERBOSE"):
         print("--- terminal ---\n" + screen.text()[-3000:])
         print("--- plain ---\n" + lines.text())
+        print("--- plain, --trial 1 ---\n" + trial_lines.text())
         print("--- coordinator ---\n" + open(os.path.join(work, "coordinator.log")).read()[-3000:])
     if failures:
         sys.exit(1)
