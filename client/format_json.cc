@@ -5,7 +5,7 @@
 
 #include "absl/strings/escaping.h"
 #include "client/format.h"
-#include "common/parameter_value/parameter_value.h"
+#include "common/parameter_value/parameter_value_json.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/reflection.h"
 #include "google/protobuf/timestamp.pb.h"

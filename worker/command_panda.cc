@@ -21,7 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/log.h"
-#include "common/parameter_value/parameter_value.h"
+#include "common/parameter_value/parameter_value_json.h"
 #include "nlohmann/json.hpp"
 
 namespace caviar::worker {

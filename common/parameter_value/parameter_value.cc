@@ -1,7 +1,5 @@
 #include "common/parameter_value/parameter_value.h"
 
-#include <cmath>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -25,23 +23,6 @@ std::string FormatParameterValue(const caviar::v1::ParameterValue& value) {
       return value.string_value();
     default:
       return "";
-  }
-}
-
-nlohmann::json ParameterValueJson(const caviar::v1::ParameterValue& value) {
-  switch (value.value_case()) {
-    case caviar::v1::ParameterValue::kDoubleValue: {
-      const double number = value.double_value();
-      if (std::isnan(number)) return "NaN";
-      if (std::isinf(number)) return number > 0 ? "Infinity" : "-Infinity";
-      return number;
-    }
-    case caviar::v1::ParameterValue::kIntValue:
-      return value.int_value();
-    case caviar::v1::ParameterValue::kStringValue:
-      return value.string_value();
-    default:
-      return nullptr;
   }
 }
 

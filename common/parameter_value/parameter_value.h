@@ -5,15 +5,10 @@
 // Doubles take the shortest "%g" text that reads back as the same double;
 // integers and strings print as they are; an unset value is "".
 //
-// ParameterValueJson: the same value as a plain JSON value (a number, an
-// integer, a string; null when unset), the one JSON form of a parameter that
-// the CLI's --format json and a command's CAVIAR_NUDGE_FILE share. A double
-// that JSON cannot hold is the string "NaN", "Infinity" or "-Infinity", as in
-// protobuf's JSON mapping.
-//
-// Depends only on the proto messages, Abseil and nlohmann-json, so the worker,
-// the client and the coordinator can all use it. Thread-safety: pure
-// functions.
+// Depends only on the proto messages and Abseil, so the worker, the client
+// and the coordinator can all use it (the JSON form, which needs
+// nlohmann-json, is in parameter_value_json.h). Thread-safety: a pure
+// function.
 #ifndef CAVIAR_COMMON_PARAMETER_VALUE_PARAMETER_VALUE_H_
 #define CAVIAR_COMMON_PARAMETER_VALUE_PARAMETER_VALUE_H_
 
@@ -25,8 +20,6 @@
 namespace caviar {
 
 std::string FormatParameterValue(const caviar::v1::ParameterValue& value);
-
-nlohmann::json ParameterValueJson(const caviar::v1::ParameterValue& value);
 
 }  // namespace caviar
 

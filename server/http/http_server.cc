@@ -40,12 +40,12 @@ void RecordRequest(const std::string& route, int status, absl::Duration latency)
   durations.With({route}).Observe(absl::ToDoubleSeconds(latency));
 }
 
-// gRPC's peer notation, as the audit log shows gRPC callers.
 bool IsLoopbackPeer(const std::string& address) {
   return address.rfind("127.", 0) == 0 || address == "::1" ||
          address.rfind("::ffff:127.", 0) == 0;
 }
 
+// gRPC's peer notation, as the audit log shows gRPC callers.
 std::string Peer(const httplib::Request& request) {
   const bool v6 = request.remote_addr.find(':') != std::string::npos;
   return v6 ? absl::StrCat("ipv6:[", request.remote_addr, "]:", request.remote_port)

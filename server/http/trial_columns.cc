@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "server/http/proto_json.h"
+#include "server/scheduling/study_runtime.h"
 
 namespace caviar::http {
 namespace {
@@ -25,15 +26,14 @@ double Millis(bool has, const google::protobuf::Timestamp& time) {
 }
 
 bool Finished(uint8_t state) {
-  return state == caviar::v1::SUCCEEDED || state == caviar::v1::FAILED ||
-         state == caviar::v1::STOPPED;
+  return scheduling::IsFinal(static_cast<caviar::v1::TrialState>(state));
 }
 
 // The study's identity for the cache: a study deleted and made again under
 // its name, or whose parameters changed, starts over.
 std::string Fingerprint(const caviar::v1::Study& study) {
-  std::string out = absl::StrCat(study.create_time().seconds(), ".",
-                                 study.create_time().nanos(), "|");
+  std::string out =
+      absl::StrCat(study.create_time().seconds(), ".", study.create_time().nanos(), "|");
   for (const caviar::v1::ParameterSpec& p : study.spec().parameters())
     out += p.SerializeAsString();
   return out;
@@ -113,7 +113,8 @@ void AppendRaw(const std::vector<T>& values, std::string* out) {
   static_assert(std::is_arithmetic_v<T>);
   const size_t at = out->size();
   out->resize(at + values.size() * sizeof(T));
-  if (!values.empty()) std::memcpy(out->data() + at, values.data(), values.size() * sizeof(T));
+  if (!values.empty())
+    std::memcpy(out->data() + at, values.data(), values.size() * sizeof(T));
 }
 
 }  // namespace
@@ -194,8 +195,20 @@ void TrialColumns::AppendRows(const TrialColumns& from, size_t begin, size_t end
   copy(start_ms, from.start_ms);
   copy(end_ms, from.end_ms);
   copy(reason, from.reason);
-  for (size_t i = begin; i < end; ++i)
-    worker.push_back(from.worker[i] < 0 ? -1 : WorkerIndex(from.workers[from.worker[i]]));
+  // `from`'s worker and category indices mapped to this table's, each looked
+  // up once per call rather than once per row (first seen, first added, as
+  // row by row).
+  constexpr int32_t kUnmapped = std::numeric_limits<int32_t>::min();
+  std::vector<int32_t> worker_map(from.workers.size(), kUnmapped);
+  for (size_t i = begin; i < end; ++i) {
+    const int32_t w = from.worker[i];
+    if (w < 0) {
+      worker.push_back(-1);
+      continue;
+    }
+    if (worker_map[w] == kUnmapped) worker_map[w] = WorkerIndex(from.workers[w]);
+    worker.push_back(worker_map[w]);
+  }
   for (size_t k = 0; k < parameters.size() && k < from.parameters.size(); ++k) {
     Parameter& p = parameters[k];
     const Parameter& q = from.parameters[k];
@@ -203,10 +216,16 @@ void TrialColumns::AppendRows(const TrialColumns& from, size_t begin, size_t end
       copy(p.values, q.values);
       continue;
     }
+    std::vector<double> category_map(q.categories.size(), -1);
     for (size_t i = begin; i < end; ++i) {
       const double v = q.values[i];
-      p.values.push_back(std::isnan(v) ? kNaN
-                                       : CategoryIndex(p, q.categories[static_cast<size_t>(v)]));
+      if (std::isnan(v)) {
+        p.values.push_back(kNaN);
+        continue;
+      }
+      double& mapped = category_map[static_cast<size_t>(v)];
+      if (mapped < 0) mapped = CategoryIndex(p, q.categories[static_cast<size_t>(v)]);
+      p.values.push_back(mapped);
     }
   }
 }
@@ -220,8 +239,8 @@ ColumnCache::Entry& ColumnCache::EntryOf(const caviar::v1::Study& study) {
     // Another study of this name (deleted, made again) and the least
     // recently used beyond the bound go.
     for (auto it = entries_.begin(); it != entries_.end();) {
-      const bool same_name = it->second != nullptr &&
-                             it->first.rfind(study.spec().name() + "\n", 0) == 0;
+      const bool same_name =
+          it->second != nullptr && it->first.rfind(study.spec().name() + "\n", 0) == 0;
       it = same_name ? entries_.erase(it) : std::next(it);
     }
     while (static_cast<int>(entries_.size()) > max_studies_) {
@@ -259,7 +278,8 @@ void ColumnCache::Extend(const caviar::v1::Study& study, int64_t through,
   TrialColumns& cached = EntryOf(study).columns;
   if ((cached.size() == 0 ? 0 : cached.id.back()) != through) return;  // Moved on.
   size_t last = begin;
-  while (last < end && Finished(page.state[last]) && cached.size() + (last - begin) < kMaxRows)
+  while (last < end && Finished(page.state[last]) &&
+         cached.size() + (last - begin) < kMaxRows)
     ++last;
   cached.AppendRows(page, begin, last);
 }
@@ -318,20 +338,26 @@ std::string ColumnsJson(const ColumnsPage& page) {
   const size_t n = c.size();
   std::string out = Envelope(page);
   out.push_back(',');
-  JsonArray("id", n, &out, [&](size_t i, std::string* o) { absl::StrAppend(o, c.id[i]); });
+  JsonArray("id", n, &out,
+            [&](size_t i, std::string* o) { absl::StrAppend(o, c.id[i]); });
   out.push_back(',');
-  JsonArray("state", n, &out, [&](size_t i, std::string* o) { absl::StrAppend(o, c.state[i]); });
+  JsonArray("state", n, &out,
+            [&](size_t i, std::string* o) { absl::StrAppend(o, c.state[i]); });
   out.push_back(',');
-  JsonArray("objective", n, &out, [&](size_t i, std::string* o) { JsonNumber(c.objective[i], o); });
+  JsonArray("objective", n, &out,
+            [&](size_t i, std::string* o) { JsonNumber(c.objective[i], o); });
   out.push_back(',');
   JsonArray("final_step", n, &out,
             [&](size_t i, std::string* o) { JsonInteger(c.final_step[i], o); });
   out.push_back(',');
-  JsonArray("worker", n, &out, [&](size_t i, std::string* o) { absl::StrAppend(o, c.worker[i]); });
+  JsonArray("worker", n, &out,
+            [&](size_t i, std::string* o) { absl::StrAppend(o, c.worker[i]); });
   out.push_back(',');
-  JsonArray("start_ms", n, &out, [&](size_t i, std::string* o) { JsonInteger(c.start_ms[i], o); });
+  JsonArray("start_ms", n, &out,
+            [&](size_t i, std::string* o) { JsonInteger(c.start_ms[i], o); });
   out.push_back(',');
-  JsonArray("end_ms", n, &out, [&](size_t i, std::string* o) { JsonInteger(c.end_ms[i], o); });
+  JsonArray("end_ms", n, &out,
+            [&](size_t i, std::string* o) { JsonInteger(c.end_ms[i], o); });
   out.push_back(',');
   JsonArray("failure", n, &out,
             [&](size_t i, std::string* o) { absl::StrAppend(o, c.failure[i]); });
@@ -369,7 +395,8 @@ std::string ColumnsBinary(const ColumnsPage& page) {
     std::function<void(std::string*)> write;
   };
   std::vector<Column> layout = {
-      {"id", "f64", 8, [&](std::string* o) {
+      {"id", "f64", 8,
+       [&](std::string* o) {
          std::vector<double> ids(c.id.begin(), c.id.end());  // Ids fit in 2^53.
          AppendRaw(ids, o);
        }},
@@ -382,7 +409,8 @@ std::string ColumnsBinary(const ColumnsPage& page) {
                       [&, k](std::string* o) { AppendRaw(c.parameters[k].values, o); }});
   layout.push_back({"worker", "i32", 4, [&](std::string* o) { AppendRaw(c.worker, o); }});
   layout.push_back({"state", "u8", 1, [&](std::string* o) { AppendRaw(c.state, o); }});
-  layout.push_back({"failure", "u8", 1, [&](std::string* o) { AppendRaw(c.failure, o); }});
+  layout.push_back(
+      {"failure", "u8", 1, [&](std::string* o) { AppendRaw(c.failure, o); }});
 
   // The header: offsets count from the start of the answer, after the
   // header, which is padded to 8 bytes (its length is known once written:
@@ -416,8 +444,9 @@ std::string ColumnsBinary(const ColumnsPage& page) {
   header += "],\"columns\":[";
   const size_t offsets_at = header.size();
   for (size_t j = 0; j < layout.size(); ++j)
-    absl::StrAppend(&header, j ? "," : "", "{\"name\":\"", layout[j].name, "\",\"type\":\"",
-                    layout[j].type, "\",\"offset\":", std::string(12, '0'), "}");
+    absl::StrAppend(&header, j ? "," : "", "{\"name\":\"", layout[j].name,
+                    "\",\"type\":\"", layout[j].type,
+                    "\",\"offset\":", std::string(12, '0'), "}");
   header += "]}";
   // Fill in the offsets (12 digits, leading zeros are not JSON: spaces).
   size_t offset = (4 + header.size() + 7) / 8 * 8;
@@ -431,7 +460,8 @@ std::string ColumnsBinary(const ColumnsPage& page) {
   std::string out;
   out.reserve(offset);
   const uint32_t length = static_cast<uint32_t>(header.size());
-  for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((length >> (8 * b)) & 0xff));
+  for (int b = 0; b < 4; ++b)
+    out.push_back(static_cast<char>((length >> (8 * b)) & 0xff));
   out += header;
   Pad8(&out);
   for (const Column& column : layout) {

@@ -7,6 +7,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/metrics/coordinator_metrics.h"
 #include "server/rpc/status.h"
+#include "server/scheduling/study_runtime.h"
 
 namespace caviar::rpc {
 namespace {
@@ -14,11 +15,6 @@ namespace {
 using caviar::v1::WatchEvent;
 
 constexpr char kWatchMethod[] = "/caviar.v1.StudyService/Watch";
-
-bool IsFinalTrial(caviar::v1::TrialState state) {
-  return state == caviar::v1::SUCCEEDED || state == caviar::v1::FAILED ||
-         state == caviar::v1::STOPPED;
-}
 
 // Every decision is taken under mu_, every gRPC call (StartWrite, Finish)
 // made after it is released: gRPC may run a reaction (OnCancel, OnDone) on
@@ -38,6 +34,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchEvent> {
 
   void OnWriteDone(bool ok) override {
     Action action;
+    int64_t dropped = 0;
     {
       absl::MutexLock lock(&mu_);
       writing_ = false;
@@ -48,19 +45,15 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchEvent> {
         action = FinishLocked(grpc::Status::OK);
       } else {
         action = NextLocked();
-        if (action.snapshot) writing_ = true;  // Held while the snapshot is taken.
+        if (action.snapshot) {
+          writing_ = true;  // Held while the snapshot is taken.
+          dropped = dropped_;
+          dropped_ = 0;
+          needs_snapshot_ = false;
+        }
       }
     }
-    if (action.snapshot) {
-      int64_t dropped;
-      {
-        absl::MutexLock lock(&mu_);
-        dropped = dropped_;
-        dropped_ = 0;
-        needs_snapshot_ = false;
-      }
-      action = Snapshot(dropped);
-    }
+    if (action.snapshot) action = Snapshot(dropped);
     Act(std::move(action));
   }
 
@@ -166,7 +159,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<WatchEvent> {
       return true;
     if (request_.trial_id() == 0) return false;
     for (const caviar::v1::Trial& t : event.trials()) {
-      if (t.id() == request_.trial_id() && IsFinalTrial(t.state())) return true;
+      if (t.id() == request_.trial_id() && scheduling::IsFinal(t.state())) return true;
     }
     return false;
   }

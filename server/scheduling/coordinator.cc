@@ -9,10 +9,10 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "server/scheduling/nudges.h"
-#include "server/search/panda_start.h"
 #include "server/scheduling/proto_util.h"
 #include "server/scheduling/spec_validation.h"
 #include "server/scheduling/study_runtime.h"
+#include "server/search/panda_start.h"
 
 namespace caviar::scheduling {
 namespace {
@@ -39,9 +39,9 @@ absl::StatusOr<std::unique_ptr<StudyRuntime>> MakeRuntime(Study study) {
                           search::SearchSpace::Create(study.spec().parameters()));
   CAVIAR_ASSIGN_OR_RETURN(std::unique_ptr<search::Sampler> sampler,
                           search::CreateSampler(study.spec().algorithm(), space));
-  CAVIAR_ASSIGN_OR_RETURN(std::unique_ptr<search::Pruner> pruner,
-                          search::CreatePruner(study.spec().pruner(),
-                                               study.spec().objective()));
+  CAVIAR_ASSIGN_OR_RETURN(
+      std::unique_ptr<search::Pruner> pruner,
+      search::CreatePruner(study.spec().pruner(), study.spec().objective()));
   return std::make_unique<StudyRuntime>(std::move(study), std::move(space),
                                         std::move(sampler), std::move(pruner));
 }
@@ -221,7 +221,8 @@ absl::StatusOr<std::vector<Trial>> Coordinator::CommitTransition(
     last_trial_id_ = std::max(last_trial_id_, id);
     if (const Trial* current = study.FindLive(id)) {
       auto held = trial_of_worker_.find(current->worker_id());
-      if (held != trial_of_worker_.end() && held->second == id) trial_of_worker_.erase(held);
+      if (held != trial_of_worker_.end() && held->second == id)
+        trial_of_worker_.erase(held);
     }
     const Trial& t = applied.emplace_back(study.Apply(std::move(c)));
     if (t.state() == caviar::v1::ACTIVE) {
@@ -294,7 +295,8 @@ absl::StatusOr<Study> Coordinator::StopStudy(const std::string& name,
   // Trials waiting for a worker will not run; running ones hear STOP, with
   // the study's reason, in their next report.
   std::vector<Trial> changes;
-  for (int64_t id : study->pending()) changes.push_back(StopPending(*study->FindLive(id), now));
+  for (int64_t id : study->pending())
+    changes.push_back(StopPending(*study->FindLive(id), now));
   CAVIAR_RETURN_IF_ERROR(
       CommitTransition(*study, {}, std::move(changes), std::move(updated)).status());
   CAVIAR_LOG(INFO) << "stopped study " << name;
@@ -346,11 +348,13 @@ absl::StatusOr<std::optional<Trial>> Coordinator::LeaseFrom(StudyRuntime& study,
   Trial fresh;
   fresh.set_id(last_trial_id_ + 1);
   fresh.set_study(study.name());
-  *fresh.mutable_parameters() = study.space().FromUnitPoint(suggestion->unit);
   if (IsPandaStudy(study.spec())) {
     // Its starting values exactly as given (0.03, not 10^(its unit point)).
-    CAVIAR_ASSIGN_OR_RETURN(*fresh.mutable_parameters(),
-                            search::PandaStart(study.space(), study.spec().algorithm().options()));
+    CAVIAR_ASSIGN_OR_RETURN(
+        *fresh.mutable_parameters(),
+        search::PandaStart(study.space(), study.spec().algorithm().options()));
+  } else {
+    *fresh.mutable_parameters() = study.space().FromUnitPoint(suggestion->unit);
   }
   fresh.set_round(suggestion->round);
   fresh.set_origin(caviar::v1::SAMPLED);
@@ -364,9 +368,10 @@ absl::StatusOr<std::optional<Trial>> Coordinator::LeaseFrom(StudyRuntime& study,
     *region = *std::move(suggestion->new_region);
     *region->mutable_create_time() = ToProto(now);
   }
-  CAVIAR_ASSIGN_OR_RETURN(std::vector<Trial> done,
-                          CommitTransition(study, {}, {Lease(fresh, worker, now, LeaseOf(study))},
-                                           std::move(with_region)));
+  CAVIAR_ASSIGN_OR_RETURN(
+      std::vector<Trial> done,
+      CommitTransition(study, {}, {Lease(fresh, worker, now, LeaseOf(study))},
+                       std::move(with_region)));
   return std::move(done[0]);
 }
 
@@ -383,10 +388,10 @@ absl::StatusOr<caviar::v1::SuggestTrialResponse> Coordinator::SuggestTrial(
       return absl::NotFoundError(
           absl::StrCat("study \"", request.study(), "\" not found"));
     if (!CanRun(request.run_kinds(), only->spec()))
-      return absl::FailedPreconditionError(absl::StrCat(
-          "study \"", request.study(), "\" needs ",
-          caviar::v1::RunKind_Name(RunKindOf(only->spec())),
-          ", which the caller does not run (run_kinds)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("study \"", request.study(), "\" needs ",
+                       caviar::v1::RunKind_Name(RunKindOf(only->spec())),
+                       ", which the caller does not run (run_kinds)"));
   }
   // Idempotent retry: the worker already holds a live lease.
   auto held = trial_of_worker_.find(request.worker_id());
@@ -462,9 +467,10 @@ absl::StatusOr<caviar::v1::ReportProgressResponse> Coordinator::ReportProgress(
     if (decision.stop) stop_reason = decision.reason.empty() ? "pruned" : decision.reason;
   }
   const bool newly_stopped = !stop_reason.empty() && trial->stop_reason().empty();
-  const int64_t last_step = record                             ? measurement.step()
-                            : trial->measurements_size() > 0 ? trial->measurements().rbegin()->step()
-                                                             : 0;
+  const int64_t last_step = record ? measurement.step()
+                            : trial->measurements_size() > 0
+                                ? trial->measurements().rbegin()->step()
+                                : 0;
   // Nudges delivered now, acknowledged ones, a rollback's branch under way
   // (server/scheduling/nudges.h).
   const std::optional<int64_t> trained_step =
@@ -554,8 +560,8 @@ absl::StatusOr<Trial> Coordinator::CompleteTrial(
 
 // ------------------------------------------------------------ maintenance
 
-absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study, absl::Time monotonic_now,
-                                             int* changed) {
+absl::Status Coordinator::ExpireLeasesLocked(StudyRuntime& study,
+                                             absl::Time monotonic_now, int* changed) {
   const absl::Time now = clock_->Now();
   std::vector<Trial> changes;
   for (int64_t id : study.active()) {

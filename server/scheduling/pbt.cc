@@ -56,6 +56,13 @@ uint64_t ExploitSeed(const caviar::v1::StudySpec& spec, const Trial& trial,
                          uint64_t(step) * 1024 + uint64_t(trial.branches_size()));
 }
 
+// A pbt study still running, and a trial not being stopped or paused: what
+// both picking a parent and exploiting need.
+bool MayExploit(const StudyRuntime& study, const Trial& trial) {
+  return IsPbt(study.spec()) && study.study().state() == caviar::v1::STUDY_ACTIVE &&
+         trial.stop_reason().empty() && !trial.pause_requested();
+}
+
 }  // namespace
 
 bool IsPbt(const caviar::v1::StudySpec& spec) {
@@ -117,9 +124,7 @@ std::optional<int64_t> Coordinator::PbtParent(
   StudyRuntime& study = *live->study;
   const Trial& trial = *live->trial;
   const caviar::v1::StudySpec& spec = study.spec();
-  if (!IsPbt(spec) || study.study().state() != caviar::v1::STUDY_ACTIVE ||
-      !trial.stop_reason().empty() || trial.pause_requested() ||
-      !PbtReady(spec, trial, request.measurement().step()))
+  if (!MayExploit(study, trial) || !PbtReady(spec, trial, request.measurement().step()))
     return std::nullopt;
   absl::StatusOr<search::PbtOptions> options =
       search::ParsePbtOptions(spec.algorithm().options());
@@ -154,8 +159,7 @@ absl::StatusOr<Trial> Coordinator::PbtExploit(
   StudyRuntime& study = *live.study;
   const Trial& current = *live.trial;
   const caviar::v1::StudySpec& spec = study.spec();
-  if (!IsPbt(spec) || study.study().state() != caviar::v1::STUDY_ACTIVE ||
-      !current.stop_reason().empty() || current.pause_requested())
+  if (!MayExploit(study, current))
     return absl::FailedPreconditionError(
         absl::StrCat("trial ", current.id(), " cannot exploit now"));
   CAVIAR_ASSIGN_OR_RETURN(const Trial parent, AnyTrial(parent_checkpoint.trial_id()));

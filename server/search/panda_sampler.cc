@@ -67,8 +67,6 @@ absl::StatusOr<caviar::v1::ParameterValue> StartValue(
   return out;
 }
 
-}  // namespace
-
 absl::StatusOr<PandaPoint> PandaStartPoint(const SearchSpace& space,
                                            const google::protobuf::Struct& options) {
   const std::string prefix = "algorithm.options";
@@ -107,6 +105,8 @@ absl::StatusOr<PandaPoint> PandaStartPoint(const SearchSpace& space,
   for (const auto& [name, value] : given) point.values[name] = value;
   return point;
 }
+
+}  // namespace
 
 absl::StatusOr<ParameterMap> PandaStart(const SearchSpace& space,
                                         const google::protobuf::Struct& options) {

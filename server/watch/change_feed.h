@@ -15,9 +15,11 @@
 // one map lookup when nobody watches the study.
 //
 // Thread-safety: every method may be called from any thread. A
-// subscription's `wake` callback runs on the publishing thread with no lock
-// of the feed or the subscription held (it may call Take); it must be quick
-// and must not call back into the coordinator (which may hold its lock).
+// subscription's `wake` callback runs on the publishing thread with the
+// feed's lock held (so Cancel waits for a wake under way) and, from Publish,
+// the coordinator's too; it may call Take (which takes only the
+// subscription's lock), must be quick, and must not call back into the feed
+// or the coordinator.
 #ifndef CAVIAR_SERVER_WATCH_CHANGE_FEED_H_
 #define CAVIAR_SERVER_WATCH_CHANGE_FEED_H_
 
