@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """One of the peer's worker processes: Optuna 3.1's TPESampler (and its
-default MedianPruner, fed every epoch as Optuna's PyTorch examples do) over
+MedianPruner with the default study's warm-up, fed every epoch as Optuna's PyTorch examples do) over
 examples/fashion_mnist.yaml's search space and scales, trials trained by
 torch_trial.py, the study shared with the other workers through a journal
 file. Writes "<unix time> <trial> <epoch> <dev_accuracy>" to --hit and exits
@@ -27,15 +27,21 @@ def main():
     storage = optuna.storages.JournalStorage(optuna.storages.JournalFileStorage(a.journal))
     study = optuna.create_study(study_name="fashion_mnist", storage=storage,
                                 direction="maximize", load_if_exists=True,
-                                sampler=optuna.samplers.TPESampler(seed=a.seed))
+                                sampler=optuna.samplers.TPESampler(seed=a.seed),
+                                # caviar's default study: median rule from epoch 4 on,
+                                # once 5 trials are in (Optuna's default n_startup_trials).
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=5,
+                                                                   n_warmup_steps=4))
     data = torch_trial.load(train_limit=a.train_limit)
 
     def objective(trial):
         params = {
             "learning_rate": trial.suggest_float("learning_rate", 1e-4, 0.1, log=True),
+            "lr_decay": trial.suggest_float("lr_decay", 0.01, 1, log=True),
             # caviar's LOG1M scale: log of 1 - beta1, uniform over [0.9, 0.999].
             "beta1": 1 - trial.suggest_float("one_minus_beta1", 0.001, 0.1, log=True),
-            "hidden_units": trial.suggest_int("hidden_units", 64, 512),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.6),
+            "hidden_units": trial.suggest_int("hidden_units", 64, 1024, log=True),
             "layers": trial.suggest_int("layers", 1, 3),
             "batch_size": trial.suggest_categorical("batch_size", [32, 64, 128, 256]),
         }

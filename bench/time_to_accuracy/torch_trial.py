@@ -5,7 +5,10 @@ standardized with the training mean and variance), same network
 (`layers` x Linear(no bias) -> BatchNorm1d -> ReLU of `hidden_units`, then
 Linear to 10; He-normal weights; BN momentum 0.1 = caviar's 0.9 of the past),
 same optimizer (Adam, the trial's learning rate and beta1, beta2 0.999,
-epsilon 1e-8), the trial's batch size, reshuffled each epoch, one thread."""
+epsilon 1e-8; L2 added to the gradients of the weight matrices only, as
+caviar's `l2`, which is what Adam's weight_decay does to a parameter group;
+the learning rate divided by 1 + lr_decay * epoch, caviar's `inverse`
+schedule), the trial's batch size, reshuffled each epoch, one thread."""
 import os
 import sys
 
@@ -47,6 +50,8 @@ def train(data, params, epochs, seed, report):
     for _ in range(params["layers"]):
         modules += [torch.nn.Linear(inputs, width, bias=False),
                     torch.nn.BatchNorm1d(width, momentum=0.1), torch.nn.ReLU()]
+        if params.get("dropout", 0) > 0:  # caviar's inverted dropout, every hidden layer
+            modules.append(torch.nn.Dropout(params["dropout"]))
         inputs = width
     modules.append(torch.nn.Linear(inputs, 10))
     net = torch.nn.Sequential(*modules)
@@ -55,8 +60,13 @@ def train(data, params, epochs, seed, report):
             torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
             if m.bias is not None:
                 torch.nn.init.zeros_(m.bias)
-    opt = torch.optim.Adam(net.parameters(), lr=params["learning_rate"],
-                           betas=(params["beta1"], 0.999), eps=1e-8)
+    weights = [m.weight for m in net if isinstance(m, torch.nn.Linear)]
+    others = [p for p in net.parameters() if all(p is not w for w in weights)]
+    opt = torch.optim.Adam([{"params": weights, "weight_decay": params.get("l2", 0.0)},
+                            {"params": others, "weight_decay": 0.0}],
+                           lr=params["learning_rate"], betas=(params["beta1"], 0.999), eps=1e-8)
+    decay = params.get("lr_decay", 0.0)
+    schedule = torch.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 1 / (1 + decay * epoch))
     loss_fn = torch.nn.CrossEntropyLoss()
     batch = params["batch_size"]
     for epoch in range(1, epochs + 1):
@@ -68,6 +78,7 @@ def train(data, params, epochs, seed, report):
             opt.zero_grad(set_to_none=True)
             loss_fn(net(x_train[idx]), y_train[idx]).backward()
             opt.step()
+        schedule.step()
         net.eval()
         with torch.no_grad():
             dev_accuracy = (net(x_dev).argmax(1) == y_dev).float().mean().item()

@@ -16,7 +16,7 @@ TEST(ExampleSpecTest, FashionMnistExampleIsAValidTrainerStudy) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   ASSERT_TRUE(spec->has_trainer());
   EXPECT_TRUE(ValidateTrainerSpec(*spec).ok()) << ValidateTrainerSpec(*spec);
-  EXPECT_EQ(spec->parameters_size(), 5);
+  EXPECT_EQ(spec->parameters_size(), 7);
   EXPECT_EQ(spec->trainer().dataset().train_limit(), 10000);
   if (std::filesystem::exists(spec->trainer().dataset().idx().train_images())) {
     caviar::v1::Trial trial;
