@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <iostream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -52,6 +53,44 @@ TEST(TpeSamplerTest, FindsABowlFasterThanRandom) {
                                 }()}}),
                        60, 1),
             random / 2);
+}
+
+// Styblinski-Tang on [-5, 5]^3, shifted to a minimum of 0: separable, each
+// coordinate with a shallow basin (near 2.75) and the deep one (near -2.9),
+// so the best point tends to combine good coordinates of different trials.
+double StyblinskiTang3(const std::vector<double>& u) {
+  double s = 0;
+  for (double v : u) {
+    const double t = 10 * v - 5;
+    s += (t * t * t * t - 16 * t * t + 5 * t) / 2 + 39.16616570377142;
+  }
+  return s;
+}
+
+// Median over seeds 1-15 of the best loss in 50 trials.
+double MedianBestOnStyblinskiTang3(const google::protobuf::Struct& options) {
+  const SearchSpace space = MakeSpace(
+      {DoubleParam("a", 0, 1), DoubleParam("b", 0, 1), DoubleParam("c", 0, 1)});
+  std::vector<double> best;
+  for (uint64_t seed = 1; seed <= 15; ++seed) {
+    auto sampler = MakeSampler("tpe", space, options);
+    SimStudy study(space, seed);
+    EXPECT_TRUE(study.Run(*sampler, StyblinskiTang3, 50, 1).ok());
+    best.push_back(*study.BestLoss());
+  }
+  std::sort(best.begin(), best.end());
+  return best[best.size() / 2];
+}
+
+TEST(TpeSamplerTest, PerParameterModelCombinesGoodValuesOfDifferentTrials) {
+  // univariate_weight 0.5 (default) against the joint model alone: 3.6
+  // against 14.4 when written.
+  const double mixed = MedianBestOnStyblinskiTang3({});
+  const double joint =
+      MedianBestOnStyblinskiTang3(Struct({{"univariate_weight", Number(0)}}));
+  std::cout << "median best: mixed score " << mixed << ", joint model only " << joint
+            << "\n";
+  EXPECT_LT(mixed, 0.5 * joint);
 }
 
 TEST(TpeSamplerTest, LearnsWhichCategoryIsBest) {
@@ -160,6 +199,9 @@ TEST(TpeSamplerTest, RejectsBadOptions) {
   *algorithm.mutable_options() = Struct({{"gamma", Number(0)}});
   EXPECT_THAT(CreateSampler(algorithm, space).status().message(),
               HasSubstr("algorithm.options.gamma: must be in"));
+  *algorithm.mutable_options() = Struct({{"univariate_weight", Number(-0.5)}});
+  EXPECT_THAT(CreateSampler(algorithm, space).status().message(),
+              HasSubstr("algorithm.options.univariate_weight: must be in [0, 1], got -0.5"));
   *algorithm.mutable_options() = Struct({{"category_share", Number(1.5)}});
   EXPECT_THAT(CreateSampler(algorithm, space).status().message(),
               HasSubstr("algorithm.options.category_share: must be in [0, 1], got 1.5"));
