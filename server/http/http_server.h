@@ -49,8 +49,11 @@ struct HttpOptions {
   std::string tls_key_file;
   // The SQLite file, for caviar_database_bytes (empty: not reported).
   std::string database_path;
-  // Threads answering requests.
-  int threads = 4;
+  // Threads answering requests. An open connection holds one while it
+  // waits for its next request (cpp-httplib's keep-alive, 5 s), and a
+  // browser keeps up to 6 per host open: with 4, a study page's 7th
+  // request waited for an idle connection to time out.
+  int threads = 32;
   // The checkpoint files and index, listed with each trial (nullptr: none).
   checkpoints::CheckpointStore* checkpoints = nullptr;
 };

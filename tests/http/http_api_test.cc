@@ -406,6 +406,30 @@ TEST_F(HttpApiTest, AClientThatTakesGzipGetsGzipNeverBrotli) {
   }
 }
 
+// A browser keeps up to 6 connections to a host open between requests,
+// and each open connection holds one of the server's threads while it
+// waits for its next request (5 s). With a few tabs open, a new request
+// must still be answered at once, not after an idle connection times out
+// (with 4 threads, a study page's 7th request waited up to 5 s).
+TEST_F(HttpApiTest, IdleKeepAliveConnectionsDoNotDelayANewRequest) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  std::vector<std::unique_ptr<httplib::Client>> idle;
+  for (int i = 0; i < 12; ++i) {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", http_port_);
+    client->set_keep_alive(true);
+    httplib::Result result = client->Get("/api/v1");
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    ASSERT_EQ(result->status, 200);
+    idle.push_back(std::move(client));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const Reply reply = Get("/api/v1/studies");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_LT(seconds, 2.5) << "a new request waited for an idle connection's thread";
+}
+
 TEST_F(HttpApiTest, OneTrialComesWithItsLearningCurve) {
   ASSERT_TRUE(StartCoordinator()) << startup_error_;
   CreateStudy("curve");
