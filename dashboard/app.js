@@ -63,7 +63,13 @@ function paramValue(p) {
   return 0;  // A default value is left out of the JSON.
 }
 const time = t => t ? Date.parse(t) / 1000 : NaN;
-const when = t => t ? new Date(t).toLocaleString() : '';
+// Local time as 2026-11-30 17:38:12 (toLocaleString's first call loads
+// the locale's data: ~30 ms before a study page's first draw).
+const when = t => {
+  if (!t) return '';
+  const d = new Date(t), p = v => String(v).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+};
 function objectiveOf(trial) {
   if (trial.objective_value !== undefined) return num(trial.objective_value);
   return NaN;
@@ -376,6 +382,11 @@ class StudyView {
     const brushes = [...this.brush].map(([axis, [lo, hi]]) =>
       [axis < s.axes.length ? this.units('par' + axis, s.params[axis], s.axes[axis]) : this.units('parObj', value, this.objScale), lo, hi]);
     const pass = new Uint8Array(n);
+    this.filtered = this.brush.size > 0 || cut !== null;
+    if (!this.filtered) {
+      this.pass = pass.fill(1);
+      return;
+    }
     for (let i = 0; i < n; i++) {
       let ok = true;
       if (cut !== null) ok = s.minimize ? value[i] <= cut : value[i] >= cut;
@@ -386,7 +397,6 @@ class StudyView {
       pass[i] = ok ? 1 : 0;
     }
     this.pass = pass;
-    this.filtered = this.brush.size > 0 || cut !== null;
   }
   drawHistory() {
     const s = this.store, n = s.n;
@@ -434,7 +444,7 @@ class StudyView {
     const color = {SUCCEEDED: 'rgba(37,99,235,0.35)', STOPPED: 'rgba(234,88,12,0.6)',
                    ACTIVE: 'rgba(22,163,74,0.8)', PENDING: 'rgba(22,163,74,0.8)'};
     for (const [id, curve] of s.curves) {
-      const i = s.byId.get(id);
+      const i = s.indexOf(id);
       if (i === undefined || !curve.length) continue;
       const state = s.stateName(i), diverged = FAILURES[s.failure[i]] === 'DIVERGED';
       const col = diverged || state === 'FAILED' ? 'rgba(220,38,38,0.7)' : color[state] || '#999';
@@ -712,7 +722,7 @@ class StudyView {
       ...s.axes.map((ax, k) => ({key: 'p' + k, label: ax.name, num: !ax.categorical, get: i => s.paramValue(k, i)})),
       {key: 'worker', label: 'worker', get: i => s.worker[i] < 0 ? '' : s.workers[s.worker[i]]},
       {key: 'dur', label: 'seconds', num: true, get: i => s.end[i] - s.start[i]},
-      {key: 'reason', label: 'reason', get: i => s.failure[i] ? FAILURES[s.failure[i]] + ': ' + s.reason[i] : s.reason[i]}];
+      {key: 'reason', label: 'reason', get: i => s.failure[i] ? FAILURES[s.failure[i]] + ': ' + s.reason(i) : s.reason(i)}];
   }
   // Rows of the table (indices): brushes and top-k, the text filter, the
   // sort; {count, rows}: how many pass, and the first `limit` of them in

@@ -138,25 +138,11 @@ const Charts = (() => {
     return drawn;
   }
 
-  // Points as pixels, for charts of up to hundreds of thousands of points:
-  // xu/yu are unit coordinates (typed arrays, n entries), cls[i] an index
-  // into palette ([r, g, b, alpha 0..1]; out of range: not drawn). Points
-  // are painted in palette order (the last class on top), alpha-blended in
-  // premultiplied floats (per class, its points counted per pixel and
-  // blended at once), into one ImageData drawn into the chart area with
-  // one drawImage: tens of milliseconds for 100,000 points, where a
-  // fillRect each takes hundreds. Returns how many were drawn (inside the
-  // area). With `keep`, nothing is drawn: the pixels come back as a canvas
-  // of their own ({drawn, canvas}) for drawLayer (a chart's cached layer).
-  let scratch = null;
-  function raster(c, xu, yu, n, cls, palette, size, keep) {
-    const {ctx, area: a, cv} = c;
-    const dpr = cv.width / c.w;
-    const W = Math.max(1, Math.round((a.x1 - a.x0) * dpr)), H = Math.max(1, Math.round((a.y1 - a.y0) * dpr));
-    const s = Math.max(1, Math.round((size || 3) * dpr)), half = s / 2;
-    const P = palette.length;
-    // One pass: each point's pixel (or -1), then a counting sort by class.
-    const at = new Int32Array(n), start = new Int32Array(P + 1);
+  // raster()'s steps. pointCorners: each point's square's top-left pixel
+  // in at[] (-1: not drawn), per class its count in start[k + 1] and the
+  // rows its corners span; returns how many are drawn.
+  function pointCorners(xu, yu, n, cls, P, W, H, s, at, start, top, bottom) {
+    const half = s / 2;
     let drawn = 0;
     for (let i = 0; i < n; i++) {
       const k = cls[i], ux = xu[i], uy = yu[i];
@@ -165,40 +151,136 @@ const Charts = (() => {
       const Y = Math.min(H - s, Math.max(0, Math.round((1 - uy) * (H - 1) - half)));
       at[i] = Y * W + X;
       start[k + 1]++;
+      if (Y < top[k]) top[k] = Y;
+      if (Y > bottom[k]) bottom[k] = Y;
       drawn++;
     }
+    return drawn;
+  }
+  // The drawn corners sorted by class (a counting sort; start[k]: class k's first).
+  function byClass(at, cls, n, start, drawn) {
+    const out = new Int32Array(drawn), fill = start.slice(0, start.length - 1);
+    for (let i = 0; i < n; i++) if (at[i] >= 0) out[fill[cls[i]]++] = at[i];
+    return out;
+  }
+  function countSquares(corner, from, to, hits, W, s) {
+    for (let o = from; o < to; o++) {
+      const c0 = corner[o];
+      if (c0 < 0) continue;
+      for (let dy = 0, row = c0; dy < s; dy++, row += W)
+        for (let q = row, e = row + s; q < e; q++) hits[q]++;
+    }
+  }
+  // h points of a class over pixel q: blended in at once.
+  function blendPixel(px, q, h, color) {
+    const keepA = h < 256 ? color.lut[h] : Math.exp(color.log1m * h), cover = 1 - keepA, o4 = q * 4;
+    px[o4] = px[o4] * keepA + color.r * cover;
+    px[o4 + 1] = px[o4 + 1] * keepA + color.g * cover;
+    px[o4 + 2] = px[o4 + 2] * keepA + color.b * cover;
+    px[o4 + 3] = px[o4 + 3] * keepA + cover;
+  }
+  // Each counted pixel of the squares blended once (its count cleared).
+  function blendSquares(corner, from, to, hits, W, s, px, color) {
+    for (let o = from; o < to; o++) {
+      const c0 = corner[o];
+      if (c0 < 0) continue;
+      for (let dy = 0, row = c0; dy < s; dy++, row += W) {
+        for (let q = row, e = row + s; q < e; q++) {
+          const h = hits[q];
+          if (!h) continue;
+          hits[q] = 0;
+          blendPixel(px, q, h, color);
+        }
+      }
+    }
+  }
+  function countCorners(corner, from, to, hits) {
+    for (let o = from; o < to; o++) { const c0 = corner[o]; if (c0 >= 0) hits[c0]++; }
+  }
+  // rowSums[q]: the corners in the s pixels of q's row ending at q.
+  function rowWindows(hits, rowSums, W, s, y0, y1) {
+    for (let y = y0; y <= y1; y++) {
+      const base = y * W;
+      let sum = 0;
+      for (let x = 0; x < W; x++) {
+        sum += hits[base + x];
+        if (x >= s) sum -= hits[base + x - s];
+        rowSums[base + x] = sum;
+      }
+    }
+  }
+  // Down each column, the row sums of the last s rows (a running sum):
+  // the points covering the pixel, blended in.
+  function blendColumnWindows(rowSums, colSums, W, s, y0, y1, yEnd, px, color) {
+    colSums.fill(0);
+    for (let y = y0; y < yEnd; y++) {
+      const add = y <= y1 ? y * W : -1, sub = y - s >= y0 ? (y - s) * W : -1, base = y * W;
+      for (let x = 0; x < W; x++) {
+        let h = colSums[x];
+        if (add >= 0) h += rowSums[add + x];
+        if (sub >= 0) h -= rowSums[sub + x];
+        colSums[x] = h;
+        if (h) blendPixel(px, base + x, h, color);
+      }
+    }
+  }
+
+  // Points as pixels, for charts of up to hundreds of thousands of points:
+  // xu/yu are unit coordinates (typed arrays, n entries), cls[i] an index
+  // into palette ([r, g, b, alpha 0..1]; out of range: not drawn). Points
+  // are painted in palette order (the last class on top), alpha-blended in
+  // premultiplied floats, into one ImageData drawn into the chart area with
+  // one drawImage: tens of milliseconds for 100,000 points, where a
+  // fillRect each takes hundreds. Returns how many were drawn (inside the
+  // area). With `keep`, nothing is drawn: the pixels come back as a canvas
+  // of their own ({drawn, canvas}) for drawLayer (a chart's cached layer).
+  //
+  // A point blends its class's color in as p = p * (1 - a) + color * a; h
+  // points of one class on a pixel, one after another, make
+  // p * (1 - a)^h + color * (1 - (1 - a)^h). So each class counts how many
+  // of its points cover each pixel, then blends each covered pixel once.
+  // The count comes one of two ways, whichever touches fewer pixels: per
+  // point (its s x s square), or per pixel (each point counted at its
+  // square's corner, then summed over an s x s window: a running sum along
+  // the row, then down the column, over the rows the class's points span).
+  // (Each loop is a small function of its own: the engine optimizes each
+  // one on its own, early, and a chart's first raster is not left running
+  // unoptimized code.)
+  let scratch = null;
+  function raster(c, xu, yu, n, cls, palette, size, keep) {
+    const {area: a, cv} = c;
+    const dpr = cv.width / c.w;
+    const W = Math.max(1, Math.round((a.x1 - a.x0) * dpr)), H = Math.max(1, Math.round((a.y1 - a.y0) * dpr));
+    const s = Math.max(1, Math.min(W, H, Math.round((size || 3) * dpr)));
+    const P = palette.length;
+    // Each point's corner pixel (or -1), its class's row span, then the
+    // corners in class order (one class: `at` itself, -1s skipped).
+    const at = new Int32Array(n), start = new Int32Array(P + 1);
+    const top = new Int32Array(P).fill(H), bottom = new Int32Array(P).fill(-1);
+    const drawn = pointCorners(xu, yu, n, cls, P, W, H, s, at, start, top, bottom);
     for (let k = 0; k < P; k++) start[k + 1] += start[k];
-    const order = new Int32Array(drawn), fill = start.slice(0, P);
-    for (let i = 0; i < n; i++) if (at[i] >= 0) order[fill[cls[i]]++] = i;
-    // Premultiplied color and alpha per pixel. A point blends its class's
-    // color in as p = p * (1 - a) + color * a; k points of one class on a
-    // pixel, one after another, make p * (1 - a)^k + color * (1 - (1 - a)^k).
-    // So each class counts its points per pixel, then blends each pixel once,
-    // when its first point there comes again (clearing the count): work in
-    // proportion to the points, not to the chart's area per class.
+    const corner = P > 1 ? byClass(at, cls, n, start, drawn) : at;
     const WH = W * H, px = new Float32Array(WH * 4), hits = new Uint32Array(WH);
+    let rowSums = null, colSums = null;
     const lut = new Float32Array(256);
     for (let k = 0; k < P; k++) {
-      if (start[k] === start[k + 1]) continue;
-      for (let o = start[k]; o < start[k + 1]; o++) {
-        for (let dy = 0, row = at[order[o]]; dy < s; dy++, row += W)
-          for (let q = row, e = row + s; q < e; q++) hits[q]++;
-      }
-      const [r, g, b, alpha] = palette[k], log1m = Math.log(1 - alpha);
+      const count = start[k + 1] - start[k];
+      if (!count) continue;
+      const log1m = Math.log(1 - palette[k][3]);
       for (let h = 0; h < 256; h++) lut[h] = Math.exp(log1m * h);
-      for (let o = start[k]; o < start[k + 1]; o++) {
-        for (let dy = 0, row = at[order[o]]; dy < s; dy++, row += W) {
-          for (let q = row, e = row + s; q < e; q++) {
-            const h = hits[q];
-            if (!h) continue;
-            hits[q] = 0;
-            const keepA = h < 256 ? lut[h] : Math.exp(log1m * h), cover = 1 - keepA, o4 = q * 4;
-            px[o4] = px[o4] * keepA + r * cover;
-            px[o4 + 1] = px[o4 + 1] * keepA + g * cover;
-            px[o4 + 2] = px[o4 + 2] * keepA + b * cover;
-            px[o4 + 3] = px[o4 + 3] * keepA + cover;
-          }
-        }
+      const color = {r: palette[k][0], g: palette[k][1], b: palette[k][2], log1m, lut};
+      const from = P > 1 ? start[k] : 0, to = P > 1 ? start[k + 1] : n;
+      const y0 = top[k], y1 = bottom[k], yEnd = Math.min(H, y1 + s);
+      if (count * s * s * 2 <= (yEnd - y0) * W * (s + 3)) {
+        countSquares(corner, from, to, hits, W, s);
+        blendSquares(corner, from, to, hits, W, s, px, color);
+      } else {
+        rowSums = rowSums || new Uint32Array(WH);
+        colSums = colSums || new Uint32Array(W);
+        countCorners(corner, from, to, hits);
+        rowWindows(hits, rowSums, W, s, y0, y1);
+        blendColumnWindows(rowSums, colSums, W, s, y0, y1, yEnd, px, color);
+        hits.fill(0, y0 * W, (y1 + 1) * W);
       }
     }
     const image = new ImageData(W, H), d = image.data;
