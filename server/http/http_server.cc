@@ -131,6 +131,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
                       ? absl::StrCat("[", host, "]")
                       : host;
   server->thread_ = std::thread([s = server->server_.get()] { s->listen_after_bind(); });
+  server->warm_thread_ =
+      std::thread([s = server.get()] { s->api_.Warm(&s->stop_warming_); });
   return server;
 }
 
@@ -141,8 +143,10 @@ std::string HttpServer::url() const {
 }
 
 void HttpServer::Shutdown() {
+  stop_warming_ = true;
   if (server_ != nullptr) server_->stop();
   if (thread_.joinable()) thread_.join();
+  if (warm_thread_.joinable()) warm_thread_.join();
 }
 
 void HttpServer::Route() {

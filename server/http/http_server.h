@@ -18,11 +18,16 @@
 //     is built with OpenSSL in Debian); no client certificates are asked
 //     here (the viewer token is the credential).
 //
+// At start, a thread of its own reads what a dashboard's study page asks
+// for first (JsonApi::Warm), so that the first page is not the one waiting
+// for the store; Shutdown stops it.
+//
 // Thread-safety: Shutdown may be called from any thread, once (the
 // destructor calls it).
 #ifndef CAVIAR_SERVER_HTTP_HTTP_SERVER_H_
 #define CAVIAR_SERVER_HTTP_HTTP_SERVER_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -74,7 +79,7 @@ class HttpServer {
   // "http://HOST:PORT" or "https://HOST:PORT".
   std::string url() const;
 
-  // Stops accepting requests and waits for the serving thread.
+  // Stops accepting requests and waits for the serving and warming threads.
   void Shutdown();
 
  private:
@@ -92,6 +97,8 @@ class HttpServer {
   int port_ = 0;
   bool tls_ = false;
   std::thread thread_;
+  std::atomic<bool> stop_warming_{false};
+  std::thread warm_thread_;
 };
 
 }  // namespace caviar::http

@@ -7,9 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "server/http/proto_json.h"
 #include "server/http/trial_columns.h"
+#include "server/scheduling/study_runtime.h"
 
 namespace caviar::http {
 namespace {
@@ -167,6 +170,19 @@ absl::StatusOr<TrialsPage> TrialsAfter(scheduling::Coordinator& coordinator,
   return page;
 }
 
+// The study's identity and trial counts: an answer made of finished
+// trials stays true while they stay the same (json_api.h, Recall).
+std::string CountsKey(const caviar::v1::Study& study) {
+  return absl::StrCat(study.create_time().seconds(), ".", study.create_time().nanos(),
+                      " ", study.pending_trials(), " ", study.active_trials(), " ",
+                      study.succeeded_trials(), " ", study.stopped_trials(), " ",
+                      study.failed_trials());
+}
+
+bool IsFinal(int state) {
+  return scheduling::IsFinal(static_cast<caviar::v1::TrialState>(state));
+}
+
 JsonResponse Ok(std::string body) {
   JsonResponse response;
   response.body = std::move(body);
@@ -254,10 +270,9 @@ absl::StatusOr<std::string> JsonApi::WhileNoTrialFinishes(
   // A trial that finishes changes these counts; a study made again under
   // its name has another create time.
   const std::string name = absl::StrCat(what, " ", study.spec().name());
-  const std::string key =
-      absl::StrCat(study.create_time().seconds(), ".", study.create_time().nanos(), " ",
-                   study.succeeded_trials(), " ", study.stopped_trials(), " ",
-                   study.failed_trials());
+  const std::string key = absl::StrCat(
+      study.create_time().seconds(), ".", study.create_time().nanos(), " ",
+      study.succeeded_trials(), " ", study.stopped_trials(), " ", study.failed_trials());
   {
     absl::MutexLock lock(&remembered_mu_);
     auto it = remembered_.find(name);
@@ -306,14 +321,29 @@ JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params
     base.set_study(study);
     base.set_include_measurements(measurements);
     CAVIAR_RETURN_IF_ERROR(StatesParam(params, &base));
+    // (A study that cannot be read is left to ListTrials to answer.)
+    const absl::StatusOr<caviar::v1::Study> current = coordinator_->GetStudy(study);
+    const std::string query =
+        absl::StrCat("trials\n", study, "\n", after, " ", limit, " ", measurements, " ",
+                     absl::StrJoin(base.states(), ","));
+    if (current.ok()) {
+      if (std::optional<std::string> known = Recall(query, *current))
+        return *std::move(known);
+    }
     CAVIAR_ASSIGN_OR_RETURN(TrialsPage page,
                             TrialsAfter(*coordinator_, base, after, limit));
     std::vector<const caviar::v1::Trial*> trials;
-    for (const auto& trial : page.trials) trials.push_back(&trial);
+    bool all_final = true;
+    for (const auto& trial : page.trials) {
+      trials.push_back(&trial);
+      all_final = all_final && IsFinal(trial.state());
+    }
     const int64_t next = page.trials.empty() ? after : page.trials.back().id();
-    return absl::StrCat("{\"trials\":", TrialsArray(trials), ",\"total\":", page.total,
-                        ",\"next_after\":", next,
-                        ",\"more\":", page.more ? "true" : "false", "}");
+    std::string body = absl::StrCat("{\"trials\":", TrialsArray(trials),
+                                    ",\"total\":", page.total, ",\"next_after\":", next,
+                                    ",\"more\":", page.more ? "true" : "false", "}");
+    if (current.ok() && all_final) Remember(query, *current, body);
+    return body;
   });
 }
 
@@ -327,8 +357,8 @@ JsonResponse JsonApi::Columns(const std::string& study, const QueryParams& param
         IntegerParam(params, "limit", kDefaultColumnsLimit, 1, kMaxColumnsLimit));
     CAVIAR_ASSIGN_OR_RETURN(const std::string* format, Single(params, "format"));
     if (format != nullptr && *format != "json" && *format != "binary") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "format: \"", format->substr(0, 64), "\" is not json or binary"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("format: \"", format->substr(0, 64), "\" is not json or binary"));
     }
     binary = format != nullptr && *format == "binary";
     ListTrialsRequest filter;
@@ -336,11 +366,29 @@ JsonResponse JsonApi::Columns(const std::string& study, const QueryParams& param
     std::vector<caviar::v1::TrialState> states;
     for (int state : filter.states())
       states.push_back(static_cast<caviar::v1::TrialState>(state));
+    {
+      // Warm reading these very trials: wait for it, then read its cache.
+      struct NotWarming {
+        const std::string* warming;
+        const std::string* study;
+        bool Check() const { return *warming != *study; }
+      } not_warming{&warming_, &study};
+      absl::MutexLock lock(&warm_mu_);
+      warm_mu_.Await(absl::Condition(&not_warming, &NotWarming::Check));
+    }
     CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study current, coordinator_->GetStudy(study));
+    const std::string query =
+        absl::StrCat("columns\n", study, "\n", after, " ", limit, " ", binary, " ",
+                     absl::StrJoin(filter.states(), ","));
+    if (std::optional<std::string> known = Recall(query, current))
+      return *std::move(known);
     CAVIAR_ASSIGN_OR_RETURN(
         ColumnsPage page,
         ReadTrialColumns(*coordinator_, current, states, after, limit, &column_cache_));
-    return binary ? ColumnsBinary(page) : ColumnsJson(page);
+    std::string body = binary ? ColumnsBinary(page) : ColumnsJson(page);
+    const std::vector<uint8_t>& rows = page.columns.state;
+    if (std::all_of(rows.begin(), rows.end(), IsFinal)) Remember(query, current, body);
+    return body;
   });
   if (binary && reply.http_status == 200) reply.content_type = kBinaryContentType;
   return reply;
@@ -365,11 +413,12 @@ JsonResponse JsonApi::Importance(const std::string& study, const QueryParams& pa
   return Answer([&]() -> absl::StatusOr<std::string> {
     CAVIAR_RETURN_IF_ERROR(OnlyKnown(params, {}));
     CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study current, coordinator_->GetStudy(study));
-    return WhileNoTrialFinishes("importance", current, [&]() -> absl::StatusOr<std::string> {
-      CAVIAR_ASSIGN_OR_RETURN(caviar::v1::GetImportanceResponse importance,
-                              coordinator_->GetImportance(study));
-      return ToJson(importance);
-    });
+    return WhileNoTrialFinishes(
+        "importance", current, [&]() -> absl::StatusOr<std::string> {
+          CAVIAR_ASSIGN_OR_RETURN(caviar::v1::GetImportanceResponse importance,
+                                  coordinator_->GetImportance(study));
+          return ToJson(importance);
+        });
   });
 }
 
@@ -460,6 +509,93 @@ JsonResponse JsonApi::Trial(const std::string& id, const QueryParams& params) {
     }
     return WithFields(ToJson(trial), {absl::StrCat("\"checkpoints\":", list, "]")});
   });
+}
+
+}  // namespace caviar::http
+
+namespace caviar::http {
+
+std::optional<std::string> JsonApi::Recall(const std::string& query,
+                                           const caviar::v1::Study& study) {
+  std::shared_ptr<const std::string> body;
+  {
+    absl::MutexLock lock(&answers_mu_);
+    auto it = answers_.find(query);
+    if (it == answers_.end() || it->second.first != CountsKey(study)) return std::nullopt;
+    body = it->second.second;
+  }
+  return *body;  // Copied outside the lock.
+}
+
+void JsonApi::Remember(const std::string& query, const caviar::v1::Study& study,
+                       const std::string& body) {
+  // Bounds: a 100,000-trial study's columns are 7 MB, its curves 1.4 MB.
+  constexpr size_t kMaxBytes = 64 << 20;
+  constexpr size_t kMaxAnswers = 256;
+  auto shared = std::make_shared<const std::string>(body);
+  absl::MutexLock lock(&answers_mu_);
+  auto it = answers_.find(query);
+  if (it != answers_.end()) {
+    answers_bytes_ -= it->second.second->size();
+    answers_.erase(it);
+  }
+  if (answers_bytes_ + body.size() > kMaxBytes || answers_.size() >= kMaxAnswers) {
+    answers_.clear();
+    answers_bytes_ = 0;
+  }
+  if (body.size() > kMaxBytes) return;
+  answers_bytes_ += body.size();
+  answers_.emplace(query, std::make_pair(CountsKey(study), std::move(shared)));
+}
+
+void JsonApi::Warm(const std::atomic<bool>* stop) {
+  std::vector<caviar::v1::Study> studies = coordinator_->ListStudies();
+  std::sort(studies.begin(), studies.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.create_time().seconds(), a.create_time().nanos()) >
+           std::make_pair(b.create_time().seconds(), b.create_time().nanos());
+  });
+  if (studies.size() > static_cast<size_t>(kWarmStudies)) studies.resize(kWarmStudies);
+  for (const caviar::v1::Study& listed : studies) {
+    const std::string& name = listed.spec().name();
+    const absl::Time start = absl::Now();
+    // Its columns into the cache, a page at a time; the ids, for the
+    // curves' cursor.
+    std::vector<int64_t> ids;
+    {
+      absl::MutexLock lock(&warm_mu_);
+      warming_ = name;
+    }
+    int64_t after = 0;
+    while (!stop->load()) {
+      absl::StatusOr<caviar::v1::Study> current = coordinator_->GetStudy(name);
+      if (!current.ok()) break;
+      absl::StatusOr<ColumnsPage> page =
+          ReadTrialColumns(*coordinator_, *current, {}, after, 10000, &column_cache_);
+      if (!page.ok()) break;
+      ids.insert(ids.end(), page->columns.id.begin(), page->columns.id.end());
+      after = page->next_after;
+      if (!page->more) break;
+    }
+    {
+      absl::MutexLock lock(&warm_mu_);
+      warming_.clear();
+    }
+    if (stop->load()) return;
+    // The study page's first requests (dashboard/app.js: studyPage,
+    // COLUMNS_PAGE, loadCurves and CURVES_KEPT), remembered.
+    Study(name, {});
+    Columns(name, {{"after", "0"},
+                   {"format", "binary"},
+                   {"limit", absl::StrCat(kMaxColumnsLimit)}});
+    constexpr size_t kCurves = 2000;
+    const int64_t curves_after = ids.size() > kCurves ? ids[ids.size() - kCurves - 1] : 0;
+    Trials(name, {{"after", absl::StrCat(curves_after)},
+                  {"limit", absl::StrCat(kCurves)},
+                  {"measurements", "true"}});
+    CAVIAR_LOG(INFO) << "dashboard: study " << name << " read (" << ids.size()
+                     << " trials) in " << absl::ToDoubleSeconds(absl::Now() - start)
+                     << " s";
+  }
 }
 
 }  // namespace caviar::http

@@ -1,9 +1,10 @@
 // The coordinator's JSON API over real HTTP on loopback, against a real
 // caviar-coordinator process whose trials this test makes over gRPC.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
-#include <map>
 #include <ctime>
+#include <map>
 #include <set>
 
 #include "common/digest/sha256.h"
@@ -240,7 +241,8 @@ struct BinaryColumns {
 BinaryColumns DecodeBinaryColumns(const std::string& body) {
   BinaryColumns out;
   uint32_t length = 0;
-  for (int b = 0; b < 4; ++b) length |= static_cast<uint32_t>(static_cast<uint8_t>(body[b])) << (8 * b);
+  for (int b = 0; b < 4; ++b)
+    length |= static_cast<uint32_t>(static_cast<uint8_t>(body[b])) << (8 * b);
   out.header = Json::parse(body.substr(4, length));
   const size_t n = out.header["count"].get<size_t>();
   for (const Json& column : out.header["columns"]) {
@@ -279,7 +281,9 @@ void ExpectSameColumns(const Json& c, const BinaryColumns& b) {
   auto number = [](const Json& v) {
     return v.is_null() ? std::nan("") : v.get<double>();
   };
-  auto same = [](double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; };
+  auto same = [](double a, double b) {
+    return (std::isnan(a) && std::isnan(b)) || a == b;
+  };
   std::map<size_t, std::string> reasons;
   for (size_t r = 0; r < h["reasons"]["row"].size(); ++r)
     reasons[h["reasons"]["row"][r].get<size_t>()] = h["reasons"]["text"][r];
@@ -343,7 +347,8 @@ TEST_F(HttpApiTest, BinaryColumnsHoldTheJsonColumnsAndTheCacheKeepsOnlyFinishedT
   std::vector<double> ids;
   int64_t after = 0;
   for (int page = 0; page < 6; ++page) {
-    const Reply part = Get(absl::StrCat("/api/v1/studies/bin/columns?format=binary&limit=2&after=", after));
+    const Reply part = Get(
+        absl::StrCat("/api/v1/studies/bin/columns?format=binary&limit=2&after=", after));
     ASSERT_EQ(part.status, 200);
     const BinaryColumns b = DecodeBinaryColumns(part.body);
     for (double id : b.columns.at("id")) ids.push_back(id);
@@ -365,15 +370,16 @@ TEST_F(HttpApiTest, BinaryColumnsHoldTheJsonColumnsAndTheCacheKeepsOnlyFinishedT
   for (const char* format : {"json", "binary"}) {
     httplib::Client client("127.0.0.1", http_port_);
     client.set_decompress(false);
-    httplib::Result result = client.Get(
-        absl::StrCat("/api/v1/studies/bin/columns?format=", format),
-        {{"Accept-Encoding", "gzip, deflate, br"}});
+    httplib::Result result =
+        client.Get(absl::StrCat("/api/v1/studies/bin/columns?format=", format),
+                   {{"Accept-Encoding", "gzip, deflate, br"}});
     ASSERT_TRUE(result) << httplib::to_string(result.error());
     EXPECT_EQ(result->get_header_value("Content-Encoding"),
               std::string(format) == "json" ? "gzip" : "")
         << format;
-    EXPECT_EQ(result->get_header_value("Content-Type"),
-              std::string(format) == "json" ? "application/json" : "application/octet-stream");
+    EXPECT_EQ(result->get_header_value("Content-Type"), std::string(format) == "json"
+                                                            ? "application/json"
+                                                            : "application/octet-stream");
   }
 
   const Reply bad = Get("/api/v1/studies/bin/columns?format=xml");
@@ -428,6 +434,67 @@ TEST_F(HttpApiTest, IdleKeepAliveConnectionsDoNotDelayANewRequest) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(reply.status, 200);
   EXPECT_LT(seconds, 2.5) << "a new request waited for an idle connection's thread";
+}
+
+// /columns and /trials answers made only of finished trials are kept and
+// sent again (a finished trial never changes), but never once a trial is
+// added or changes state: each answer below is the study as it is then.
+TEST_F(HttpApiTest, AnswersOfFinishedTrialsAreKeptOnlyWhileNoTrialIsAddedOrChanges) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("memo", 100);
+  for (int i = 0; i < 3; ++i) RunTrial("memo", 0.1 * i, 2);
+  const std::string binary = "/api/v1/studies/memo/columns?format=binary&limit=100";
+  const Reply first = Get(binary);
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(Get(binary).body, first.body);
+  auto states = [&]() {
+    std::vector<std::string> out;
+    const Reply reply = Get("/api/v1/studies/memo/trials?measurements=true");
+    for (const Json& t : reply.json["trials"])
+      out.push_back(absl::StrCat(t.value("state", ""), "/", t["measurements"].size()));
+    return out;
+  };
+  auto columns = [&]() {
+    return Get("/api/v1/studies/memo/columns?limit=100")
+        .json["state"]
+        .get<std::vector<int>>();
+  };
+  EXPECT_EQ(states(), std::vector<std::string>(3, "SUCCEEDED/2"));
+  EXPECT_EQ(columns(), std::vector<int>(3, 3));
+
+  const int64_t id = TakeTrial("memo");
+  ASSERT_GT(id, 0);
+  EXPECT_NE(Get(binary).body, first.body);
+  EXPECT_EQ(states().back().rfind("ACTIVE/", 0), 0u);
+  EXPECT_EQ(columns(), (std::vector<int>{3, 3, 3, 2}));
+  Report(id, 3);
+  EXPECT_EQ(states().back(), "ACTIVE/3");
+  Complete(id, 0.5);
+  EXPECT_EQ(states().back(), "SUCCEEDED/3");
+  EXPECT_EQ(columns(), std::vector<int>(4, 3));
+}
+
+// A coordinator started on a database with studies reads them for the
+// dashboard at once (JsonApi::Warm), and answers from what it read.
+TEST_F(HttpApiTest, AStartedCoordinatorReadsItsStudiesForTheDashboard) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("again", 100);
+  for (int i = 0; i < 3; ++i) RunTrial("again", 0.1 * i, 2);
+  coordinator_.reset();
+  std::remove(dir_.File("http.port").c_str());
+  std::remove(dir_.File("grpc.port").c_str());
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  bool read = false;
+  for (int i = 0; i < 200 && !read; ++i) {
+    read = coordinator_->Stderr().find("dashboard: study again read (3 trials)") !=
+           std::string::npos;
+    if (!read) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(read) << coordinator_->Stderr();
+  const Reply columns = Get("/api/v1/studies/again/columns?limit=100");
+  ASSERT_EQ(columns.status, 200) << columns.body;
+  EXPECT_EQ(columns.json["count"], 3);
+  EXPECT_EQ(columns.json["state"].get<std::vector<int>>(), std::vector<int>(3, 3));
 }
 
 TEST_F(HttpApiTest, OneTrialComesWithItsLearningCurve) {
