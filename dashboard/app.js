@@ -164,10 +164,10 @@ async function loadColumns(store, path, token, first, onPage) {
 // The learning curves of the latest `keep` trials (all of a small study),
 // in one request (more only if trials arrived meanwhile); they change no
 // column, so no chart's cached coordinates are lost.
-const CURVES_KEPT = 2000;
-async function loadCurves(store, base, token) {
-  const n = store.n;
-  let after = n > CURVES_KEPT ? store.id[n - CURVES_KEPT - 1] : 0;
+const CURVES_KEPT = 2000, CURVES_WAIT_MS = 500;
+async function loadCurves(store, base, token, ids) {
+  const n = ids.length;
+  let after = n > CURVES_KEPT ? ids[n - CURVES_KEPT - 1] : 0;
   for (;;) {
     const r = await api(`${base}/trials?limit=${CURVES_KEPT}&measurements=true&after=${after}`);
     if (token !== pageToken) return;
@@ -197,26 +197,37 @@ async function studyPage(name) {
   const store = new TrialStore(study);
   const view = new StudyView(store, name);
   // A study larger than a page is drawn at its first page and again when
-  // all are in. The curves are asked for before the first draw: the
-  // server reads them while the page draws.
-  let curves = null;
+  // all are in. The curves are asked for once the columns are in (their
+  // cursor is the 2,000th id from the end): they come a little after (the
+  // server keeps them), and waiting for them up to CURVES_WAIT_MS draws the
+  // page once, curves included, instead of drawing, painting, then drawing
+  // the curves again.
+  // (A study in one page: asked for before the store is built.)
+  let curves = first.more ? null : loadCurves(store, base, token, first.arrays.id);
   await loadColumns(store, columns, token, first, r => {
-    if (!r.more) {
-      curves = loadCurves(store, base, token);
-      view.curvesNote = store.n > CURVES_KEPT ? ` (latest ${CURVES_KEPT} of ${store.n})` : '';
+    if (r.more) {
+      if (!view.head) view.render();
+      setLive(`loading ${store.n} / ${r.total}`);
+      return;
     }
-    if (!view.head) view.render(); else if (!r.more) view.draw();
-    if (!document.body.dataset.studyInteractive)
-      document.body.dataset.studyInteractive = String(performance.now() - t0);
-    setLive(r.more ? `loading ${store.n} / ${r.total}` : '');
+    curves = curves || loadCurves(store, base, token, store.id.subarray(0, store.n));
+    view.curvesNote = store.n > CURVES_KEPT ? ` (latest ${CURVES_KEPT} of ${store.n})` : '';
   });
   if (token !== pageToken) return;
-  if (!view.head) view.render();
-  document.body.dataset.studyReady = String(performance.now() - t0);
-  setLive('live · ' + store.n + ' trials');
-  await curves;
+  document.body.dataset.studyStored = String(performance.now() - t0);  // For bench/dashboard.
+  const curvesIn = await Promise.race([curves.then(() => true),
+                                       new Promise(done => setTimeout(() => done(false), CURVES_WAIT_MS))]);
   if (token !== pageToken) return;
-  view.drawCurves();
+  document.body.dataset.curvesWaited = String(performance.now() - t0);
+  if (!view.head) view.render(); else view.draw();
+  document.body.dataset.studyInteractive = String(performance.now() - t0);
+  document.body.dataset.studyReady = document.body.dataset.studyInteractive;
+  setLive('live · ' + store.n + ' trials');
+  if (!curvesIn) {
+    await curves;
+    if (token !== pageToken) return;
+    view.drawCurves();
+  }
   // Every chart drawn with every trial (bench/dashboard reads it).
   document.body.dataset.curvesReady = String(performance.now() - t0);
   view.loadImportance();
@@ -591,12 +602,18 @@ class StudyView {
           out[i] = ax.unit(p[i]) + (jitter ? jitter * (((s.id[i] * 2654435761) % 1000) / 1000 - 0.5) : 0);
         return out;
       });
+      // Unfiltered: every point blue, and the grey layer a brush draws
+      // under its selection made at once (the points counted once).
+      const grey = n > 2000 ? GREY : [156, 163, 175, 0.55];
+      const greyKey = `sliceGrey ${k} ${this.logY} ${c.cv.width}x${c.cv.height}`;
       if (!this.filtered) {
-        c.cv.dataset.points = Charts.raster(c, xu, yu, n, all, [strong(BLUE, n)], pointSize(n));
+        const [blue, base] = Charts.rasterLayers(c, xu, yu, n, [strong(BLUE, n), grey], pointSize(n));
+        Charts.drawLayer(c, blue.canvas);
+        this.cache[greyKey] = {version: s.version, value: base};
+        c.cv.dataset.points = blue.drawn;
         return;
       }
-      const base = this.cached(`sliceGrey ${k} ${this.logY} ${c.cv.width}x${c.cv.height}`,
-        () => Charts.raster(c, xu, yu, n, all, [n > 2000 ? GREY : [156, 163, 175, 0.55]], pointSize(n), true));
+      const base = this.cached(greyKey, () => Charts.raster(c, xu, yu, n, all, [grey], pointSize(n), true));
       Charts.drawLayer(c, base.canvas);
       // pass[i] 1 -> class 0 (blue); 0 -> class 1 (not drawn).
       const selected = this.filteredOut();

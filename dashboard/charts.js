@@ -209,20 +209,23 @@ const Charts = (() => {
       }
     }
   }
-  // Down each column, the row sums of the last s rows (a running sum):
-  // the points covering the pixel, blended in.
-  function blendColumnWindows(rowSums, colSums, W, s, y0, y1, yEnd, px, color) {
-    colSums.fill(0);
+  // cover[q]: the points covering pixel q, rows y0 to yEnd - 1 (corners in
+  // rows y0..y1): down each column, the row sums of the last s rows (a
+  // running sum from the row above).
+  function columnWindows(rowSums, cover, W, s, y0, y1, yEnd) {
     for (let y = y0; y < yEnd; y++) {
-      const add = y <= y1 ? y * W : -1, sub = y - s >= y0 ? (y - s) * W : -1, base = y * W;
+      const base = y * W, add = y <= y1, sub = y - s >= y0;
       for (let x = 0; x < W; x++) {
-        let h = colSums[x];
-        if (add >= 0) h += rowSums[add + x];
-        if (sub >= 0) h -= rowSums[sub + x];
-        colSums[x] = h;
-        if (h) blendPixel(px, base + x, h, color);
+        let h = y > y0 ? cover[base - W + x] : 0;
+        if (add) h += rowSums[base + x];
+        if (sub) h -= rowSums[base - s * W + x];
+        cover[base + x] = h;
       }
     }
+  }
+  // Pixels from..to - 1 blended with their cover counts.
+  function blendCovered(cover, from, to, px, color) {
+    for (let q = from; q < to; q++) if (cover[q]) blendPixel(px, q, cover[q], color);
   }
 
   // Points as pixels, for charts of up to hundreds of thousands of points:
@@ -248,10 +251,7 @@ const Charts = (() => {
   // unoptimized code.)
   let scratch = null;
   function raster(c, xu, yu, n, cls, palette, size, keep) {
-    const {area: a, cv} = c;
-    const dpr = cv.width / c.w;
-    const W = Math.max(1, Math.round((a.x1 - a.x0) * dpr)), H = Math.max(1, Math.round((a.y1 - a.y0) * dpr));
-    const s = Math.max(1, Math.min(W, H, Math.round((size || 3) * dpr)));
+    const {W, H, s} = rasterSize(c, size);
     const P = palette.length;
     // Each point's corner pixel (or -1), its class's row span, then the
     // corners in class order (one class: `at` itself, -1s skipped).
@@ -261,14 +261,12 @@ const Charts = (() => {
     for (let k = 0; k < P; k++) start[k + 1] += start[k];
     const corner = P > 1 ? byClass(at, cls, n, start, drawn) : at;
     const WH = W * H, px = new Float32Array(WH * 4), hits = new Uint32Array(WH);
-    let rowSums = null, colSums = null;
+    let rowSums = null, cover = null;
     const lut = new Float32Array(256);
     for (let k = 0; k < P; k++) {
       const count = start[k + 1] - start[k];
       if (!count) continue;
-      const log1m = Math.log(1 - palette[k][3]);
-      for (let h = 0; h < 256; h++) lut[h] = Math.exp(log1m * h);
-      const color = {r: palette[k][0], g: palette[k][1], b: palette[k][2], log1m, lut};
+      const color = blendColor(palette[k], lut);
       const from = P > 1 ? start[k] : 0, to = P > 1 ? start[k + 1] : n;
       const y0 = top[k], y1 = bottom[k], yEnd = Math.min(H, y1 + s);
       if (count * s * s * 2 <= (yEnd - y0) * W * (s + 3)) {
@@ -276,13 +274,51 @@ const Charts = (() => {
         blendSquares(corner, from, to, hits, W, s, px, color);
       } else {
         rowSums = rowSums || new Uint32Array(WH);
-        colSums = colSums || new Uint32Array(W);
+        cover = cover || new Uint32Array(WH);
         countCorners(corner, from, to, hits);
         rowWindows(hits, rowSums, W, s, y0, y1);
-        blendColumnWindows(rowSums, colSums, W, s, y0, y1, yEnd, px, color);
+        columnWindows(rowSums, cover, W, s, y0, y1, yEnd);
+        blendCovered(cover, y0 * W, yEnd * W, px, color);
         hits.fill(0, y0 * W, (y1 + 1) * W);
       }
     }
+    const out = pixelsCanvas(px, W, H, keep);
+    if (keep) return {drawn, canvas: out};
+    drawLayer(c, out);
+    return drawn;
+  }
+  // raster() of one class (every point) in several colors at once, as
+  // layers ([{drawn, canvas}, ...] for drawLayer): the points are counted
+  // once, each color blends the counts.
+  function rasterLayers(c, xu, yu, n, colors, size) {
+    const {W, H, s} = rasterSize(c, size), WH = W * H;
+    const at = new Int32Array(n), start = new Int32Array(2), top = Int32Array.of(H), bottom = Int32Array.of(-1);
+    const drawn = pointCorners(xu, yu, n, new Uint8Array(n), 1, W, H, s, at, start, top, bottom);
+    const hits = new Uint32Array(WH), rowSums = new Uint32Array(WH), cover = new Uint32Array(WH);
+    countCorners(at, 0, n, hits);
+    rowWindows(hits, rowSums, W, s, top[0], bottom[0]);
+    columnWindows(rowSums, cover, W, s, top[0], bottom[0], Math.min(H, bottom[0] + s));
+    return colors.map(color => {
+      const px = new Float32Array(WH * 4);
+      blendCovered(cover, 0, WH, px, blendColor(color, new Float32Array(256)));
+      return {drawn, canvas: pixelsCanvas(px, W, H, true)};
+    });
+  }
+  // The chart area in device pixels, and a point's size there.
+  function rasterSize(c, size) {
+    const {area: a, cv} = c;
+    const dpr = cv.width / c.w;
+    const W = Math.max(1, Math.round((a.x1 - a.x0) * dpr)), H = Math.max(1, Math.round((a.y1 - a.y0) * dpr));
+    return {W, H, s: Math.max(1, Math.min(W, H, Math.round((size || 3) * dpr)))};
+  }
+  // A palette entry as blendPixel takes it: (1 - alpha)^h for h < 256 in `lut`.
+  function blendColor([r, g, b, alpha], lut) {
+    const log1m = Math.log(1 - alpha);
+    for (let h = 0; h < 256; h++) lut[h] = Math.exp(log1m * h);
+    return {r, g, b, log1m, lut};
+  }
+  // Premultiplied pixels as a canvas (the shared scratch one unless `keep`).
+  function pixelsCanvas(px, W, H, keep) {
     const image = new ImageData(W, H), d = image.data;
     for (let q = 0; q < px.length; q += 4) {
       const A = px[q + 3];
@@ -292,9 +328,7 @@ const Charts = (() => {
     const out = keep ? document.createElement('canvas') : (scratch = scratch || document.createElement('canvas'));
     out.width = W; out.height = H;
     out.getContext('2d').putImageData(image, 0, 0);
-    if (keep) return {drawn, canvas: out};
-    drawLayer(c, out);
-    return drawn;
+    return out;
   }
   // A layer of raster()'s pixels drawn again into the chart area.
   function drawLayer(c, layer) {
@@ -345,5 +379,5 @@ const Charts = (() => {
   }
 
   return {PAD, COLORS, STATE_COLOR, fmt, canvas, niceTicks, linearScale, logScale,
-          fitScale, axes, points, raster, drawLayer, polyline, cross, vline, px, py};
+          fitScale, axes, points, raster, rasterLayers, drawLayer, polyline, cross, vline, px, py};
 })();

@@ -21,13 +21,18 @@ const [url, study, trials] = process.argv.slice(2);
   await page.goto(`${url}/#/study/${study}`);
   await page.waitForSelector('body[data-curves-ready]', {timeout: 300000});
   const drawnMs = Date.now() - t0;
-  const own = await page.$eval('body', b => ({fetched: b.dataset.studyFetched, drawn: b.dataset.studyInteractive,
-    curves: b.dataset.curvesReady, draw: b.dataset.drawMs}));
-  const rows = Number(await page.$eval('#trial-table', e => e.dataset.rows));
-  const points = Number(await page.$eval('#history canvas', e => e.dataset.points));
-  const box = await page.$eval('#parcoords canvas', e => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height}; });
+  // What the page drew and where the objective's axis is, in one call
+  // (each call waits for the page's main thread).
+  const {own, rows, points, box} = await page.evaluate(() => {
+    const b = document.body, r = document.querySelector('#parcoords canvas').getBoundingClientRect();
+    delete b.dataset.filterMs;  // Set again by the brush's redraw.
+    return {own: {fetched: b.dataset.studyFetched, stored: b.dataset.studyStored, curvesWaited: b.dataset.curvesWaited,
+                  drawn: b.dataset.studyInteractive, curves: b.dataset.curvesReady, draw: b.dataset.drawMs},
+            rows: Number(document.querySelector('#trial-table').dataset.rows),
+            points: Number(document.querySelector('#history canvas').dataset.points),
+            box: {x: r.left, y: r.top, w: r.width, h: r.height}};
+  });
   const x = box.x + box.w - 60;
-  await page.$eval('body', b => { delete b.dataset.filterMs; });
   let t1 = Date.now();
   await page.mouse.move(x, box.y + 30);
   await page.mouse.down();
@@ -59,7 +64,8 @@ const [url, study, trials] = process.argv.slice(2);
   await page.waitForSelector('#importance[data-points]', {timeout: 120000});
   const r = v => Math.round(Number(v));
   console.log(JSON.stringify({trials: Number(trials), table_rows: rows, history_points: points, brushed_rows: filteredRows,
-    interactive_ms: interactiveMs, all_drawn_ms: drawnMs, page_fetched_ms: r(own.fetched), page_drawn_ms: r(own.drawn),
+    interactive_ms: interactiveMs, all_drawn_ms: drawnMs, page_fetched_ms: r(own.fetched), page_stored_ms: r(own.stored),
+    page_curves_waited_ms: r(own.curvesWaited), page_drawn_ms: r(own.drawn),
     page_curves_ms: r(own.curves), draw_ms: JSON.parse(own.draw), brush_ms: brushMs, brush_slices_ms: brushSlicesMs,
     brush_redraw_ms: filterMs, sort_ms: sortMs, scroll_to_end_ms: scrollMs}));
   await browser.close();
