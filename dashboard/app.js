@@ -181,6 +181,7 @@ async function loadCurves(store, base, token, ids) {
 async function studyPage(name) {
   const token = pageToken;
   const t0 = performance.now();
+  document.body.dataset.studyStart = String(t0);  // From the navigation (bench/dashboard).
   crumbs('/ ', $('a', {href: '#/study/' + encodeURIComponent(name)}, name));
   const base = '/api/v1/studies/' + encodeURIComponent(name);
   // The study and its trials as binary columns at once: a 100,000-trial
@@ -415,9 +416,10 @@ class StudyView {
     this.histCv = c.cv;
     // The finished trials with a value, in id order.
     const rows = this.cached('historyRows', () => {
-      const out = [];
-      for (let i = 0; i < n; i++) if (Number.isFinite(s.value[i])) out.push(i);
-      return Int32Array.from(out);
+      const out = new Int32Array(n), value = s.value;
+      let m = 0;
+      for (let i = 0; i < n; i++) if (value[i] - value[i] === 0) out[m++] = i;  // Finite.
+      return out.subarray(0, m);
     });
     const m = rows.length, ysv = new Float64Array(m);
     for (let j = 0; j < m; j++) ysv[j] = s.value[rows[j]];
@@ -949,6 +951,8 @@ async function route() {
   delete document.body.dataset.studyReady;
   delete document.body.dataset.studyInteractive;
   delete document.body.dataset.studyFetched;
+  delete document.body.dataset.studyStored;
+  delete document.body.dataset.curvesWaited;
   delete document.body.dataset.curvesReady;
   delete document.body.dataset.trialReady;
   const h = location.hash.replace(/^#\/?/, '');

@@ -67,8 +67,9 @@ const Charts = (() => {
   // The scale of values[] (finite ones), log when asked and possible.
   function fitScale(values, log) {
     let lo = Infinity, hi = -Infinity;
-    for (const v of values) {
-      if (!Number.isFinite(v) || (log && v <= 0)) continue;
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!(v - v === 0) || (log && v <= 0)) continue;  // Finite only.
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }

@@ -26,7 +26,7 @@ const [url, study, trials] = process.argv.slice(2);
   const {own, rows, points, box} = await page.evaluate(() => {
     const b = document.body, r = document.querySelector('#parcoords canvas').getBoundingClientRect();
     delete b.dataset.filterMs;  // Set again by the brush's redraw.
-    return {own: {fetched: b.dataset.studyFetched, stored: b.dataset.studyStored, curvesWaited: b.dataset.curvesWaited,
+    return {own: {start: b.dataset.studyStart, fetched: b.dataset.studyFetched, stored: b.dataset.studyStored, curvesWaited: b.dataset.curvesWaited,
                   drawn: b.dataset.studyInteractive, curves: b.dataset.curvesReady, draw: b.dataset.drawMs},
             rows: Number(document.querySelector('#trial-table').dataset.rows),
             points: Number(document.querySelector('#history canvas').dataset.points),
@@ -64,7 +64,7 @@ const [url, study, trials] = process.argv.slice(2);
   await page.waitForSelector('#importance[data-points]', {timeout: 120000});
   const r = v => Math.round(Number(v));
   console.log(JSON.stringify({trials: Number(trials), table_rows: rows, history_points: points, brushed_rows: filteredRows,
-    interactive_ms: interactiveMs, all_drawn_ms: drawnMs, page_fetched_ms: r(own.fetched), page_stored_ms: r(own.stored),
+    interactive_ms: interactiveMs, all_drawn_ms: drawnMs, page_start_ms: r(own.start), page_fetched_ms: r(own.fetched), page_stored_ms: r(own.stored),
     page_curves_waited_ms: r(own.curvesWaited), page_drawn_ms: r(own.drawn),
     page_curves_ms: r(own.curves), draw_ms: JSON.parse(own.draw), brush_ms: brushMs, brush_slices_ms: brushSlicesMs,
     brush_redraw_ms: filterMs, sort_ms: sortMs, scroll_to_end_ms: scrollMs}));
