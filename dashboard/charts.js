@@ -279,6 +279,13 @@ const Charts = (() => {
         countCorners(corner, from, to, hits);
         rowWindows(hits, rowSums, W, s, y0, y1);
         columnWindows(rowSums, cover, W, s, y0, y1, yEnd);
+        if (P === 1) {
+          // One class over nothing: its pixels straight into the image.
+          const out = coverCanvas(cover, y0 * W, yEnd * W, W, H, color, keep);
+          if (keep) return {drawn, canvas: out};
+          drawLayer(c, out);
+          return drawn;
+        }
         blendCovered(cover, y0 * W, yEnd * W, px, color);
         hits.fill(0, y0 * W, (y1 + 1) * W);
       }
@@ -299,11 +306,8 @@ const Charts = (() => {
     countCorners(at, 0, n, hits);
     rowWindows(hits, rowSums, W, s, top[0], bottom[0]);
     columnWindows(rowSums, cover, W, s, top[0], bottom[0], Math.min(H, bottom[0] + s));
-    return colors.map(color => {
-      const px = new Float32Array(WH * 4);
-      blendCovered(cover, 0, WH, px, blendColor(color, new Float32Array(256)));
-      return {drawn, canvas: pixelsCanvas(px, W, H, true)};
-    });
+    return colors.map(color =>
+      ({drawn, canvas: coverCanvas(cover, 0, WH, W, H, blendColor(color, new Float32Array(256)), true)}));
   }
   // The chart area in device pixels, and a point's size there.
   function rasterSize(c, size) {
@@ -318,6 +322,20 @@ const Charts = (() => {
     for (let h = 0; h < 256; h++) lut[h] = Math.exp(log1m * h);
     return {r, g, b, log1m, lut};
   }
+  // One color's cover counts of pixels from..to - 1 as a canvas: what
+  // blendCovered then pixelsCanvas make of them over transparent pixels
+  // (the same bytes), with no float pixels in between.
+  function coverCanvas(cover, from, to, W, H, color, keep) {
+    const image = new ImageData(W, H), d = image.data, {r, g, b, lut, log1m} = color;
+    for (let q = from; q < to; q++) {
+      const h = cover[q];
+      if (!h) continue;
+      const o4 = q * 4;
+      d[o4] = r; d[o4 + 1] = g; d[o4 + 2] = b;
+      d[o4 + 3] = Math.fround(1 - (h < 256 ? lut[h] : Math.exp(log1m * h))) * 255;
+    }
+    return imageCanvas(image, keep);
+  }
   // Premultiplied pixels as a canvas (the shared scratch one unless `keep`).
   function pixelsCanvas(px, W, H, keep) {
     const image = new ImageData(W, H), d = image.data;
@@ -326,6 +344,10 @@ const Charts = (() => {
       if (!A) continue;
       d[q] = px[q] / A; d[q + 1] = px[q + 1] / A; d[q + 2] = px[q + 2] / A; d[q + 3] = A * 255;
     }
+    return imageCanvas(image, keep);
+  }
+  function imageCanvas(image, keep) {
+    const {width: W, height: H} = image;
     const out = keep ? document.createElement('canvas') : (scratch = scratch || document.createElement('canvas'));
     out.width = W; out.height = H;
     out.getContext('2d').putImageData(image, 0, 0);

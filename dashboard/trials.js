@@ -121,15 +121,17 @@ class TrialStore {
       this.n += count;
       this.maxId = A.id[count - 1];
     }
-    for (let j = 0; j < count; j++) {
-      const i = appended ? this.n - count + j : this.row(A.id[j]);
-      if (!appended) { this.value[i] = A.objective[j]; this.finalStep[i] = A.final_step[j]; }
+    if (appended) this.copyAppended(A, this.n - count, count, state, failure, worker, params);
+    for (let j = 0; !appended && j < count; j++) {
+      const i = this.row(A.id[j]);
+      this.value[i] = A.objective[j];
+      this.finalStep[i] = A.final_step[j];
       this.state[i] = state[A.state[j]];
       this.failure[i] = failure[A.failure[j]];
       this.worker[i] = A.worker[j] < 0 ? -1 : worker[A.worker[j]];
       this.start[i] = A.start_ms[j] / 1000;
       this.end[i] = A.end_ms[j] / 1000;
-      if (!appended) this.reasons.delete(i);
+      this.reasons.delete(i);
       for (let k = 0; k < params.length; k++) {
         const p = params[k];
         if (!p) { this.params[k][i] = NaN; continue; }
@@ -140,6 +142,22 @@ class TrialStore {
     const {row, text} = c.reasons;
     for (let r = 0; r < row.length; r++) this.setReason(this.indexOf(A.id[row[r]]), text[r]);
     this.version++;
+  }
+  // addColumns' new rows n0.. as whole columns, one loop each (what its
+  // row-by-row loop does for rows it held already).
+  copyAppended(A, n0, count, state, failure, worker, params) {
+    const st = A.state, fa = A.failure, wo = A.worker, start = A.start_ms, end = A.end_ms;
+    for (let j = 0; j < count; j++) this.state[n0 + j] = state[st[j]];
+    for (let j = 0; j < count; j++) this.failure[n0 + j] = failure[fa[j]];
+    for (let j = 0; j < count; j++) this.worker[n0 + j] = wo[j] < 0 ? -1 : worker[wo[j]];
+    for (let j = 0; j < count; j++) this.start[n0 + j] = start[j] / 1000;
+    for (let j = 0; j < count; j++) this.end[n0 + j] = end[j] / 1000;
+    params.forEach((p, k) => {
+      const out = this.params[k];
+      if (!p) out.fill(NaN, n0, n0 + count);
+      else if (!p.codes) out.set(p.values, n0);
+      else for (let j = 0; j < count; j++) { const v = p.values[j]; out[n0 + j] = v === v ? p.codes[v] : NaN; }
+    });
   }
   // One trial in protobuf's JSON mapping (/changes).
   upsert(t) {
