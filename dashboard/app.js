@@ -165,15 +165,15 @@ async function loadColumns(store, path, token, first, onPage) {
 // in one request (more only if trials arrived meanwhile); they change no
 // column, so no chart's cached coordinates are lost.
 const CURVES_KEPT = 2000, CURVES_WAIT_MS = 500;
-async function loadCurves(store, base, token, ids) {
-  const n = ids.length;
-  let after = n > CURVES_KEPT ? ids[n - CURVES_KEPT - 1] : 0;
+// `first`: the answer of /trials?last=CURVES_KEPT (asked for with the
+// columns: index.html).
+async function loadCurves(store, base, token, first) {
+  let r = await first;
   for (;;) {
-    const r = await api(`${base}/trials?limit=${CURVES_KEPT}&measurements=true&after=${after}`);
     if (token !== pageToken) return;
     for (const t of r.trials) store.setCurve(t);
-    after = r.next_after;
     if (!r.more) return;
+    r = await api(`${base}/trials?limit=${CURVES_KEPT}&measurements=true&after=${r.next_after}`);
   }
 }
 
@@ -188,9 +188,14 @@ async function studyPage(name) {
   // study is one request of ~2 MB (gzip'd), read into typed arrays with no
   // parsing and drawn in one pass per chart.
   const columns = `${base}/columns?format=binary&limit=${COLUMNS_PAGE}`;
-  // index.html asked for both already when the page opened on this study.
+  // index.html asked for these (and the curves) already when the page opened on this study.
   const early = window.caviarEarly && window.caviarEarly.base === base ? window.caviarEarly : {};
   window.caviarEarly = null;
+  // The learning curves of the latest CURVES_KEPT trials, asked for at
+  // once too (read once the store is built; a refusal is shown by the
+  // study's and the columns' answers).
+  const curvesFirst = api(`${base}/trials?last=${CURVES_KEPT}&measurements=true`, false, early.curves);
+  curvesFirst.catch(() => {});
   const [study, first] = await Promise.all([api(base, false, early.study),
                                             api(columns + '&after=0', true, early.columns)]);
   if (token !== pageToken) return;
@@ -198,20 +203,17 @@ async function studyPage(name) {
   const store = new TrialStore(study);
   const view = new StudyView(store, name);
   // A study larger than a page is drawn at its first page and again when
-  // all are in. The curves are asked for once the columns are in (their
-  // cursor is the 2,000th id from the end): they come a little after (the
-  // server keeps them), and waiting for them up to CURVES_WAIT_MS draws the
-  // page once, curves included, instead of drawing, painting, then drawing
-  // the curves again.
-  // (A study in one page: asked for before the store is built.)
-  let curves = first.more ? null : loadCurves(store, base, token, first.arrays.id);
+  // all are in. The curves were asked for with the columns; waiting for
+  // them up to CURVES_WAIT_MS draws the page once, curves included, instead
+  // of drawing, painting, then drawing the curves again.
+  let curves = null;
   await loadColumns(store, columns, token, first, r => {
     if (r.more) {
       if (!view.head) view.render();
       setLive(`loading ${store.n} / ${r.total}`);
       return;
     }
-    curves = curves || loadCurves(store, base, token, store.id.subarray(0, store.n));
+    curves = loadCurves(store, base, token, curvesFirst);
     view.curvesNote = store.n > CURVES_KEPT ? ` (latest ${CURVES_KEPT} of ${store.n})` : '';
   });
   if (token !== pageToken) return;

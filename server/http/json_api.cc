@@ -312,8 +312,11 @@ JsonResponse JsonApi::Study(const std::string& name, const QueryParams& params) 
 JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params) {
   return Answer([&]() -> absl::StatusOr<std::string> {
     CAVIAR_RETURN_IF_ERROR(
-        OnlyKnown(params, {"after", "limit", "state", "measurements"}));
+        OnlyKnown(params, {"after", "last", "limit", "state", "measurements"}));
     CAVIAR_ASSIGN_OR_RETURN(int64_t after, IntegerParam(params, "after", 0, 0, kMaxId));
+    CAVIAR_ASSIGN_OR_RETURN(int64_t last, IntegerParam(params, "last", 0, 1, kMaxLimit));
+    if (last > 0 && (params.count("after") > 0 || params.count("limit") > 0))
+      return absl::InvalidArgumentError("last: not with after or limit (it sets both)");
     CAVIAR_ASSIGN_OR_RETURN(int64_t limit,
                             IntegerParam(params, "limit", kDefaultLimit, 1, kMaxLimit));
     CAVIAR_ASSIGN_OR_RETURN(bool measurements, BoolParam(params, "measurements"));
@@ -323,12 +326,39 @@ JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params
     CAVIAR_RETURN_IF_ERROR(StatesParam(params, &base));
     // (A study that cannot be read is left to ListTrials to answer.)
     const absl::StatusOr<caviar::v1::Study> current = coordinator_->GetStudy(study);
-    const std::string query =
-        absl::StrCat("trials\n", study, "\n", after, " ", limit, " ", measurements, " ",
-                     absl::StrJoin(base.states(), ","));
-    if (current.ok()) {
-      if (std::optional<std::string> known = Recall(query, *current))
+    const std::string states = absl::StrJoin(base.states(), ",");
+    const std::string last_query =
+        absl::StrCat("trials\n", study, "\nlast ", last, " ", measurements, " ", states);
+    if (last > 0 && current.ok()) {
+      if (std::optional<std::string> known = Recall(last_query, *current))
         return *std::move(known);
+    }
+    if (last > 0) {
+      // The cursor before the last `last` trials: from the trials' ids
+      // (the column cache's, then the store's after them).
+      std::vector<caviar::v1::TrialState> wanted;
+      for (int state : base.states())
+        wanted.push_back(static_cast<caviar::v1::TrialState>(state));
+      std::vector<int64_t> ids;
+      for (int64_t cursor = 0;;) {
+        CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study now, coordinator_->GetStudy(study));
+        CAVIAR_ASSIGN_OR_RETURN(ColumnsPage page,
+                                ReadTrialColumns(*coordinator_, now, wanted, cursor,
+                                                 kMaxColumnsLimit, &column_cache_));
+        ids.insert(ids.end(), page.columns.id.begin(), page.columns.id.end());
+        cursor = page.next_after;
+        if (!page.more) break;
+      }
+      after = ids.size() > static_cast<size_t>(last) ? ids[ids.size() - last - 1] : 0;
+      limit = last;
+    }
+    const std::string query = absl::StrCat("trials\n", study, "\n", after, " ", limit,
+                                           " ", measurements, " ", states);
+    if (current.ok()) {
+      if (std::optional<std::string> known = Recall(query, *current)) {
+        if (last > 0) Remember(last_query, *current, *known);
+        return *std::move(known);
+      }
     }
     CAVIAR_ASSIGN_OR_RETURN(TrialsPage page,
                             TrialsAfter(*coordinator_, base, after, limit));
@@ -342,7 +372,10 @@ JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params
     std::string body = absl::StrCat("{\"trials\":", TrialsArray(trials),
                                     ",\"total\":", page.total, ",\"next_after\":", next,
                                     ",\"more\":", page.more ? "true" : "false", "}");
-    if (current.ok() && all_final) Remember(query, *current, body);
+    if (current.ok() && all_final) {
+      Remember(query, *current, body);
+      if (last > 0) Remember(last_query, *current, body);
+    }
     return body;
   });
 }
@@ -558,9 +591,8 @@ void JsonApi::Warm(const std::atomic<bool>* stop) {
   for (const caviar::v1::Study& listed : studies) {
     const std::string& name = listed.spec().name();
     const absl::Time start = absl::Now();
-    // Its columns into the cache, a page at a time; the ids, for the
-    // curves' cursor.
-    std::vector<int64_t> ids;
+    // Its columns into the cache, a page at a time.
+    size_t trials = 0;
     {
       absl::MutexLock lock(&warm_mu_);
       warming_ = name;
@@ -572,7 +604,7 @@ void JsonApi::Warm(const std::atomic<bool>* stop) {
       absl::StatusOr<ColumnsPage> page =
           ReadTrialColumns(*coordinator_, *current, {}, after, 10000, &column_cache_);
       if (!page.ok()) break;
-      ids.insert(ids.end(), page->columns.id.begin(), page->columns.id.end());
+      trials += page->columns.size();
       after = page->next_after;
       if (!page->more) break;
     }
@@ -587,12 +619,8 @@ void JsonApi::Warm(const std::atomic<bool>* stop) {
     Columns(name, {{"after", "0"},
                    {"format", "binary"},
                    {"limit", absl::StrCat(kMaxColumnsLimit)}});
-    constexpr size_t kCurves = 2000;
-    const int64_t curves_after = ids.size() > kCurves ? ids[ids.size() - kCurves - 1] : 0;
-    Trials(name, {{"after", absl::StrCat(curves_after)},
-                  {"limit", absl::StrCat(kCurves)},
-                  {"measurements", "true"}});
-    CAVIAR_LOG(INFO) << "dashboard: study " << name << " read (" << ids.size()
+    Trials(name, {{"last", "2000"}, {"measurements", "true"}});
+    CAVIAR_LOG(INFO) << "dashboard: study " << name << " read (" << trials
                      << " trials) in " << absl::ToDoubleSeconds(absl::Now() - start)
                      << " s";
   }

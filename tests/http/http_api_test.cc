@@ -474,6 +474,32 @@ TEST_F(HttpApiTest, AnswersOfFinishedTrialsAreKeptOnlyWhileNoTrialIsAddedOrChang
   EXPECT_EQ(columns(), std::vector<int>(4, 3));
 }
 
+// last=N: the latest N trials, as after= the right cursor would give them.
+TEST_F(HttpApiTest, LastGivesTheLatestTrials) {
+  ASSERT_TRUE(StartCoordinator()) << startup_error_;
+  CreateStudy("tail", 100);
+  for (int i = 0; i < 5; ++i) RunTrial("tail", 0.1 * i, 1);
+  const Reply all = Get("/api/v1/studies/tail/trials?measurements=true");
+  ASSERT_EQ(all.status, 200);
+  const std::vector<int64_t> ids = Ids(all.json["trials"]);
+  ASSERT_EQ(ids.size(), 5u);
+  for (int round = 0; round < 2; ++round) {  // Then as remembered.
+    const Reply last = Get("/api/v1/studies/tail/trials?last=2&measurements=true");
+    ASSERT_EQ(last.status, 200) << last.body;
+    EXPECT_EQ(Ids(last.json["trials"]), (std::vector<int64_t>{ids[3], ids[4]}));
+    EXPECT_EQ(last.json["trials"][0]["measurements"].size(), 1u);
+    EXPECT_EQ(last.json["more"], false);
+  }
+  EXPECT_EQ(Ids(Get("/api/v1/studies/tail/trials?last=10").json["trials"]), ids);
+  const int64_t open = TakeTrial("tail");
+  EXPECT_EQ(Ids(Get("/api/v1/studies/tail/trials?last=2").json["trials"]),
+            (std::vector<int64_t>{ids[4], open}));
+  const Reply both = Get("/api/v1/studies/tail/trials?last=2&after=1");
+  EXPECT_EQ(both.status, 400);
+  EXPECT_THAT(both.body, HasSubstr("last: not with after or limit"));
+  EXPECT_EQ(Get("/api/v1/studies/tail/trials?last=0").status, 400);
+}
+
 // A coordinator started on a database with studies reads them for the
 // dashboard at once (JsonApi::Warm), and answers from what it read.
 TEST_F(HttpApiTest, AStartedCoordinatorReadsItsStudiesForTheDashboard) {
@@ -610,7 +636,7 @@ TEST_F(HttpApiTest, BadRequestsGetAPreciseErrorAndTheRightStatus) {
       {"/api/v1/studies/s/trials?measurements=yes", 400,
        "measurements: \"yes\" is not a boolean"},
       {"/api/v1/studies/s/trials?sort=id", 400,
-       "unknown query parameter \"sort\" (known: after, limit, state, measurements)"},
+       "unknown query parameter \"sort\" (known: after, last, limit, state, measurements)"},
       {"/api/v1/studies?x=1", 400,
        "unknown query parameter \"x\": this endpoint takes none"},
       {"/api/v1/studies/s/changes?watch=1,x", 400, "watch: \"x\" is not an integer"},
