@@ -11,6 +11,8 @@ PACKAGES=(
   build-essential cmake pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libsqlite3-dev sqlite3 libeigen3-dev zlib1g-dev
+  # The trainer picks OpenBLAS for the products where it measures faster.
+  libopenblas-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libcpp-httplib-dev
   python3 dataset-fashion-mnist openssl

@@ -4,6 +4,9 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <mutex>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -186,6 +189,20 @@ absl::StatusOr<std::shared_ptr<const LoadedData>> TrainerObjective::Data(
   return cached_;
 }
 
+namespace {
+
+// The trainer's GEMM choice (measured per product shape at its creation),
+// logged once per process for each distinct answer.
+void LogGemmChoice(const trainer::Trainer& trainer) {
+  static std::mutex mu;
+  static auto& logged = *new std::set<std::string>();
+  std::string summary = trainer.GemmSummary();
+  std::lock_guard<std::mutex> lock(mu);
+  if (logged.insert(summary).second) CAVIAR_LOG(INFO) << "trainer GEMM: " << summary;
+}
+
+}  // namespace
+
 TrialOutcome TrainerObjective::Run(const caviar::v1::StudySpec& spec,
                                    const caviar::v1::Trial& trial,
                                    ProgressReporter* reporter) {
@@ -206,6 +223,7 @@ TrialOutcome TrainerObjective::Run(const caviar::v1::StudySpec& spec,
   absl::StatusOr<std::unique_ptr<trainer::Trainer>> trainer =
       trainer::Trainer::Create(*config, sets.train);
   if (!trainer.ok()) return Failure(caviar::v1::INFEASIBLE, trainer.status().ToString());
+  LogGemmChoice(**trainer);
 
   const bool has_dev = sets.dev.size() > 0;
   TrialOutcome outcome;

@@ -6,6 +6,8 @@
 //   trainer_bench [--threads N] [--seconds S] [--what gemm|train|all]
 //                 [--data DIR]   (Fashion-MNIST IDX files; random data if absent)
 //                 [--dropout P]  (dropout after both hidden layers; default 0)
+//                 [--gemm fastest|eigen|openblas]  (the trainer's GEMMs: timed per
+//                                product shape at start, the default, or forced)
 //
 // The training step's cost is counted as the matrix products only: forward
 // (2 * sum of W sizes per example), weight gradients (same), and the input
@@ -19,9 +21,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "Eigen/Core"
 #include "worker/trainer/data.h"
+#include "worker/trainer/gemm.h"
 #include "worker/trainer/ops.h"
 #include "worker/trainer/thread_team.h"
 #include "worker/trainer/trainer.h"
@@ -43,9 +47,9 @@ struct GemmRate {
 double CpuSeconds();
 
 // Timed rounds of C = A * B (m x k times k x n), split over the team the
-// way the trainer splits its products (Eigen's single-threaded GEMM per
-// block).
-GemmRate Gemm(ThreadTeam* team, int m, int n, int k, double seconds, bool transpose_b = false) {
+// way the trainer splits its products (a single-threaded GEMM per block).
+GemmRate Gemm(GemmKind kind, ThreadTeam* team, int m, int n, int k, double seconds,
+              bool transpose_b = false) {
   Eigen::MatrixXf a = Eigen::MatrixXf::Random(m, k);
   Eigen::MatrixXf b = transpose_b ? Eigen::MatrixXf::Random(n, k) : Eigen::MatrixXf::Random(k, n);
   Eigen::MatrixXf c(m, n);
@@ -57,11 +61,7 @@ GemmRate Gemm(ThreadTeam* team, int m, int n, int k, double seconds, bool transp
     const auto round = Clock::now();
     int reps = 0;
     do {
-      if (transpose_b) {
-        Product(MatrixRef<float>(c), a, b.transpose(), team);
-      } else {
-        Product(MatrixRef<float>(c), a, b, team);
-      }
+      Product<float>(kind, c, a, false, b, transpose_b, team);
       ++reps;
     } while (Seconds(round) < 0.2);
     total_reps += reps;
@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int batch = 128;
   double dropout = 0;
+  std::string gemm = "fastest";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
@@ -107,6 +108,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--data")) data_dir = argv[i + 1];
     else if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--dropout")) dropout = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--gemm")) gemm = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown flag %s\n", argv[i]);
       return 2;
@@ -114,15 +116,19 @@ int main(int argc, char** argv) {
   }
   if (what == "gemm" || what == "all") {
     ThreadTeam team(threads);
-    auto print = [&](const char* shape, const GemmRate& rate) {
-      std::printf("gemm threads=%d %s gflops=%.1f gflops_per_cpu_s=%.1f\n", threads, shape,
-                  rate.gflops, rate.gflops_per_cpu);
-    };
-    print("m=1024 n=1024 k=1024", Gemm(&team, 1024, 1024, 1024, seconds / 2));
-    // The step's largest products: layer 1 forward and its weight gradient.
-    print("m=256 n=128 k=784", Gemm(&team, 256, batch, 784, seconds / 4));
-    print("m=256 n=784 k=128 (B^T)", Gemm(&team, 256, 784, batch, seconds / 4, true));
-    std::fflush(stdout);
+    std::vector<GemmKind> kinds = {GemmKind::kEigen};
+    if (HaveBlas()) kinds.push_back(GemmKind::kBlas);
+    for (GemmKind kind : kinds) {
+      auto print = [&](const char* shape, const GemmRate& rate) {
+        std::printf("gemm lib=%s threads=%d %s gflops=%.1f gflops_per_cpu_s=%.1f\n",
+                    GemmKindName(kind), threads, shape, rate.gflops, rate.gflops_per_cpu);
+      };
+      print("m=1024 n=1024 k=1024", Gemm(kind, &team, 1024, 1024, 1024, seconds / 2));
+      // The step's largest products: layer 1 forward and its weight gradient.
+      print("m=256 n=128 k=784", Gemm(kind, &team, 256, batch, 784, seconds / 4));
+      print("m=256 n=784 k=128 (B^T)", Gemm(kind, &team, 256, 784, batch, seconds / 4, true));
+      std::fflush(stdout);
+    }
   }
   if (what == "train" || what == "all") {
     auto read = ReadIdx(data_dir + "/train-images-idx3-ubyte.gz",
@@ -135,7 +141,16 @@ int main(int argc, char** argv) {
     config.threads = threads;
     config.learning_rate = 1e-3;
     config.dropout = dropout;
+    if (gemm == "eigen") config.gemm = GemmKind::kEigen;
+    if (gemm == "openblas") config.gemm = GemmKind::kBlas;
     auto trainer = Trainer::Create(config, train).value();
+    // Which GEMM each product got, and why.
+    for (const auto& choice : trainer->network().gemm_choices()) {
+      std::printf("# layer %d %s %dx%dx%d: eigen %.1f, blas %.1f GFLOP/s -> %s\n", choice.layer,
+                  choice.product, choice.shape.m, choice.shape.n, choice.shape.k,
+                  choice.timing.eigen_gflops, choice.timing.blas_gflops,
+                  GemmKindName(choice.timing.kind));
+    }
     trainer->Train(train, Dataset(), 1, nullptr);  // Warm-up: page in, size caches.
     const auto start = Clock::now();
     const double cpu_start = CpuSeconds();
@@ -151,9 +166,9 @@ int main(int argc, char** argv) {
         2.0 * 2 * (784 * 256 + 256 * 256 + 256 * 10) + 2.0 * (256 * 256 + 256 * 10);
     std::printf(
         "train threads=%d net=784-256-256-10 bn=1 act=relu opt=adam dropout=%g batch=%d "
-        "data=%s samples_per_s=%.0f mean_samples_per_s=%.0f samples_per_cpu_s=%.0f "
+        "gemm=%s data=%s samples_per_s=%.0f mean_samples_per_s=%.0f samples_per_cpu_s=%.0f "
         "gflops=%.1f\n",
-        threads, dropout, batch, real ? "fashion-mnist" : "random", best, samples / Seconds(start),
+        threads, dropout, batch, gemm.c_str(), real ? "fashion-mnist" : "random", best, samples / Seconds(start),
         samples / (CpuSeconds() - cpu_start), best * flops_per_sample / 1e9);
   }
   return 0;

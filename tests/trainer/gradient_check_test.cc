@@ -195,3 +195,69 @@ TEST(BatchNormGradientTest, FusedBatchNormActivationBackward) {
 
 }  // namespace
 }  // namespace caviar::trainer
+
+namespace caviar::trainer {
+namespace {
+
+// Dropout folded into the batch-norm/activation pass computes exactly what
+// the separate passes compute (same mask), forward and backward, in the
+// float the trainer trains in.
+TEST(DropoutFoldTest, FoldedEqualsSeparatePasses) {
+  for (Activation activation : {Activation::kRelu, Activation::kTanh, Activation::kSigmoid}) {
+    const int units = 37, n = 19;
+    Random random(5);
+    Eigen::MatrixXf z(units, n), g(units, n), mask(units, n);
+    for (Eigen::Index i = 0; i < z.size(); ++i) {
+      z.data()[i] = float(random.Normal() + 0.5);
+      g.data()[i] = float(random.Normal());
+    }
+    DrawDropoutMask<float>(0.3, random, mask);
+    ASSERT_TRUE((mask.array() == 0).any() && (mask.array() > 1).any());
+    Eigen::VectorXf gamma(units), beta(units);
+    for (int i = 0; i < units; ++i) {
+      gamma[i] = float(0.5 + random.Uniform());
+      beta[i] = float(random.Uniform() - 0.5);
+    }
+    struct Pass {
+      Eigen::MatrixXf z_norm, a, dropped, d;
+      Eigen::VectorXf inv_std, mean, running_mean, running_var, dgamma, dbeta;
+    };
+    auto run = [&](bool folded) {
+      Pass p;
+      p.z_norm = z;
+      p.a.resize(units, n);
+      p.dropped.resize(units, n);
+      p.inv_std.resize(units);
+      p.mean.resize(units);
+      p.running_mean.setZero(units);
+      p.running_var.setOnes(units);
+      p.dgamma.resize(units);
+      p.dbeta.resize(units);
+      Dropout<float> dropout(mask, p.dropped);
+      BatchNormActivationForwardTrain<float>(activation, p.z_norm, gamma, beta, 1e-5f, 0.9f,
+                                             p.running_mean, p.running_var, p.inv_std, p.mean,
+                                             p.a, folded ? &dropout : nullptr);
+      if (!folded) DropoutForward<float>(mask, p.a, p.dropped);
+      p.d = g;  // The gradient wrt the dropout's output.
+      const ConstMatrixRef<float> mask_ref(mask);
+      if (!folded) DropoutBackward<float>(mask, p.d);
+      BatchNormActivationBackward<float>(activation, p.z_norm, p.a, gamma, p.inv_std, p.d,
+                                         p.dgamma, p.dbeta, folded ? &mask_ref : nullptr);
+      return p;
+    };
+    const Pass separate = run(false);
+    const Pass folded = run(true);
+    EXPECT_EQ(folded.dropped, separate.dropped) << int(activation);
+    EXPECT_EQ(folded.a, separate.a) << int(activation);
+    EXPECT_EQ(folded.z_norm, separate.z_norm) << int(activation);
+    EXPECT_EQ(folded.running_var, separate.running_var) << int(activation);
+    EXPECT_EQ(folded.d, separate.d) << int(activation);
+    EXPECT_EQ(folded.dgamma, separate.dgamma) << int(activation);
+    EXPECT_EQ(folded.dbeta, separate.dbeta) << int(activation);
+    // And the mask acted: a dropped unit's output is zero.
+    EXPECT_TRUE(((mask.array() == 0).select(folded.dropped.array(), 0.0f) == 0).all());
+  }
+}
+
+}  // namespace
+}  // namespace caviar::trainer

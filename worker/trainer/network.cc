@@ -1,6 +1,8 @@
 #include "worker/trainer/network.h"
 
 #include <cmath>
+#include <optional>
+#include <type_traits>
 
 #include "worker/trainer/random.h"
 
@@ -101,6 +103,33 @@ void Network<T>::Reserve(Eigen::Index examples) {
 }
 
 template <typename T>
+void Network<T>::ChooseGemms(Eigen::Index examples) {
+  gemm_choices_.clear();
+  if constexpr (!std::is_same_v<T, float>) return;
+  const int n = int(examples);
+  for (int l = 0; l < num_layers(); ++l) {
+    Layer& layer = layers_[l];
+    const int out = int(layer.w.rows);
+    const int in = int(layer.w.cols);
+    auto choose = [&](const char* product, GemmShape shape) {
+      const GemmTiming timing = FastestGemm(shape, team_);
+      gemm_choices_.push_back(GemmChoice{l, product, shape, timing});
+      return timing.kind;
+    };
+    layer.gemms.forward = choose("forward", GemmShape{out, n, in, false, false});
+    layer.gemms.weight_grad = choose("weight_grad", GemmShape{out, in, n, false, true});
+    // The first layer's input gradient is never computed in training.
+    if (l > 0) layer.gemms.input_grad = choose("input_grad", GemmShape{in, n, out, true, false});
+  }
+}
+
+template <typename T>
+void Network<T>::SetGemms(GemmKind kind) {
+  gemm_choices_.clear();
+  for (Layer& layer : layers_) layer.gemms = DenseGemms{kind, kind, kind};
+}
+
+template <typename T>
 void Network<T>::set_dropout(double dropout) {
   const bool had = has_dropout();
   shape_.dropout = dropout;
@@ -143,25 +172,28 @@ void Network<T>::ForwardHidden(const ConstMatrixRef<T>& x, bool training,
     auto a = layer.a.leftCols(n);
     const bool batch_norm = has_batch_norm(l);
     DenseForward<T>(weight(l), batch_norm ? nullptr : bias(l).data(),
-                    LayerInput(l, x, n, training), z, team_);
+                    LayerInput(l, x, n, training), z, team_, layer.gemms);
+    const bool dropout = training && has_dropout();
     if (!batch_norm) {
       ActivationForward<T>(activation, z, a);
+      if (dropout) DropoutForward<T>(layer.mask.leftCols(n), a, layer.dropped.leftCols(n));
     } else if (training) {
-      BatchNormActivationForwardTrain<T>(
-          activation, z, AsVector(params_, layer.gamma), AsVector(params_, layer.beta), eps,
-          momentum, running_mean(l), running_var(l), layer.inv_std, layer.mean, a);
+      // Dropout rides along in the same pass over each column.
+      std::optional<Dropout<T>> folded;
+      if (dropout) folded.emplace(layer.mask.leftCols(n), layer.dropped.leftCols(n));
+      BatchNormActivationForwardTrain<T>(activation, z, AsVector(params_, layer.gamma),
+                                         AsVector(params_, layer.beta), eps, momentum,
+                                         running_mean(l), running_var(l), layer.inv_std,
+                                         layer.mean, a, folded ? &*folded : nullptr);
     } else {
       BatchNormActivationForwardInference<T>(activation, z, AsVector(params_, layer.gamma),
                                              AsVector(params_, layer.beta), eps,
                                              running_mean(l), running_var(l), a);
     }
-    if (training && has_dropout()) {
-      DropoutForward<T>(layer.mask.leftCols(n), a, layer.dropped.leftCols(n));
-    }
   }
   const int out = num_layers() - 1;
   DenseForward<T>(weight(out), bias(out).data(), LayerInput(out, x, n, training),
-                  layers_[out].z.leftCols(n), team_);
+                  layers_[out].z.leftCols(n), team_, layers_[out].gemms);
 }
 
 template <typename T>
@@ -186,21 +218,25 @@ void Network<T>::Backward(const ConstMatrixRef<T>& x, const int32_t* labels,
     const bool batch_norm = has_batch_norm(l);
     T* dbias = batch_norm ? nullptr : bias_grad(l).data();
     if (l == 0) {
-      DenseBackward<T>(weight(l), x, layer.d.leftCols(n), weight_grad(l), dbias, dx, team_);
+      DenseBackward<T>(weight(l), x, layer.d.leftCols(n), weight_grad(l), dbias, dx, team_,
+                       layer.gemms);
       break;
     }
     Layer& below = layers_[l - 1];
     MatrixRef<T> d_below(below.d.leftCols(n));
     DenseBackward<T>(weight(l), LayerInput(l, x, n, /*training=*/true), layer.d.leftCols(n),
-                     weight_grad(l), dbias, &d_below, team_);
-    if (has_dropout()) DropoutBackward<T>(below.mask.leftCols(n), d_below);
-    // Turn the gradient wrt the layer below's output into its gradient wrt z.
+                     weight_grad(l), dbias, &d_below, team_, layer.gemms);
+    // Turn the gradient wrt the layer below's output (after dropout) into its
+    // gradient wrt z.
     if (has_batch_norm(l - 1)) {
+      const ConstMatrixRef<T> mask(below.mask.leftCols(has_dropout() ? n : 0));
       BatchNormActivationBackward<T>(shape_.activation, below.z.leftCols(n),
                                      below.a.leftCols(n), AsVector(params_, below.gamma),
                                      below.inv_std, d_below, AsVector(grads_, below.gamma),
-                                     AsVector(grads_, below.beta));
+                                     AsVector(grads_, below.beta),
+                                     has_dropout() ? &mask : nullptr);
     } else {
+      if (has_dropout()) DropoutBackward<T>(below.mask.leftCols(n), d_below);
       ActivationBackward<T>(shape_.activation, below.a.leftCols(n), d_below, d_below);
     }
   }

@@ -90,6 +90,22 @@ class Network {
   // calling thread alone, the default).
   void set_team(ThreadTeam* team) { team_ = team; }
 
+  // Which GEMM computes each matrix product (gemm.h); Eigen for all until
+  // one of these is called. ChooseGemms times every product of a batch of
+  // `examples` columns with each GEMM over the current team and takes the
+  // faster (float only: double stays on Eigen); SetGemms forces one for all.
+  void ChooseGemms(Eigen::Index examples);
+  void SetGemms(GemmKind kind);
+  // One line per product: layer, which product, shape, the GEMM and the
+  // timings behind the choice (empty timings when forced).
+  struct GemmChoice {
+    int layer = 0;
+    const char* product = "";  // "forward", "weight_grad" or "input_grad".
+    GemmShape shape;
+    GemmTiming timing;
+  };
+  const std::vector<GemmChoice>& gemm_choices() const { return gemm_choices_; }
+
   // Makes room for batches of up to `examples` columns.
   void Reserve(Eigen::Index examples);
 
@@ -128,6 +144,7 @@ class Network {
  private:
   struct Layer {
     TensorSlot w, b, gamma, beta;
+    DenseGemms gemms;
     Eigen::Index running_offset = -1;  // Mean at offset, variance after it.
     // Cache of the forward pass, one column per example (capacity columns):
     Matrix<T> z;  // Pre-activation; holds z_norm after a batch-norm forward.
@@ -159,6 +176,7 @@ class Network {
   Vector<T> running_;
   Eigen::Index capacity_ = 0;
   ThreadTeam* team_ = nullptr;
+  std::vector<GemmChoice> gemm_choices_;
 };
 
 extern template class Network<float>;

@@ -22,9 +22,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 
 #include "Eigen/Core"
 #include "common/splitmix64.h"
+#include "worker/trainer/gemm.h"
 #include "worker/trainer/random.h"
 #include "worker/trainer/thread_team.h"
 
@@ -46,25 +48,66 @@ using ConstVectorRef = Eigen::Ref<const Vector<T>>;
 enum class Activation { kRelu, kTanh, kSigmoid };
 
 // ---------------------------------------------------------------------------
-// Matrix products: out = lhs * rhs. With a team of several threads the
-// output is cut into blocks (of columns, or of rows when it is taller than
-// wide), each computed by Eigen's single-threaded GEMM as one task of the
-// team. Two blocks per thread, so that the caller can take over the share
-// of a helper the OS has not scheduled. Eigen's own (OpenMP) parallel GEMM
-// is not used: it allocates its shared packing buffer at every call; here
-// each task packs on its thread's stack (EIGEN_STACK_ALLOCATION_LIMIT in
-// CMakeLists.txt), so a step allocates nothing.
+// Matrix products: out = op(lhs) * op(rhs), op transposing the stored
+// (column-major) matrix when *_transposed, computed by `kind` (gemm.h; double
+// is always Eigen). With a team of several threads the output is cut into
+// blocks (of columns, or of rows when it is taller than wide), each computed
+// by a single-threaded GEMM as one task of the team. Two blocks per thread, so
+// that the caller can take over the share of a helper the OS has not
+// scheduled. Eigen's own (OpenMP) parallel GEMM is not used: it allocates its
+// shared packing buffer at every call; here each task packs on its thread's
+// stack (EIGEN_STACK_ALLOCATION_LIMIT in CMakeLists.txt), so a step allocates
+// nothing.
 
-template <typename Out, typename Lhs, typename Rhs>
-void Product(Out out, const Lhs& lhs, const Rhs& rhs, ThreadTeam* team) {
+// Which GEMM computes each of a dense layer's products.
+struct DenseGemms {
+  GemmKind forward = GemmKind::kEigen;      // Z = W A_prev
+  GemmKind weight_grad = GemmKind::kEigen;  // dW = dZ A_prev^T
+  GemmKind input_grad = GemmKind::kEigen;   // dA_prev = W^T dZ
+};
+
+template <typename T>
+int LeadingDimension(const ConstMatrixRef<T>& m) {
+  return int(std::max<Eigen::Index>({m.outerStride(), m.rows(), 1}));
+}
+
+// One block on the calling thread.
+template <typename T>
+void ProductOnThisThread(GemmKind kind, MatrixRef<T> out, const ConstMatrixRef<T>& lhs,
+                         bool lhs_transposed, const ConstMatrixRef<T>& rhs,
+                         bool rhs_transposed) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (kind == GemmKind::kBlas) {
+      BlasSgemm(lhs_transposed, rhs_transposed, int(out.rows()), int(out.cols()),
+                int(lhs_transposed ? lhs.rows() : lhs.cols()), lhs.data(),
+                LeadingDimension<T>(lhs), rhs.data(), LeadingDimension<T>(rhs), out.data(),
+                LeadingDimension<T>(out));
+      return;
+    }
+  }
+  if (lhs_transposed && rhs_transposed) {
+    out.noalias() = lhs.transpose() * rhs.transpose();
+  } else if (lhs_transposed) {
+    out.noalias() = lhs.transpose() * rhs;
+  } else if (rhs_transposed) {
+    out.noalias() = lhs * rhs.transpose();
+  } else {
+    out.noalias() = lhs * rhs;
+  }
+}
+
+template <typename T>
+void Product(GemmKind kind, MatrixRef<T> out, const ConstMatrixRef<T>& lhs, bool lhs_transposed,
+             const ConstMatrixRef<T>& rhs, bool rhs_transposed, ThreadTeam* team) {
   const int threads = team == nullptr ? 1 : team->threads();
   const bool by_columns = out.cols() >= out.rows();
   const Eigen::Index extent = by_columns ? out.cols() : out.rows();
   // Blocks of at least 32 rows or columns, cut at multiples of 16 (a 512-bit
   // vector of floats).
-  const int blocks = int(std::min<Eigen::Index>(2 * threads, extent / 32));
+  // One thread (or no team) computes the whole product in one call.
+  const int blocks = threads == 1 ? 1 : int(std::min<Eigen::Index>(2 * threads, extent / 32));
   if (blocks <= 1) {
-    out.noalias() = lhs * rhs;
+    ProductOnThisThread<T>(kind, out, lhs, lhs_transposed, rhs, rhs_transposed);
     return;
   }
   auto cut = [&](int b) -> Eigen::Index {
@@ -76,9 +119,17 @@ void Product(Out out, const Lhs& lhs, const Rhs& rhs, ThreadTeam* team) {
     const Eigen::Index size = cut(b + 1) - begin;
     if (size <= 0) return;
     if (by_columns) {
-      out.middleCols(begin, size).noalias() = lhs * rhs.middleCols(begin, size);
+      ProductOnThisThread<T>(
+          kind, out.middleCols(begin, size), lhs, lhs_transposed,
+          rhs_transposed ? ConstMatrixRef<T>(rhs.middleRows(begin, size))
+                         : ConstMatrixRef<T>(rhs.middleCols(begin, size)),
+          rhs_transposed);
     } else {
-      out.middleRows(begin, size).noalias() = lhs.middleRows(begin, size) * rhs;
+      ProductOnThisThread<T>(
+          kind, out.middleRows(begin, size),
+          lhs_transposed ? ConstMatrixRef<T>(lhs.middleCols(begin, size))
+                         : ConstMatrixRef<T>(lhs.middleRows(begin, size)),
+          lhs_transposed, rhs, rhs_transposed);
     }
   });
 }
@@ -89,8 +140,8 @@ void Product(Out out, const Lhs& lhs, const Rhs& rhs, ThreadTeam* team) {
 
 template <typename T>
 void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRef<T>& a_prev,
-                  MatrixRef<T> z, ThreadTeam* team = nullptr) {
-  Product(z, w, a_prev, team);
+                  MatrixRef<T> z, ThreadTeam* team = nullptr, const DenseGemms& gemms = {}) {
+  Product<T>(gemms.forward, z, w, false, a_prev, false, team);
   if (bias != nullptr) {
     z.colwise() += Eigen::Map<const Vector<T>>(bias, z.rows());
   }
@@ -101,12 +152,13 @@ void DenseForward(const ConstMatrixRef<T>& w, const T* bias, const ConstMatrixRe
 template <typename T>
 void DenseBackward(const ConstMatrixRef<T>& w, const ConstMatrixRef<T>& a_prev,
                    const ConstMatrixRef<T>& dz, MatrixRef<T> dw, T* dbias,
-                   MatrixRef<T>* d_a_prev, ThreadTeam* team = nullptr) {
-  Product(dw, dz, a_prev.transpose(), team);
+                   MatrixRef<T>* d_a_prev, ThreadTeam* team = nullptr,
+                   const DenseGemms& gemms = {}) {
+  Product<T>(gemms.weight_grad, dw, dz, false, a_prev, true, team);
   if (dbias != nullptr) {
     Eigen::Map<Vector<T>>(dbias, dz.rows()) = dz.rowwise().sum();
   }
-  if (d_a_prev != nullptr) Product(*d_a_prev, w.transpose(), dz, team);
+  if (d_a_prev != nullptr) Product<T>(gemms.input_grad, *d_a_prev, w, true, dz, false, team);
 }
 
 // ---------------------------------------------------------------------------
@@ -155,16 +207,28 @@ void ActivationBackward(Activation kind, const A& a, const DA& da, DZ&& dz) {
 // (the running variance uses the unbiased batch variance, as PyTorch does);
 // inference uses the running averages only.
 
-// Training forward, fused with the activation that follows:
-//   z (in) is overwritten with z_norm; a = g(gamma * z_norm + beta).
-// Cache: z_norm, inv_std, a.
+// Dropout folded into the batch-norm/activation pass (see "Inverted dropout"
+// below): its mask and where a * mask goes.
+template <typename T>
+struct Dropout {
+  Dropout(const ConstMatrixRef<T>& mask, const MatrixRef<T>& out) : mask(mask), out(out) {}
+  ConstMatrixRef<T> mask;
+  MatrixRef<T> out;
+};
+
+// Training forward, fused with the activation that follows and, when
+// `dropout` is given, with dropout after it:
+//   z (in) is overwritten with z_norm; a = g(gamma * z_norm + beta);
+//   dropout->out = a * dropout->mask (DropoutForward), column by column while
+//   the column is in cache.
+// Cache: z_norm, inv_std, a (and the mask).
 template <typename T>
 void BatchNormActivationForwardTrain(Activation kind, MatrixRef<T> z,
                                      const ConstVectorRef<T>& gamma,
                                      const ConstVectorRef<T>& beta, T eps, T momentum,
                                      VectorRef<T> running_mean, VectorRef<T> running_var,
                                      VectorRef<T> inv_std, VectorRef<T> mean_scratch,
-                                     MatrixRef<T> a) {
+                                     MatrixRef<T> a, Dropout<T>* dropout = nullptr) {
   const Eigen::Index n = z.cols();
   auto& mean = mean_scratch;
   mean = z.rowwise().sum() / T(n);
@@ -180,6 +244,7 @@ void BatchNormActivationForwardTrain(Activation kind, MatrixRef<T> z,
   for (Eigen::Index j = 0; j < n; ++j) {
     z.col(j) = (z.col(j) - mean).cwiseProduct(inv_std);
     ActivationForward<T>(kind, z.col(j).cwiseProduct(gamma) + beta, a.col(j));
+    if (dropout != nullptr) dropout->out.col(j) = a.col(j).cwiseProduct(dropout->mask.col(j));
   }
 }
 
@@ -199,20 +264,24 @@ void BatchNormActivationForwardInference(Activation kind, const ConstMatrixRef<T
   }
 }
 
-// Backward through the activation and batch norm, fused:
+// Backward through [dropout,] the activation and batch norm, fused:
+//   dA = dOut * mask                        (with dropout: DropoutBackward)
 //   d_out = dA * g'(a)                      (per element)
 //   dbeta = sum_j d_out, dgamma = sum_j d_out * z_norm
 //   dz = gamma * inv_std / n * (n * d_out - dbeta - z_norm * dgamma)
-// d (in) holds dA and is overwritten with dz.
+// d (in) holds dA (dOut, the gradient wrt the dropout's output, when
+// dropout_mask is given) and is overwritten with dz.
 template <typename T>
 void BatchNormActivationBackward(Activation kind, const ConstMatrixRef<T>& z_norm,
                                  const ConstMatrixRef<T>& a, const ConstVectorRef<T>& gamma,
                                  const ConstVectorRef<T>& inv_std, MatrixRef<T> d,
-                                 VectorRef<T> dgamma, VectorRef<T> dbeta) {
+                                 VectorRef<T> dgamma, VectorRef<T> dbeta,
+                                 const ConstMatrixRef<T>* dropout_mask = nullptr) {
   const Eigen::Index n = d.cols();
   dgamma.setZero();
   dbeta.setZero();
   for (Eigen::Index j = 0; j < n; ++j) {
+    if (dropout_mask != nullptr) d.col(j).array() *= dropout_mask->col(j).array();
     ActivationBackward<T>(kind, a.col(j), d.col(j), d.col(j));
     dbeta += d.col(j);
     dgamma += d.col(j).cwiseProduct(z_norm.col(j));

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/trainer_settings/setting_rules.h"
 #include "worker/trainer/augment.h"
@@ -159,6 +160,10 @@ absl::Status ValidateConfig(const TrainerConfig& config) {
   CAVIAR_RETURN_IF_ERROR(Check("lr_step_epochs", config.lr_step_epochs));
   CAVIAR_RETURN_IF_ERROR(Check("batch_size", config.batch_size));
   CAVIAR_RETURN_IF_ERROR(Check("threads", config.threads));
+  if (config.gemm == GemmKind::kBlas && !HaveBlas()) {
+    return absl::InvalidArgumentError(
+        "gemm: openblas was asked for, but this build has no BLAS (libopenblas-dev)");
+  }
   return absl::OkStatus();
 }
 
@@ -202,9 +207,35 @@ Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
   network_.Initialize(config.init, config.seed);
   network_.set_team(team_.get());
   optimizer_.set_team(team_.get());
+  if (config.gemm.has_value()) {
+    network_.SetGemms(*config.gemm);
+  } else {
+    network_.ChooseGemms(config.batch_size);
+  }
   network_.Reserve(config.batch_size);
   batch_.resize(shape.inputs, config.batch_size);
   batch_labels_.resize(config.batch_size);
+}
+
+std::string Trainer::GemmSummary() const {
+  const auto& choices = network_.gemm_choices();
+  if (choices.empty()) {
+    const GemmKind forced = config_.gemm.value_or(GemmKind::kEigen);
+    return absl::StrCat(GemmKindName(forced), " for all products (forced)");
+  }
+  std::vector<std::string> blas;
+  for (const auto& choice : choices) {
+    if (choice.timing.kind != GemmKind::kBlas) continue;
+    blas.push_back(absl::StrCat("layer ", choice.layer, " ", choice.product, " ", choice.shape.m,
+                                "x", choice.shape.n, "x", choice.shape.k));
+  }
+  if (blas.empty()) {
+    return absl::StrCat("eigen for all ", choices.size(), " products (measured; BLAS: ",
+                        BlasDescription(), ")");
+  }
+  return absl::StrCat(GemmKindName(GemmKind::kBlas), " for ", blas.size(), " of ",
+                      choices.size(), " products (", absl::StrJoin(blas, ", "),
+                      "), eigen for the rest (measured; BLAS: ", BlasDescription(), ")");
 }
 
 void Trainer::FitStandardization(const Dataset& train) {

@@ -68,6 +68,10 @@ struct TrainerConfig {
   int batch_size = 128;
   uint64_t seed = 1;
   int threads = 1;
+  // The GEMM for every matrix product; unset: for each product shape the
+  // faster of Eigen and the BLAS, timed at Create (gemm.h). Forcing kBlas
+  // needs a build with a BLAS.
+  std::optional<GemmKind> gemm;
 };
 
 // Names as used in study specs ("adam", "relu", ...); false if unknown.
@@ -160,6 +164,12 @@ class Trainer {
   // with the same shape and optimizer).
   std::string SaveState() const;
   absl::Status RestoreState(absl::string_view bytes);
+
+  // Which GEMM the products use, for a log line: "eigen for all 8 products"
+  // or "openblas for 3 of 8 products (layer 2 forward 10x128x256, ...),
+  // eigen for the rest; OpenBLAS ... (core Haswell)". Timings per product:
+  // network().gemm_choices().
+  std::string GemmSummary() const;
 
   Network<float>& network() { return network_; }
   // Per-feature standardization: x -> (x - mean) * inv_std.

@@ -1,0 +1,67 @@
+// The trainer's GEMMs: Eigen's own float GEMM, or a BLAS's cblas_sgemm
+// (Debian's OpenBLAS, when the build found libopenblas-dev), chosen for each
+// product shape of a network by timing both on this machine.
+//
+// Why per shape: neither wins everywhere. OpenBLAS 0.3.21 tunes itself by
+// CPU model (on CPUs it does not know, e.g. AMD family 0x1A, it falls back to
+// AVX2 "Haswell" kernels; OPENBLAS_CORETYPE=SkylakeX in the environment
+// gives its AVX-512 ones) and is strong on thin products (10 x 256 x 128),
+// Eigen (-march=native) on the square-ish ones. Timing at start costs a few
+// milliseconds per shape, once per process (remembered).
+//
+// Only float products use a BLAS; double (gradient checks) is always Eigen.
+// Every BLAS call runs on the calling thread (OpenBLAS's own threads are set
+// to 1 on first use): the trainer splits products over its ThreadTeam itself.
+//
+// Thread-safety: all functions may be called from any thread.
+#ifndef CAVIAR_WORKER_TRAINER_GEMM_H_
+#define CAVIAR_WORKER_TRAINER_GEMM_H_
+
+#include <string>
+
+namespace caviar::trainer {
+
+class ThreadTeam;
+
+enum class GemmKind { kEigen, kBlas };
+
+// "eigen", or the BLAS's name ("openblas").
+const char* GemmKindName(GemmKind kind);
+
+// Whether this build has a BLAS (kBlas is usable).
+bool HaveBlas();
+// The BLAS and the kernels it runs, e.g. "OpenBLAS 0.3.21 ... (core Haswell)";
+// "none" without one.
+std::string BlasDescription();
+
+// out (m x n, leading dimension ld_out) = op(lhs) * op(rhs), column-major,
+// op transposing when *_transposed; k is the inner dimension. Runs the BLAS
+// on the calling thread. Precondition: HaveBlas().
+void BlasSgemm(bool lhs_transposed, bool rhs_transposed, int m, int n, int k, const float* lhs,
+               int ld_lhs, const float* rhs, int ld_rhs, float* out, int ld_out);
+
+// One product of a network: out (m x n) = op(lhs) * op(rhs), inner size k.
+struct GemmShape {
+  int m = 0;
+  int n = 0;
+  int k = 0;
+  bool lhs_transposed = false;
+  bool rhs_transposed = false;
+};
+
+struct GemmTiming {
+  GemmKind kind = GemmKind::kEigen;  // The faster one (Eigen without a BLAS).
+  double eigen_gflops = 0;
+  double blas_gflops = 0;  // 0 without a BLAS.
+};
+
+// Times `shape` with each GEMM, split over `team` (nullptr: one thread) the
+// way the trainer splits it, and returns the faster. The first call for a
+// (shape, threads) measures (best of several rounds, a few ms); later calls
+// return the remembered answer, so every network of a process makes the same
+// choice for the same shape.
+GemmTiming FastestGemm(const GemmShape& shape, ThreadTeam* team);
+
+}  // namespace caviar::trainer
+
+#endif  // CAVIAR_WORKER_TRAINER_GEMM_H_
