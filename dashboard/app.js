@@ -196,7 +196,6 @@ async function studyPage(name) {
   // study's and the columns' answers).
   const curvesFirst = api(`${base}/trials?last=${CURVES_KEPT}&measurements=true`, false, early.curves);
   curvesFirst.catch(() => {});
-  Charts.warmUp();  // While the answers travel.
   const [study, first] = await Promise.all([api(base, false, early.study),
                                             api(columns + '&after=0', true, early.columns)]);
   if (token !== pageToken) return;

@@ -353,21 +353,6 @@ const Charts = (() => {
     out.getContext('2d').putImageData(image, 0, 0);
     return out;
   }
-  // raster() and rasterLayers() run once on made-up points, for a page to
-  // call while it waits for its data: the engine optimizes their loops
-  // then, not during the first chart.
-  function warmUp() {
-    const n = 20000, xu = new Float32Array(n), yu = new Float32Array(n), cls = new Uint8Array(n);
-    for (let i = 0; i < n; i++) { xu[i] = (i * 0.618034) % 1; yu[i] = (i * 0.414214) % 1; cls[i] = i % 3 ? 0 : 1; }
-    const c = {cv: {width: 300}, w: 300, area: {x0: 0, x1: 300, y0: 0, y1: 150}};
-    raster(c, xu, yu, n, cls, [[37, 99, 235, 0.45], [234, 88, 12, 0.6]], 3, true);
-    raster(c, xu, yu, n, new Uint8Array(n), [[37, 99, 235, 0.45]], 3, true);
-    rasterLayers(c, xu, yu, n, [[37, 99, 235, 0.45], [156, 163, 175, 0.3]], 3);
-    // And a canvas's first text (its font looked up and loaded).
-    const ctx = document.createElement('canvas').getContext('2d');
-    ctx.font = '11px system-ui, sans-serif';
-    ctx.fillText('0.5 1e-4 trial', 0, 10);
-  }
   // A layer of raster()'s pixels drawn again into the chart area.
   function drawLayer(c, layer) {
     const {area: a} = c;
@@ -417,5 +402,5 @@ const Charts = (() => {
   }
 
   return {PAD, COLORS, STATE_COLOR, fmt, canvas, niceTicks, linearScale, logScale,
-          fitScale, axes, points, raster, rasterLayers, warmUp, drawLayer, polyline, cross, vline, px, py};
+          fitScale, axes, points, raster, rasterLayers, drawLayer, polyline, cross, vline, px, py};
 })();
