@@ -12,7 +12,8 @@
 #include "worker/trainer/thread_team.h"
 
 #ifdef CAVIAR_TRAINER_OPENBLAS
-#include <cblas.h>
+#include <cblas.h>  // Declarations only: the library is dlopen()ed.
+#include <dlfcn.h>
 #endif
 
 namespace caviar::trainer {
@@ -78,21 +79,71 @@ const char* GemmKindName(GemmKind kind) {
 
 #ifdef CAVIAR_TRAINER_OPENBLAS
 
-bool HaveBlas() { return true; }
+namespace {
+
+// OpenBLAS, opened at first use rather than linked: it picks its kernels by
+// CPU model when it is loaded, reading OPENBLAS_CORETYPE then, and 0.3.21
+// (Debian 12) does not know AMD family 0x1A (Zen 5) and falls back to its
+// AVX2 "Haswell" kernels, which run at half the speed of its AVX-512
+// "SkylakeX" ones there. On a CPU with AVX-512 (F, BW, DQ, VL) and no
+// OPENBLAS_CORETYPE of the user's, the trainer asks for SkylakeX while it
+// loads the library (the variable is removed again, so that commands the
+// worker starts do not inherit it). Whether OpenBLAS is then used at all is
+// still decided by timing (FastestGemm).
+struct OpenBlas {
+  decltype(&cblas_sgemm) sgemm = nullptr;
+  decltype(&openblas_set_num_threads) set_num_threads = nullptr;
+  decltype(&openblas_get_corename) corename = nullptr;
+  decltype(&openblas_get_config) config = nullptr;
+  bool coretype_set_here = false;
+};
+
+const OpenBlas* LoadOpenBlas() {
+  static const OpenBlas* const blas = []() -> const OpenBlas* {
+    auto* loaded = new OpenBlas;
+    if (std::getenv("OPENBLAS_CORETYPE") == nullptr && __builtin_cpu_supports("avx512f") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+        __builtin_cpu_supports("avx512vl")) {
+      setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+      loaded->coretype_set_here = true;
+    }
+    void* library = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (loaded->coretype_set_here) unsetenv("OPENBLAS_CORETYPE");
+    if (library == nullptr) return nullptr;
+    loaded->sgemm = reinterpret_cast<decltype(&cblas_sgemm)>(dlsym(library, "cblas_sgemm"));
+    loaded->set_num_threads = reinterpret_cast<decltype(&openblas_set_num_threads)>(
+        dlsym(library, "openblas_set_num_threads"));
+    loaded->corename = reinterpret_cast<decltype(&openblas_get_corename)>(
+        dlsym(library, "openblas_get_corename"));
+    loaded->config =
+        reinterpret_cast<decltype(&openblas_get_config)>(dlsym(library, "openblas_get_config"));
+    if (!loaded->sgemm || !loaded->set_num_threads || !loaded->corename || !loaded->config) {
+      return nullptr;
+    }
+    // The pthread build would otherwise start a thread per core for every
+    // call, on top of the trainer's own split.
+    loaded->set_num_threads(1);
+    return loaded;
+  }();
+  return blas;
+}
+
+}  // namespace
+
+bool HaveBlas() { return LoadOpenBlas() != nullptr; }
 
 std::string BlasDescription() {
-  return std::string(openblas_get_config()) + " (core " + openblas_get_corename() + ")";
+  const OpenBlas* blas = LoadOpenBlas();
+  if (blas == nullptr) return "none (libopenblas.so.0 did not load)";
+  return std::string(blas->config()) + " (core " + blas->corename() +
+         (blas->coretype_set_here ? ", OPENBLAS_CORETYPE set by the trainer)" : ")");
 }
 
 void BlasSgemm(bool lhs_transposed, bool rhs_transposed, int m, int n, int k, const float* lhs,
                int ld_lhs, const float* rhs, int ld_rhs, float* out, int ld_out) {
-  // The pthread build would otherwise start a thread per core for every
-  // call, on top of the trainer's own split.
-  static std::once_flag single_threaded;
-  std::call_once(single_threaded, [] { openblas_set_num_threads(1); });
-  cblas_sgemm(CblasColMajor, lhs_transposed ? CblasTrans : CblasNoTrans,
-              rhs_transposed ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, lhs, ld_lhs, rhs,
-              ld_rhs, 0.0f, out, ld_out);
+  LoadOpenBlas()->sgemm(CblasColMajor, lhs_transposed ? CblasTrans : CblasNoTrans,
+                        rhs_transposed ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, lhs, ld_lhs,
+                        rhs, ld_rhs, 0.0f, out, ld_out);
 }
 
 #else
