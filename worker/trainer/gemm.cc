@@ -101,12 +101,14 @@ struct OpenBlas {
 const OpenBlas* LoadOpenBlas() {
   static const OpenBlas* const blas = []() -> const OpenBlas* {
     auto* loaded = new OpenBlas;
+#if defined(__x86_64__)
     if (std::getenv("OPENBLAS_CORETYPE") == nullptr && __builtin_cpu_supports("avx512f") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
         __builtin_cpu_supports("avx512vl")) {
       setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
       loaded->coretype_set_here = true;
     }
+#endif
     void* library = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
     if (loaded->coretype_set_here) unsetenv("OPENBLAS_CORETYPE");
     if (library == nullptr) return nullptr;
