@@ -170,14 +170,24 @@ absl::StatusOr<TrialsPage> TrialsAfter(scheduling::Coordinator& coordinator,
   return page;
 }
 
-// The study's identity and trial counts: an answer made of finished
-// trials stays true while they stay the same (json_api.h, Recall).
-std::string CountsKey(const caviar::v1::Study& study) {
-  return absl::StrCat(study.create_time().seconds(), ".", study.create_time().nanos(),
-                      " ", study.pending_trials(), " ", study.active_trials(), " ",
-                      study.succeeded_trials(), " ", study.stopped_trials(), " ",
-                      study.failed_trials());
+// The study's identity (its create time: a study made again under its name
+// has another) and its finished trials' counts, which a trial that
+// finishes changes; with `unfinished`, also its pending and active counts,
+// which a new trial changes.
+std::string StudyKey(const caviar::v1::Study& study, bool unfinished) {
+  std::string key = absl::StrCat(study.create_time().seconds(), ".",
+                                 study.create_time().nanos(), " ");
+  if (unfinished) {
+    absl::StrAppend(&key, study.pending_trials(), " ", study.active_trials(), " ");
+  }
+  absl::StrAppend(&key, study.succeeded_trials(), " ", study.stopped_trials(), " ",
+                  study.failed_trials());
+  return key;
 }
+
+// An answer made of finished trials stays true while every count stays the
+// same (json_api.h, Recall).
+std::string CountsKey(const caviar::v1::Study& study) { return StudyKey(study, true); }
 
 bool IsFinal(int state) {
   return scheduling::IsFinal(static_cast<caviar::v1::TrialState>(state));
@@ -270,9 +280,7 @@ absl::StatusOr<std::string> JsonApi::WhileNoTrialFinishes(
   // A trial that finishes changes these counts; a study made again under
   // its name has another create time.
   const std::string name = absl::StrCat(what, " ", study.spec().name());
-  const std::string key = absl::StrCat(
-      study.create_time().seconds(), ".", study.create_time().nanos(), " ",
-      study.succeeded_trials(), " ", study.stopped_trials(), " ", study.failed_trials());
+  const std::string key = StudyKey(study, /*unfinished=*/false);
   {
     absl::MutexLock lock(&remembered_mu_);
     auto it = remembered_.find(name);
@@ -543,10 +551,6 @@ JsonResponse JsonApi::Trial(const std::string& id, const QueryParams& params) {
     return WithFields(ToJson(trial), {absl::StrCat("\"checkpoints\":", list, "]")});
   });
 }
-
-}  // namespace caviar::http
-
-namespace caviar::http {
 
 std::optional<std::string> JsonApi::Recall(const std::string& query,
                                            const caviar::v1::Study& study) {
