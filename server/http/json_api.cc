@@ -175,8 +175,8 @@ absl::StatusOr<TrialsPage> TrialsAfter(scheduling::Coordinator& coordinator,
 // finishes changes; with `unfinished`, also its pending and active counts,
 // which a new trial changes.
 std::string StudyKey(const caviar::v1::Study& study, bool unfinished) {
-  std::string key = absl::StrCat(study.create_time().seconds(), ".",
-                                 study.create_time().nanos(), " ");
+  std::string key =
+      absl::StrCat(study.create_time().seconds(), ".", study.create_time().nanos(), " ");
   if (unfinished) {
     absl::StrAppend(&key, study.pending_trials(), " ", study.active_trials(), " ");
   }
