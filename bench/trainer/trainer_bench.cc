@@ -100,7 +100,7 @@ int main(int argc, char** argv) {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
   int batch = 128;
   double dropout = 0;
-  std::string gemm = "fastest";
+  std::string gemm = "rule";  // The worker's; or fastest, eigen, openblas.
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
@@ -143,13 +143,17 @@ int main(int argc, char** argv) {
     config.dropout = dropout;
     if (gemm == "eigen") config.gemm = GemmKind::kEigen;
     if (gemm == "openblas") config.gemm = GemmKind::kBlas;
+    config.time_gemms = gemm == "fastest";
     auto trainer = Trainer::Create(config, train).value();
-    // Which GEMM each product got, and why.
+    // Which GEMM each product got, beside both timed (the rule's choice
+    // against the timings it stands in for).
+    ThreadTeam timing_team(threads);
     for (const auto& choice : trainer->network().gemm_choices()) {
-      std::printf("# layer %d %s %dx%dx%d: eigen %.1f, blas %.1f GFLOP/s -> %s\n", choice.layer,
-                  choice.product, choice.shape.m, choice.shape.n, choice.shape.k,
-                  choice.timing.eigen_gflops, choice.timing.blas_gflops,
-                  GemmKindName(choice.timing.kind));
+      const GemmTiming timing = FastestGemm(choice.shape, &timing_team);
+      std::printf("# layer %d %s %dx%dx%d: eigen %.1f, blas %.1f GFLOP/s -> %s (faster: %s)\n",
+                  choice.layer, choice.product, choice.shape.m, choice.shape.n, choice.shape.k,
+                  timing.eigen_gflops, timing.blas_gflops, GemmKindName(choice.timing.kind),
+                  GemmKindName(timing.kind));
     }
     trainer->Train(train, Dataset(), 1, nullptr);  // Warm-up: page in, size caches.
     const auto start = Clock::now();

@@ -1,9 +1,11 @@
 // The trainer's two GEMMs (gemm.h): Eigen's and the BLAS's products agree on
 // every operand layout the network uses, split over 1 and 2 threads and on
-// strided blocks; the per-shape choice follows its own timings, is
-// remembered, and is visible per product; a trainer forced onto either GEMM
-// learns the same thing.
+// strided blocks; the default per-shape choice is a rule of the shape, the
+// timed one (on request) follows its timings and is remembered, both are
+// visible per product; a trainer forced onto either GEMM learns the same.
+#include <atomic>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -101,6 +103,39 @@ Dataset RandomData(int64_t n, int features, int classes) {
   return data;
 }
 
+// The default choice is a function of the shape alone, so that two
+// processes (a trial and its resumption, two runs of one seed) compute every
+// product alike however loaded the machine is when each starts: only a thin
+// weight gradient dW = dZ A^T (at most kBlasMaxRows rows) goes to the BLAS.
+TEST(GemmTest, TheDefaultChoiceIsARuleOfTheShape) {
+  const GemmKind thin = HaveBlas() ? GemmKind::kBlas : GemmKind::kEigen;
+  EXPECT_EQ(ChooseGemm(GemmShape{10, 256, 128, false, true}), thin);
+  EXPECT_EQ(ChooseGemm(GemmShape{kBlasMaxRows, 256, 32, false, true}), thin);
+  EXPECT_EQ(ChooseGemm(GemmShape{kBlasMaxRows + 1, 256, 32, false, true}), GemmKind::kEigen);
+  EXPECT_EQ(ChooseGemm(GemmShape{10, 128, 256, false, false}), GemmKind::kEigen);  // forward
+  EXPECT_EQ(ChooseGemm(GemmShape{256, 128, 10, true, false}), GemmKind::kEigen);  // input grad
+  EXPECT_EQ(ChooseGemm(GemmShape{256, 784, 128, false, true}), GemmKind::kEigen);
+  // Whatever the timings say under load, a trainer's choices stay the rule's.
+  std::atomic<bool> stop{false};
+  std::thread load([&] {
+    volatile double sink = 0;
+    while (!stop) sink = sink + 1;
+  });
+  TrainerConfig config;
+  config.hidden = {256};
+  config.batch_size = 128;
+  const Dataset train = RandomData(300, 784, 10);
+  for (int round = 0; round < 3; ++round) {
+    auto trainer = Trainer::Create(config, train).value();
+    for (const auto& choice : trainer->network().gemm_choices()) {
+      EXPECT_EQ(choice.timing.kind, ChooseGemm(choice.shape))
+          << "round " << round << " layer " << choice.layer << " " << choice.product;
+    }
+  }
+  stop = true;
+  load.join();
+}
+
 TEST(GemmTest, EveryProductOfTheNetworkGetsAVisibleChoice) {
   TrainerConfig config;
   config.hidden = {64, 32};
@@ -122,13 +157,31 @@ TEST(GemmTest, EveryProductOfTheNetworkGetsAVisibleChoice) {
   EXPECT_EQ(choices.back().layer, 2);
   EXPECT_EQ(choices.back().shape.m, 32);
   EXPECT_TRUE(choices.back().shape.lhs_transposed);
-  int blas = 0;
+  // By the rule (the default): the output layer's weight gradient (3 x 32 x
+  // 48) on the BLAS when there is one, the rest on Eigen; nothing timed.
   for (const auto& choice : choices) {
+    const bool thin_weight_grad = choice.layer == 2 && choice.product == std::string("weight_grad");
+    EXPECT_EQ(choice.timing.kind,
+              thin_weight_grad && HaveBlas() ? GemmKind::kBlas : GemmKind::kEigen)
+        << choice.layer << " " << choice.product;
+    EXPECT_EQ(choice.timing.eigen_gflops, 0) << choice.product;
+  }
+  // The worker logs this line.
+  EXPECT_EQ(trainer->GemmSummary(),
+            HaveBlas() ? absl::StrCat("openblas for 1 of 8 products (layer 2 weight_grad "
+                                      "3x32x48), eigen for the rest (by shape; BLAS: ",
+                                      BlasDescription(), ")")
+                       : absl::StrCat("eigen for all 8 products (by shape; BLAS: ",
+                                      BlasDescription(), ")"));
+  // Timed on request: every product measured, the log line says so.
+  config.time_gemms = true;
+  auto timed = Trainer::Create(config, train).value();
+  int blas = 0;
+  for (const auto& choice : timed->network().gemm_choices()) {
     EXPECT_GT(choice.timing.eigen_gflops, 0) << choice.product;
     blas += choice.timing.kind == GemmKind::kBlas;
   }
-  // The worker logs this line.
-  const std::string summary = trainer->GemmSummary();
+  const std::string summary = timed->GemmSummary();
   if (blas == 0) {
     EXPECT_EQ(summary.rfind("eigen for all 8 products (measured; BLAS: ", 0), 0u) << summary;
   } else {

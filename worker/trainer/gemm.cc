@@ -88,8 +88,8 @@ namespace {
 // "SkylakeX" ones there. On a CPU with AVX-512 (F, BW, DQ, VL) and no
 // OPENBLAS_CORETYPE of the user's, the trainer asks for SkylakeX while it
 // loads the library (the variable is removed again, so that commands the
-// worker starts do not inherit it). Whether OpenBLAS is then used at all is
-// still decided by timing (FastestGemm).
+// worker starts do not inherit it). Which products OpenBLAS then computes is
+// ChooseGemm's rule.
 struct OpenBlas {
   decltype(&cblas_sgemm) sgemm = nullptr;
   decltype(&openblas_set_num_threads) set_num_threads = nullptr;
@@ -159,6 +159,13 @@ void BlasSgemm(bool, bool, int, int, int, const float*, int, const float*, int, 
 }
 
 #endif
+
+GemmKind ChooseGemm(const GemmShape& shape) {
+  return HaveBlas() && shape.rhs_transposed && !shape.lhs_transposed &&
+                 shape.m <= kBlasMaxRows
+             ? GemmKind::kBlas
+             : GemmKind::kEigen;
+}
 
 GemmTiming FastestGemm(const GemmShape& shape, ThreadTeam* team) {
   using Key = std::tuple<int, int, int, bool, bool, int>;

@@ -1,13 +1,19 @@
 // The trainer's GEMMs: Eigen's own float GEMM, or a BLAS's cblas_sgemm
 // (Debian's OpenBLAS, when the build found libopenblas-dev), chosen for each
-// product shape of a network by timing both on this machine.
+// product shape of a network by a fixed rule (ChooseGemm).
 //
 // Why per shape: neither wins everywhere. OpenBLAS 0.3.21 tunes itself by
 // CPU model (on CPUs it does not know, e.g. AMD family 0x1A, it falls back to
 // AVX2 "Haswell" kernels; OPENBLAS_CORETYPE=SkylakeX in the environment
 // gives its AVX-512 ones) and is strong on thin products (10 x 256 x 128),
-// Eigen (-march=native) on the square-ish ones. Timing at start costs a few
-// milliseconds per shape, once per process (remembered).
+// Eigen (-march=native) on the square-ish ones.
+//
+// Why a rule and not the timings: the two compute a product in different
+// orders, so their floats differ in the last bits. A choice by timing can
+// flip between two processes on a loaded machine, and then a seed no longer
+// reproduces its run, nor a resumed trial its uninterrupted twin (the resume
+// bar of README "Checkpoints and resume"). FastestGemm still times both, for benchmarks
+// and for a trainer asked to (TrainerConfig::time_gemms).
 //
 // Only float products use a BLAS; double (gradient checks) is always Eigen.
 // Every BLAS call runs on the calling thread (OpenBLAS's own threads are set
@@ -48,6 +54,17 @@ struct GemmShape {
   bool lhs_transposed = false;
   bool rhs_transposed = false;
 };
+
+// The trainer's GEMM for `shape`: the BLAS for a thin weight gradient
+// (dW = dZ A^T with at most kBlasMaxRows output rows: a classifier's output
+// layer), Eigen for every other product, and Eigen for all without a BLAS.
+// A function of the shape and of whether the BLAS loads, never of timings.
+// Measured with trainer_bench on a 2-vCPU EPYC (Zen 5), batches 32 and 128,
+// 1 and 2 threads: OpenBLAS (SkylakeX kernels) 57-76 against Eigen 36-59
+// GFLOP/s on 10x256xbatch, and Eigen 3-45% ahead on every other product of
+// a 784-256-256-10 network, the 10-row forward within 3-12%.
+constexpr int kBlasMaxRows = 16;
+GemmKind ChooseGemm(const GemmShape& shape);
 
 struct GemmTiming {
   GemmKind kind = GemmKind::kEigen;  // The faster one (Eigen without a BLAS).

@@ -103,7 +103,7 @@ void Network<T>::Reserve(Eigen::Index examples) {
 }
 
 template <typename T>
-void Network<T>::ChooseGemms(Eigen::Index examples) {
+void Network<T>::ChooseGemms(Eigen::Index examples, bool timed) {
   gemm_choices_.clear();
   if constexpr (!std::is_same_v<T, float>) return;
   const int n = int(examples);
@@ -112,7 +112,8 @@ void Network<T>::ChooseGemms(Eigen::Index examples) {
     const int out = int(layer.w.rows);
     const int in = int(layer.w.cols);
     auto choose = [&](const char* product, GemmShape shape) {
-      const GemmTiming timing = FastestGemm(shape, team_);
+      const GemmTiming timing =
+          timed ? FastestGemm(shape, team_) : GemmTiming{ChooseGemm(shape), 0, 0};
       gemm_choices_.push_back(GemmChoice{l, product, shape, timing});
       return timing.kind;
     };

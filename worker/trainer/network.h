@@ -91,13 +91,15 @@ class Network {
   void set_team(ThreadTeam* team) { team_ = team; }
 
   // Which GEMM computes each matrix product (gemm.h); Eigen for all until
-  // one of these is called. ChooseGemms times every product of a batch of
-  // `examples` columns with each GEMM over the current team and takes the
-  // faster (float only: double stays on Eigen); SetGemms forces one for all.
-  void ChooseGemms(Eigen::Index examples);
+  // one of these is called. ChooseGemms picks for every product of a batch
+  // of `examples` columns by ChooseGemm's rule, or with `timed` the faster
+  // of the two timed over the current team (FastestGemm; not reproducible
+  // across processes). Float only: double stays on Eigen. SetGemms forces
+  // one for all.
+  void ChooseGemms(Eigen::Index examples, bool timed = false);
   void SetGemms(GemmKind kind);
   // One line per product: layer, which product, shape, the GEMM and the
-  // timings behind the choice (empty timings when forced).
+  // timings behind the choice (zero timings unless timed).
   struct GemmChoice {
     int layer = 0;
     const char* product = "";  // "forward", "weight_grad" or "input_grad".

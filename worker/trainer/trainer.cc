@@ -210,7 +210,7 @@ Trainer::Trainer(const TrainerConfig& config, const NetworkShape& shape)
   if (config.gemm.has_value()) {
     network_.SetGemms(*config.gemm);
   } else {
-    network_.ChooseGemms(config.batch_size);
+    network_.ChooseGemms(config.batch_size, config.time_gemms);
   }
   network_.Reserve(config.batch_size);
   batch_.resize(shape.inputs, config.batch_size);
@@ -223,6 +223,7 @@ std::string Trainer::GemmSummary() const {
     const GemmKind forced = config_.gemm.value_or(GemmKind::kEigen);
     return absl::StrCat(GemmKindName(forced), " for all products (forced)");
   }
+  const char* how = config_.time_gemms ? "measured" : "by shape";
   std::vector<std::string> blas;
   for (const auto& choice : choices) {
     if (choice.timing.kind != GemmKind::kBlas) continue;
@@ -230,12 +231,12 @@ std::string Trainer::GemmSummary() const {
                                 "x", choice.shape.n, "x", choice.shape.k));
   }
   if (blas.empty()) {
-    return absl::StrCat("eigen for all ", choices.size(), " products (measured; BLAS: ",
-                        BlasDescription(), ")");
+    return absl::StrCat("eigen for all ", choices.size(), " products (", how,
+                        "; BLAS: ", BlasDescription(), ")");
   }
   return absl::StrCat(GemmKindName(GemmKind::kBlas), " for ", blas.size(), " of ",
                       choices.size(), " products (", absl::StrJoin(blas, ", "),
-                      "), eigen for the rest (measured; BLAS: ", BlasDescription(), ")");
+                      "), eigen for the rest (", how, "; BLAS: ", BlasDescription(), ")");
 }
 
 void Trainer::FitStandardization(const Dataset& train) {

@@ -68,10 +68,16 @@ struct TrainerConfig {
   int batch_size = 128;
   uint64_t seed = 1;
   int threads = 1;
-  // The GEMM for every matrix product; unset: for each product shape the
-  // faster of Eigen and the BLAS, timed at Create (gemm.h). Forcing kBlas
-  // needs a build with a BLAS.
+  // The GEMM for every matrix product; unset: for each product shape
+  // ChooseGemm's fixed rule (gemm.h), the same in every process, so that a
+  // seed reproduces its run and a resumed trial its uninterrupted twin.
+  // Forcing kBlas needs a build with a BLAS.
   std::optional<GemmKind> gemm;
+  // With gemm unset: the faster of Eigen and the BLAS for each product shape,
+  // timed at Create (FastestGemm), instead of the rule. For benchmarks: a
+  // choice by timing may differ between processes, and with it the last bits
+  // of every result.
+  bool time_gemms = false;
 };
 
 // Names as used in study specs ("adam", "relu", ...); false if unknown.
@@ -166,9 +172,9 @@ class Trainer {
   absl::Status RestoreState(absl::string_view bytes);
 
   // Which GEMM the products use, for a log line: "eigen for all 8 products"
-  // or "openblas for 3 of 8 products (layer 2 forward 10x128x256, ...),
-  // eigen for the rest; OpenBLAS ... (core Haswell)". Timings per product:
-  // network().gemm_choices().
+  // or "openblas for 1 of 8 products (layer 2 weight_grad 10x256x128),
+  // eigen for the rest (by shape; BLAS: OpenBLAS ... (core SkylakeX))".
+  // Timings per product (time_gemms): network().gemm_choices().
   std::string GemmSummary() const;
 
   Network<float>& network() { return network_; }
