@@ -150,10 +150,11 @@ int main(int argc, char** argv) {
     ThreadTeam timing_team(threads);
     for (const auto& choice : trainer->network().gemm_choices()) {
       const GemmTiming timing = FastestGemm(choice.shape, &timing_team);
-      std::printf("# layer %d %s %dx%dx%d: eigen %.1f, blas %.1f GFLOP/s -> %s (faster: %s)\n",
-                  choice.layer, choice.product, choice.shape.m, choice.shape.n, choice.shape.k,
-                  timing.eigen_gflops, timing.blas_gflops, GemmKindName(choice.timing.kind),
-                  GemmKindName(timing.kind));
+      std::printf(
+          "# layer %d %s %dx%dx%d: eigen %.1f, blas %.1f GFLOP/s -> %s (faster: %s)\n",
+          choice.layer, choice.product, choice.shape.m, choice.shape.n, choice.shape.k,
+          timing.eigen_gflops, timing.blas_gflops, GemmKindName(choice.timing.kind),
+          GemmKindName(timing.kind));
     }
     trainer->Train(train, Dataset(), 1, nullptr);  // Warm-up: page in, size caches.
     const auto start = Clock::now();
