@@ -28,7 +28,6 @@
 #include "grpcpp/security/credentials.h"
 #include "worker/coordinator_channel.h"
 #include "worker/objective_factory.h"
-#include "worker/trainer/gemm.h"
 #include "worker/worker_loop.h"
 
 namespace {
@@ -99,12 +98,6 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   // A command that closes its end early must not kill the worker.
   signal(SIGPIPE, SIG_IGN);
-  // Opens the trainer's BLAS while this is the only thread of ours: opening
-  // it may set OPENBLAS_CORETYPE for a moment (worker/trainer/gemm.h), and
-  // setenv is not safe while other threads read the environment. After the
-  // mask: OpenBLAS starts its threads as it loads, and they must not take
-  // SIGTERM (its default action would kill the worker without the release).
-  caviar::trainer::HaveBlas();
 
   if (const char* token = std::getenv("CAVIAR_TOKEN")) options.token = token;
   std::shared_ptr<grpc::ChannelCredentials> credentials =

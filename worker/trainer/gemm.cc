@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 #include <mutex>
+#include <string>
 #include <tuple>
 
 #include "Eigen/Core"
@@ -14,6 +15,7 @@
 #ifdef CAVIAR_TRAINER_OPENBLAS
 #include <cblas.h>  // Declarations only: the library is dlopen()ed.
 #include <dlfcn.h>
+#include <strings.h>
 #endif
 
 namespace caviar::trainer {
@@ -81,36 +83,22 @@ const char* GemmKindName(GemmKind kind) {
 
 namespace {
 
-// OpenBLAS, opened at first use rather than linked: it picks its kernels by
-// CPU model when it is loaded, reading OPENBLAS_CORETYPE then, and 0.3.21
-// (Debian 12) does not know AMD family 0x1A (Zen 5) and falls back to its
-// AVX2 "Haswell" kernels, which run at half the speed of its AVX-512
-// "SkylakeX" ones there. On a CPU with AVX-512 (F, BW, DQ, VL) and no
-// OPENBLAS_CORETYPE of the user's, the trainer asks for SkylakeX while it
-// loads the library (the variable is removed again, so that commands the
-// worker starts do not inherit it). Which products OpenBLAS then computes is
-// ChooseGemm's rule.
+// OpenBLAS, opened at first use rather than linked, so that a worker built
+// with it still runs (Eigen only) on a host without libopenblas0. It picks its
+// kernels by CPU model as it loads, or as OPENBLAS_CORETYPE says (with it
+// unset, 0.3.21 runs "Cooperlake", AVX-512, kernels on the project's Zen 5
+// machine). Which products it then computes is ChooseGemm's rule.
 struct OpenBlas {
   decltype(&cblas_sgemm) sgemm = nullptr;
   decltype(&openblas_set_num_threads) set_num_threads = nullptr;
   decltype(&openblas_get_corename) corename = nullptr;
   decltype(&openblas_get_config) config = nullptr;
-  bool coretype_set_here = false;
 };
 
 const OpenBlas* LoadOpenBlas() {
   static const OpenBlas* const blas = []() -> const OpenBlas* {
     auto* loaded = new OpenBlas;
-#if defined(__x86_64__)
-    if (std::getenv("OPENBLAS_CORETYPE") == nullptr && __builtin_cpu_supports("avx512f") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512vl")) {
-      setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
-      loaded->coretype_set_here = true;
-    }
-#endif
     void* library = dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
-    if (loaded->coretype_set_here) unsetenv("OPENBLAS_CORETYPE");
     if (library == nullptr) return nullptr;
     loaded->sgemm = reinterpret_cast<decltype(&cblas_sgemm)>(dlsym(library, "cblas_sgemm"));
     loaded->set_num_threads = reinterpret_cast<decltype(&openblas_set_num_threads)>(
@@ -137,8 +125,20 @@ bool HaveBlas() { return LoadOpenBlas() != nullptr; }
 std::string BlasDescription() {
   const OpenBlas* blas = LoadOpenBlas();
   if (blas == nullptr) return "none (libopenblas.so.0 did not load)";
-  return std::string(blas->config()) + " (core " + blas->corename() +
-         (blas->coretype_set_here ? ", OPENBLAS_CORETYPE set by the trainer)" : ")");
+  return std::string(blas->config()) + " (core " + blas->corename() + ")";
+}
+
+bool BlasHasAvx512Kernels() {
+  static const bool avx512 = [] {
+    const OpenBlas* blas = LoadOpenBlas();
+    if (blas == nullptr) return false;
+    const std::string core = blas->corename();
+    for (const char* name : {"skylakex", "cooperlake", "sapphirerapids"}) {
+      if (strcasecmp(core.c_str(), name) == 0) return true;
+    }
+    return false;
+  }();
+  return avx512;
 }
 
 void BlasSgemm(bool lhs_transposed, bool rhs_transposed, int m, int n, int k, const float* lhs,
@@ -154,6 +154,8 @@ bool HaveBlas() { return false; }
 
 std::string BlasDescription() { return "none"; }
 
+bool BlasHasAvx512Kernels() { return false; }
+
 void BlasSgemm(bool, bool, int, int, int, const float*, int, const float*, int, float*, int) {
   std::abort();  // Precondition: HaveBlas().
 }
@@ -161,10 +163,11 @@ void BlasSgemm(bool, bool, int, int, int, const float*, int, const float*, int, 
 #endif
 
 GemmKind ChooseGemm(const GemmShape& shape) {
-  return HaveBlas() && shape.rhs_transposed && !shape.lhs_transposed &&
-                 shape.m <= kBlasMaxRows
-             ? GemmKind::kBlas
-             : GemmKind::kEigen;
+  if (!HaveBlas()) return GemmKind::kEigen;
+  if (BlasHasAvx512Kernels()) return GemmKind::kBlas;
+  const bool thin_weight_grad =
+      shape.rhs_transposed && !shape.lhs_transposed && shape.m <= kBlasMaxRows;
+  return thin_weight_grad ? GemmKind::kBlas : GemmKind::kEigen;
 }
 
 GemmTiming FastestGemm(const GemmShape& shape, ThreadTeam* team) {

@@ -2,18 +2,21 @@
 // (Debian's OpenBLAS, when the build found libopenblas-dev), chosen for each
 // product shape of a network by a fixed rule (ChooseGemm).
 //
-// Why per shape: neither wins everywhere. OpenBLAS 0.3.21 tunes itself by
-// CPU model (on CPUs it does not know, e.g. AMD family 0x1A, it falls back to
-// AVX2 "Haswell" kernels; OPENBLAS_CORETYPE=SkylakeX in the environment
-// gives its AVX-512 ones) and is strong on thin products (10 x 256 x 128),
-// Eigen (-march=native) on the square-ish ones.
+// Why per shape and kernel: neither wins everywhere. OpenBLAS 0.3.21 picks
+// its kernels by CPU model when it loads, or as OPENBLAS_CORETYPE says (some
+// machines set it to "Haswell", AVX2, for older builds' sake). With AVX-512
+// kernels it beats Eigen (-march=native) on
+// nearly every product; with AVX2 ones only on thin products (10 x 256 x
+// 128), Eigen on the square-ish ones.
 //
 // Why a rule and not the timings: the two compute a product in different
 // orders, so their floats differ in the last bits. A choice by timing can
 // flip between two processes on a loaded machine, and then a seed no longer
 // reproduces its run, nor a resumed trial its uninterrupted twin (the resume
-// bar of README "Checkpoints and resume"). FastestGemm still times both, for benchmarks
-// and for a trainer asked to (TrainerConfig::time_gemms).
+// bar of README "Checkpoints and resume"; a trial resumed on a host whose
+// BLAS runs other kernels is not bit-identical either). FastestGemm still
+// times both, for benchmarks and for a trainer asked to
+// (TrainerConfig::time_gemms).
 //
 // Only float products use a BLAS; double (gradient checks) is always Eigen.
 // Every BLAS call runs on the calling thread (OpenBLAS's own threads are set
@@ -36,6 +39,9 @@ const char* GemmKindName(GemmKind kind);
 
 // Whether this build has a BLAS (kBlas is usable).
 bool HaveBlas();
+// Whether the BLAS runs AVX-512 kernels (OpenBLAS's SkylakeX, Cooperlake or
+// SapphireRapids core); false without a BLAS.
+bool BlasHasAvx512Kernels();
 // The BLAS and the kernels it runs, e.g. "OpenBLAS 0.3.21 ... (core Haswell)";
 // "none" without one.
 std::string BlasDescription();
@@ -55,14 +61,21 @@ struct GemmShape {
   bool rhs_transposed = false;
 };
 
-// The trainer's GEMM for `shape`: the BLAS for a thin weight gradient
-// (dW = dZ A^T with at most kBlasMaxRows output rows: a classifier's output
-// layer), Eigen for every other product, and Eigen for all without a BLAS.
-// A function of the shape and of whether the BLAS loads, never of timings.
-// Measured with trainer_bench on a 2-vCPU EPYC (Zen 5), batches 32 and 128,
-// 1 and 2 threads: OpenBLAS (SkylakeX kernels) 57-76 against Eigen 36-59
-// GFLOP/s on 10x256xbatch, and Eigen 3-45% ahead on every other product of
-// a 784-256-256-10 network, the 10-row forward within 3-12%.
+// The trainer's GEMM for `shape`, a function of the shape and of the BLAS
+// (whether it loads, which kernels it runs), never of timings:
+// - a BLAS with AVX-512 kernels (BlasHasAvx512Kernels): the BLAS for every
+//   product. Measured with trainer_bench on a 2-vCPU EPYC (Zen 5),
+//   OpenBLAS's SkylakeX kernels against Eigen (-march=native), 784-256-256-10
+//   at batch 128: 165-200 against 127-150 GFLOP/s on the large products at
+//   1 thread, and ahead on all 8 products at 1 and 2 threads; at batch 32 a
+//   tie or Eigen up to 10% ahead on 2 of the 8;
+// - a BLAS with AVX2 kernels (OpenBLAS's Haswell, what 0.3.21 falls back to
+//   on CPUs it does not know, or what OPENBLAS_CORETYPE asks for): the BLAS
+//   only for a thin weight gradient (dW = dZ A^T with at most kBlasMaxRows
+//   output rows: a classifier's output layer), 57-76 against 36-59 GFLOP/s
+//   on 10x256xbatch; Eigen 3-45% ahead on every other product, the 10-row
+//   forward within 3-12%;
+// - no BLAS: Eigen for all.
 constexpr int kBlasMaxRows = 16;
 GemmKind ChooseGemm(const GemmShape& shape);
 

@@ -230,8 +230,9 @@ std::string Trainer::GemmSummary() const {
     blas.push_back(absl::StrCat("layer ", choice.layer, " ", choice.product, " ", choice.shape.m,
                                 "x", choice.shape.n, "x", choice.shape.k));
   }
-  if (blas.empty()) {
-    return absl::StrCat("eigen for all ", choices.size(), " products (", how,
+  if (blas.empty() || blas.size() == choices.size()) {
+    return absl::StrCat(GemmKindName(blas.empty() ? GemmKind::kEigen : GemmKind::kBlas),
+                        " for all ", choices.size(), " products (", how,
                         "; BLAS: ", BlasDescription(), ")");
   }
   return absl::StrCat(GemmKindName(GemmKind::kBlas), " for ", blas.size(), " of ",

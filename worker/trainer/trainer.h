@@ -173,7 +173,8 @@ class Trainer {
 
   // Which GEMM the products use, for a log line: "eigen for all 8 products"
   // or "openblas for 1 of 8 products (layer 2 weight_grad 10x256x128),
-  // eigen for the rest (by shape; BLAS: OpenBLAS ... (core SkylakeX))".
+  // eigen for the rest (by shape; BLAS: OpenBLAS ... (core Haswell))" or
+  // "openblas for all 8 products (by shape; ...)".
   // Timings per product (time_gemms): network().gemm_choices().
   std::string GemmSummary() const;
 
