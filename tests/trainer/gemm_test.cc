@@ -169,14 +169,16 @@ TEST(GemmTest, EveryProductOfTheNetworkGetsAVisibleChoice) {
     EXPECT_EQ(choice.timing.eigen_gflops, 0) << choice.product;
   }
   // The worker logs this line.
-  const std::string blas_description = absl::StrCat("(by shape; BLAS: ", BlasDescription(), ")");
+  const std::string blas_description =
+      absl::StrCat("(by shape; BLAS: ", BlasDescription(), ")");
   if (!HaveBlas()) {
     EXPECT_EQ(trainer->GemmSummary(), "eigen for all 8 products " + blas_description);
   } else if (BlasHasAvx512Kernels()) {
     EXPECT_EQ(trainer->GemmSummary(), "openblas for all 8 products " + blas_description);
   } else {
     EXPECT_EQ(trainer->GemmSummary(),
-              "openblas for 1 of 8 products (layer 2 weight_grad 3x32x48), eigen for the rest " +
+              "openblas for 1 of 8 products (layer 2 weight_grad 3x32x48), eigen for the "
+              "rest " +
                   blas_description);
   }
   // Timed on request: every product measured, the log line says so.
