@@ -16,6 +16,11 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BENCH=$BUILD/bench/trainer/trainer_bench
 [ -x "$BENCH" ] || BENCH=$BUILD/bench_trainer/trainer_bench
 PY=/usr/bin/python3
+# Some machines set OPENBLAS_CORETYPE (and OPENBLAS_L2_SIZE) for older
+# OpenBLAS builds' sake; this project's machine sets Haswell (AVX2) on an
+# AVX-512 CPU, which halves both peers' OpenBLAS. The benchmark runs both on
+# the kernels OpenBLAS picks by itself (`# blas:` says which).
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 TORCH="$PY $ROOT/scripts/torch/bench_torch.py"
 
 echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/')"

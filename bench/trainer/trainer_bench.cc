@@ -114,6 +114,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  std::printf("# blas: %s\n", BlasDescription().c_str());
   if (what == "gemm" || what == "all") {
     ThreadTeam team(threads);
     std::vector<GemmKind> kinds = {GemmKind::kEigen};
