@@ -30,6 +30,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+def bench_env(**extra):
+    """The environment of both sides' processes: each on the machine's best.
+    OpenBLAS on the kernels it picks itself (some machines set
+    OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for older builds' sake; this
+    project's sets AVX2 kernels on an AVX-512 CPU), and glibc's malloc keeping
+    freed memory: PyTorch allocates every step's tensors anew, glibc returns
+    each large block to the system when it is freed, and the page faults of
+    taking it back cost PyTorch 4-5x its speed on this virtual machine
+    (bench/trainer/README.md). caviar's trainer allocates nothing per step."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    env.update(MALLOC_MMAP_THRESHOLD_="4294967296", MALLOC_TRIM_THRESHOLD_="4294967296",
+               MALLOC_TOP_PAD_="268435456")
+    env.update(extra)
+    return env
+
+
 def first_hit(cli, env, study, target):
     """(unix time, dev accuracy) of the study's first measurement at or above
     target, or (None, best dev accuracy so far). The time is the measurement's
@@ -74,13 +92,13 @@ def stop(processes):
 
 def run_caviar(a, port, work):
     binary = lambda path: os.path.join(a.build_dir, path)
-    env = dict(os.environ, CAVIAR_COORDINATOR=f"127.0.0.1:{port}")
+    env = bench_env(CAVIAR_COORDINATOR=f"127.0.0.1:{port}")
     logs = open(os.path.join(work, "caviar.log"), "w")
     start = time.time()
     processes = [subprocess.Popen(
         [binary("server/caviar-coordinator"), "--listen", f"127.0.0.1:{port}",
          "--db", os.path.join(work, "caviar.db")],
-        stdout=logs, stderr=subprocess.STDOUT, start_new_session=True)]
+        stdout=logs, stderr=subprocess.STDOUT, start_new_session=True, env=env)]
     try:
         cli = binary("client/caviar")
         sets = [f"--set=trainer.dataset.train_limit={a.train_limit}",
@@ -121,7 +139,7 @@ def run_optuna(a, work, seed):
          "--trials", str(a.trials // 2), "--train-limit", str(a.train_limit),
          "--seed", str(seed * 10 + i)],
         stdout=logs, stderr=subprocess.STDOUT, start_new_session=True,
-        env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+        env=bench_env(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
         for i in range(2)]
     try:
         while time.time() - start < a.timeout:

@@ -21,6 +21,11 @@ PY=/usr/bin/python3
 # AVX-512 CPU, which halves both peers' OpenBLAS. The benchmark runs both on
 # the kernels OpenBLAS picks by itself (`# blas:` says which).
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+# glibc's malloc keeps freed memory instead of returning every large block to
+# the system: PyTorch allocates each step's tensors anew, and the page faults
+# of taking them back cost it 4-5x its speed on this virtual machine.
+# caviar's trainer allocates nothing per step (trainer_no_allocation_test).
+export MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=4294967296 MALLOC_TOP_PAD_=268435456
 TORCH="$PY $ROOT/scripts/torch/bench_torch.py"
 
 echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/')"
