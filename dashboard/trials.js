@@ -19,8 +19,17 @@ function parseColumns(buffer) {
   const c = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
   const Types = {f64: Float64Array, i32: Int32Array, u8: Uint8Array};
   c.arrays = {};
-  for (const col of c.columns) c.arrays[col.name] = new Types[col.type](buffer, col.offset, c.count);
+  for (const col of c.columns) {
+    const a = new Types[col.type](buffer, col.offset, c.count);
+    c.arrays[col.name] = col.none === undefined ? a : wholeNumbers(a, col.base || 0, col.none);
+  }
   return c;
+}
+// An i32 column of offsets from `base` (`none`: NaN) as numbers.
+function wholeNumbers(a, base, none) {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) { const v = a[i]; out[i] = v === none ? NaN : base + v; }
+  return out;
 }
 
 class TrialStore {

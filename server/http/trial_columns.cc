@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <type_traits>
 #include <utility>
 
@@ -115,6 +116,35 @@ void AppendRaw(const std::vector<T>& values, std::string* out) {
   out->resize(at + values.size() * sizeof(T));
   if (!values.empty())
     std::memcpy(out->data() + at, values.data(), values.size() * sizeof(T));
+}
+
+// Whole numbers (NaN: none) as int32 offsets from `base` when every one
+// fits, `kNone` standing for NaN: half the bytes of doubles for ids, steps
+// and times (milliseconds over up to 24 days). nullopt when one does not fit.
+constexpr int32_t kNone = std::numeric_limits<int32_t>::min();
+std::optional<std::vector<int32_t>> AsInt32(const std::vector<double>& values,
+                                            double base) {
+  std::vector<int32_t> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double v = values[i];
+    if (std::isnan(v)) {
+      out[i] = kNone;
+      continue;
+    }
+    const double d = v - base;
+    if (!(d > kNone && d <= std::numeric_limits<int32_t>::max()) || d != std::floor(d))
+      return std::nullopt;
+    out[i] = static_cast<int32_t>(d);
+  }
+  return out;
+}
+
+// The smallest finite value (0 when none), an int32 column's base.
+double SmallestFinite(const std::vector<double>& values) {
+  double low = std::numeric_limits<double>::infinity();
+  for (double v : values)
+    if (std::isfinite(v)) low = std::min(low, v);
+  return std::isfinite(low) ? low : 0;
 }
 
 }  // namespace
@@ -393,20 +423,39 @@ std::string ColumnsBinary(const ColumnsPage& page) {
     const char* type;
     size_t bytes;
     std::function<void(std::string*)> write;
+    std::string extra;  // More of its header entry (an int32 column's base and none).
   };
   std::vector<Column> layout = {
-      {"id", "f64", 8,
-       [&](std::string* o) {
-         std::vector<double> ids(c.id.begin(), c.id.end());  // Ids fit in 2^53.
-         AppendRaw(ids, o);
-       }},
-      {"objective", "f64", 8, [&](std::string* o) { AppendRaw(c.objective, o); }},
-      {"final_step", "f64", 8, [&](std::string* o) { AppendRaw(c.final_step, o); }},
-      {"start_ms", "f64", 8, [&](std::string* o) { AppendRaw(c.start_ms, o); }},
-      {"end_ms", "f64", 8, [&](std::string* o) { AppendRaw(c.end_ms, o); }}};
+      {"objective", "f64", 8, [&](std::string* o) { AppendRaw(c.objective, o); }}};
   for (size_t k = 0; k < c.parameters.size(); ++k)
     layout.push_back({absl::StrCat("p", k), "f64", 8,
                       [&, k](std::string* o) { AppendRaw(c.parameters[k].values, o); }});
+  // Whole numbers as int32 offsets where they fit (AsInt32), else doubles.
+  std::vector<double> ids(c.id.begin(), c.id.end());  // Ids fit in 2^53.
+  std::vector<Column> narrow;
+  auto whole = [&](const std::string& name, const std::vector<double>& values,
+                   bool based) {
+    const double base = based ? SmallestFinite(values) : 0;
+    std::optional<std::vector<int32_t>> small = AsInt32(values, base);
+    if (!small.has_value()) {
+      layout.push_back(
+          {name, "f64", 8, [&values](std::string* o) { AppendRaw(values, o); }});
+      return;
+    }
+    auto shared = std::make_shared<std::vector<int32_t>>(*std::move(small));
+    std::string extra = absl::StrCat(",\"none\":", kNone);
+    if (base != 0) {
+      extra += ",\"base\":";
+      JsonInteger(base, &extra);
+    }
+    narrow.push_back({name, "i32", 4, [shared](std::string* o) { AppendRaw(*shared, o); },
+                      std::move(extra)});
+  };
+  whole("id", ids, false);
+  whole("final_step", c.final_step, false);
+  whole("start_ms", c.start_ms, true);
+  whole("end_ms", c.end_ms, true);
+  for (Column& column : narrow) layout.push_back(std::move(column));
   layout.push_back({"worker", "i32", 4, [&](std::string* o) { AppendRaw(c.worker, o); }});
   layout.push_back({"state", "u8", 1, [&](std::string* o) { AppendRaw(c.state, o); }});
   layout.push_back(
@@ -445,8 +494,8 @@ std::string ColumnsBinary(const ColumnsPage& page) {
   const size_t offsets_at = header.size();
   for (size_t j = 0; j < layout.size(); ++j)
     absl::StrAppend(&header, j ? "," : "", "{\"name\":\"", layout[j].name,
-                    "\",\"type\":\"", layout[j].type,
-                    "\",\"offset\":", std::string(12, '0'), "}");
+                    "\",\"type\":\"", layout[j].type, "\"", layout[j].extra,
+                    ",\"offset\":", std::string(12, '0'), "}");
   header += "]}";
   // Fill in the offsets (12 digits, leading zeros are not JSON: spaces).
   size_t offset = (4 + header.size() + 7) / 8 * 8;

@@ -127,7 +127,9 @@ std::string ColumnsJson(const ColumnsPage& page);
 // envelope, the dictionaries, the non-empty reasons as {"row": [...],
 // "text": [...]}, and "columns": [{"name", "type" (f64, i32, u8),
 // "offset"}] with "parameters": [{"name", "column", "categories"?}]), then
-// each column's `count` values at its offset (a multiple of 8).
+// each column's `count` values at its offset (a multiple of 8). Ids, final
+// steps and times are i32 when they fit (else f64), each value an offset
+// from the column's "base" (0 when absent), its "none" standing for NaN.
 std::string ColumnsBinary(const ColumnsPage& page);
 
 }  // namespace caviar::http

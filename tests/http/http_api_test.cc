@@ -259,9 +259,12 @@ BinaryColumns DecodeBinaryColumns(const std::string& body) {
         std::memcpy(&v, body.data() + offset + 8 * i, 8);
         values.push_back(v);
       } else if (type == "i32") {
+        // An offset from "base" (0 when absent); "none" stands for NaN.
         int32_t v;
         std::memcpy(&v, body.data() + offset + 4 * i, 4);
-        values.push_back(v);
+        const bool none = column.contains("none") && v == column["none"].get<int32_t>();
+        values.push_back(none ? std::nan("")
+                              : column.value("base", 0.0) + static_cast<double>(v));
       } else {
         EXPECT_EQ(type, "u8");
         values.push_back(static_cast<uint8_t>(body[offset + i]));
@@ -636,7 +639,8 @@ TEST_F(HttpApiTest, BadRequestsGetAPreciseErrorAndTheRightStatus) {
       {"/api/v1/studies/s/trials?measurements=yes", 400,
        "measurements: \"yes\" is not a boolean"},
       {"/api/v1/studies/s/trials?sort=id", 400,
-       "unknown query parameter \"sort\" (known: after, last, limit, state, measurements)"},
+       "unknown query parameter \"sort\" (known: after, last, limit, state, "
+       "measurements)"},
       {"/api/v1/studies?x=1", 400,
        "unknown query parameter \"x\": this endpoint takes none"},
       {"/api/v1/studies/s/changes?watch=1,x", 400, "watch: \"x\" is not an integer"},
