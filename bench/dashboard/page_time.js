@@ -2,12 +2,25 @@
 // and prints the time to interactive: every chart drawn with every trial,
 // then a brush round trip (below), and a sort after it. One JSON line.
 'use strict';
-const {chromium} = require('playwright-core');
-const [url, study, trials] = process.argv.slice(2);
+const {launchSettled} = require('./browser.js');
+const fs = require('fs');
+const [urlArg, study, trials] = process.argv.slice(2);
+
+// URL `@`: once the browser has settled, PAGE_READY_FILE is created and the
+// URL read from PAGE_URL_FILE when it appears (run.sh's cold run starts the
+// coordinator then).
+async function serverUrl() {
+  if (urlArg !== '@') return urlArg;
+  fs.writeFileSync(process.env.PAGE_READY_FILE, '');
+  for (;;) {
+    try { return fs.readFileSync(process.env.PAGE_URL_FILE, 'utf8').trim(); } catch (e) { /* not yet */ }
+    await new Promise(r => setTimeout(r, 10));
+  }
+}
 
 (async () => {
-  const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']});
-  const page = await browser.newPage({viewport: {width: 1400, height: 1000}});
+  const {browser, page, settleMs} = await launchSettled();
+  const url = await serverUrl();
   page.on('pageerror', e => console.error('page error:', String(e)));
   page.on('console', m => { if (m.type() === 'error') console.error('console:', m.text()); });
   // Interactive: every chart drawn with every trial (the learning curves
@@ -63,7 +76,7 @@ const [url, study, trials] = process.argv.slice(2);
   // still computing it (~3 s of CPU for 100,000 trials) during the next load.
   await page.waitForSelector('#importance[data-points]', {timeout: 120000});
   const r = v => Math.round(Number(v));
-  console.log(JSON.stringify({trials: Number(trials), table_rows: rows, history_points: points, brushed_rows: filteredRows,
+  console.log(JSON.stringify({trials: Number(trials), browser_settle_ms: settleMs, table_rows: rows, history_points: points, brushed_rows: filteredRows,
     interactive_ms: interactiveMs, all_drawn_ms: drawnMs, page_start_ms: r(own.start), page_fetched_ms: r(own.fetched), page_stored_ms: r(own.stored),
     page_curves_waited_ms: r(own.curvesWaited), page_drawn_ms: r(own.drawn),
     page_curves_ms: r(own.curves), draw_ms: JSON.parse(own.draw), brush_ms: brushMs, brush_slices_ms: brushSlicesMs,

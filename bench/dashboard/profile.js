@@ -3,12 +3,11 @@
 // went until every chart is drawn: self time by function (top 25), and the
 // page's requests (Resource Timing: request start, first byte, last byte).
 'use strict';
-const {chromium} = require('playwright-core');
+const {launchSettled} = require('./browser.js');
 const [url, study] = process.argv.slice(2);
 
 (async () => {
-  const browser = await chromium.launch({executablePath: '/usr/bin/chromium', args: ['--no-sandbox']});
-  const page = await browser.newPage({viewport: {width: 1400, height: 1000}});
+  const {browser, page, settleMs} = await launchSettled();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', {interval: 500});
@@ -27,7 +26,7 @@ const [url, study] = process.argv.slice(2);
     self.set(key, (self.get(key) || 0) + (dt[i] || 0) / 1000);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  console.log(`wall ${wall} ms; profiled ${Math.round(total)} ms`);
+  console.log(`browser settled in ${settleMs} ms; wall ${wall} ms; profiled ${Math.round(total)} ms`);
   for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${Math.round(v).toString().padStart(6)} ms  ${k}`);
   const res = await page.evaluate(() => performance.getEntriesByType('resource').map(e =>
     ({name: e.name.replace(location.origin, ''), start: Math.round(e.startTime), firstByte: Math.round(e.responseStart), end: Math.round(e.responseEnd), bytes: e.transferSize})));
