@@ -165,6 +165,7 @@ async function loadColumns(store, path, token, first, onPage) {
 // in one request (more only if trials arrived meanwhile); they change no
 // column, so no chart's cached coordinates are lost.
 const CURVES_KEPT = 2000, CURVES_WAIT_MS = 500;
+const PREVIEW_MS = 120;  // A brush's lines redrawn once the pointer rests this long.
 // `first`: the answer of /trials?last=CURVES_KEPT (asked for with the
 // columns: index.html).
 async function loadCurves(store, base, token, first) {
@@ -340,6 +341,16 @@ class StudyView {
     const [tab, tabBody] = this.card('Trials', 'trials', true,
       $('div', {class: 'toolbar'}, filter, csv, this.tableLabel = $('span', {id: 'table-label', class: 'muted'})));
     this.el = {histBody, curvesBody, parBody, slicesBody, scatterBody, impBody, tlBody, tabBody};
+    // The charts' canvases at their heights before the first draw, so that
+    // the page is laid out once for all of them (Charts.measure).
+    const sized = (body, height) => body.appendChild($('canvas', {style: `height:${height}px`}));
+    this.histCv = sized(histBody, 240);
+    this.curvesCv = sized(curvesBody, 240);
+    this.parCv = sized(parBody, 280);
+    this.scatterCv = sized(scatterBody, 300);
+    this.sliceDivs = s.axes.map(ax => $('div', {'data-param': ax.name}, $('div', {class: 'muted'}, ax.name + (ax.scale && ax.scale !== 'LINEAR' ? ` (${ax.scale})` : ''))));
+    slicesBody.replaceChildren($('div', {class: 'slices'}, ...this.sliceDivs));
+    this.sliceCvs = this.sliceDivs.map(d => sized(d, 200));
     main.replaceChildren(this.head, $('div', {class: 'grid'}, hist, curves, par, slices, scatter, imp, tl, tab));
     this.draw();
     let resize = null;
@@ -356,16 +367,23 @@ class StudyView {
         `${c('failed_trials')} failed, ${c('stopped_trials')} stopped · created ${when(st.create_time)}` +
         (st.state_reason ? ' · ' + st.state_reason : '')));
   }
+  // The chart bodies whose widths the canvases take (Charts.measure).
+  measure() {
+    const e = this.el;
+    Charts.measure([e.histBody, e.curvesBody, e.parBody, e.scatterBody, e.tlBody, ...this.sliceDivs]);
+  }
   draw() {
     if (!this.head) return;
     // Each step's milliseconds in data-draw-ms (bench/dashboard reads them).
     const ms = {};
+    this.measure();
     for (const step of ['header', 'computeFilter', 'drawHistory', 'drawCurves', 'drawParcoords',
                         'drawSlices', 'drawScatter', 'drawTimeline', 'drawTable']) {
       const t = performance.now();
       this[step]();
       ms[step] = Math.round(performance.now() - t);
     }
+    Charts.measure(null);
     document.body.dataset.drawMs = JSON.stringify(ms);
   }
   // What the brushes and the top-k% filter change: the table and the
@@ -374,10 +392,14 @@ class StudyView {
   drawFiltered() {
     const ms = {};
     const run = step => { const t = performance.now(); this[step](); ms[step] = Math.round(performance.now() - t); };
+    this.measure();
     for (const step of ['computeFilter', 'drawTable', 'drawParcoords']) run(step);
+    Charts.measure(null);
     clearTimeout(this.slicesLater);
     this.slicesLater = setTimeout(() => {
+      this.measure();
       run('drawSlices');
+      Charts.measure(null);
       document.body.dataset.filterMs = JSON.stringify(ms);
     }, 0);
   }
@@ -484,8 +506,8 @@ class StudyView {
   drawParcoords() {
     const s = this.store, n = s.n;
     const c = Charts.canvas(this.el.parBody, 280, this.parCv);
-    const fresh = !this.parCv;
-    this.parCv = c.cv;
+    const fresh = !this.parEvents;
+    this.parEvents = true;
     const {ctx} = c;
     const a = {x0: 60, x1: c.w - 60, y0: 18, y1: c.h - 22};
     const axes = [...s.axes.map((ax, k) => ({name: ax.name, ticks: ax.ticks, units: this.units('par' + k, s.params[k], ax)})),
@@ -545,7 +567,7 @@ class StudyView {
       ctx.fillText(axes[k].name, x, a.y0 - 4);
       ctx.textAlign = 'right'; ctx.textBaseline = 'middle'; ctx.fillStyle = '#6b7280';
       for (const t of axes[k].ticks()) if (t.u >= 0 && t.u <= 1) ctx.fillText(t.label, x - 4, ay(t.u));
-      const b = this.brush.get(k);
+      const b = k === this.dragAxis ? null : this.brush.get(k);  // Dragged: its band is a div (brushEvents).
       if (b) { ctx.fillStyle = 'rgba(234,88,12,0.25)'; ctx.fillRect(x - 7, ay(b[1]), 14, ay(b[0]) - ay(b[1])); }
     }
     c.cv.dataset.points = drawn;
@@ -553,10 +575,20 @@ class StudyView {
     this.brushLabel.textContent = this.brush.size ? ` · ${drawn} of ${n} trials selected` : '';
     if (fresh) this.brushEvents(c.cv);
   }
+  // A drag along an axis moves its band (a div over the canvas) at once;
+  // the lines follow when the pointer rests (PREVIEW_MS), the table and the
+  // slices when it is released. Input is never kept waiting for a redraw of
+  // 100,000 trials.
   brushEvents(cv) {
     let drag = null;
+    const band = $('div', {class: 'brush-band'});
+    cv.parentNode.append(band);
     const at = ev => { const r = cv.getBoundingClientRect(); return [ev.clientX - r.left, ev.clientY - r.top]; };
     const unitOf = y => { const {a} = this.parGeom; return Math.max(0, Math.min(1, (a.y1 - y) / (a.y1 - a.y0))); };
+    const showBand = (k, [lo, hi]) => {
+      const {ax, ay} = this.parGeom, x = Math.round(ax(k)) + 0.5;
+      band.style.cssText = `display:block;left:${cv.offsetLeft + x - 7}px;top:${cv.offsetTop + ay(hi)}px;height:${ay(lo) - ay(hi)}px`;
+    };
     cv.addEventListener('mousedown', ev => {
       const [x, y] = at(ev);
       const {n, ax} = this.parGeom;
@@ -567,27 +599,28 @@ class StudyView {
       const [, y] = at(ev);
       if (Math.abs(y - drag.y0) < 3) return;
       drag.moved = true;
-      const u0 = unitOf(drag.y0), u1 = unitOf(y);
-      this.brush.set(drag.k, [Math.min(u0, u1), Math.max(u0, u1)]);
-      if (!this.frame) this.frame = requestAnimationFrame(() => { this.frame = null; this.computeFilter(); this.drawParcoords(); });
+      this.dragAxis = drag.k;
+      const u0 = unitOf(drag.y0), u1 = unitOf(y), b = [Math.min(u0, u1), Math.max(u0, u1)];
+      this.brush.set(drag.k, b);
+      showBand(drag.k, b);
+      clearTimeout(this.preview);
+      this.preview = setTimeout(() => { this.computeFilter(); this.drawParcoords(); }, PREVIEW_MS);
     });
     window.addEventListener('mouseup', () => {
       if (!drag) return;
       if (!drag.moved) this.brush.delete(drag.k);
       drag = null;
+      this.dragAxis = null;
+      clearTimeout(this.preview);
       this.drawFiltered();
+      band.style.display = 'none';
     });
   }
   // One canvas per parameter; points rasterized from cached coordinates.
   // Filtered: every point grey (a layer drawn once per data change), the
   // selected ones blue over it, so a brush paints only its selection.
   drawSlices() {
-    const s = this.store, n = s.n, body = this.el.slicesBody;
-    if (!this.sliceDivs) {
-      this.sliceDivs = s.axes.map(ax => $('div', {'data-param': ax.name}, $('div', {class: 'muted'}, ax.name + (ax.scale && ax.scale !== 'LINEAR' ? ` (${ax.scale})` : ''))));
-      body.replaceChildren($('div', {class: 'slices'}, ...this.sliceDivs));
-      this.sliceCvs = [];
-    }
+    const s = this.store, n = s.n;
     // On a linear y the objective's units are the parallel coordinates'
     // (computed already), as are a numeric parameter's x units.
     const ys = this.logY ? this.cached('sliceYlog', () => Charts.fitScale(s.value.subarray(0, n), true)) : this.objScale;

@@ -16,12 +16,19 @@ const Charts = (() => {
     return Number(v.toPrecision(4)).toString();
   }
 
+  // Parents' widths read at once (one layout of the page) before many
+  // canvases are drawn: canvas() takes a parent's width from here when it
+  // is in. Read one by one, each read after a canvas was resized would lay
+  // the page out again. measure(null) forgets them.
+  let widths = null;
+  function measure(parents) { widths = parents && new Map(parents.map(p => [p, p.clientWidth])); }
+
   // A canvas sized to its parent's width (and `height` CSS pixels), drawn at
   // the screen's pixel ratio. Returns {cv, ctx, w, h, area}.
   function canvas(parent, height, cv) {
     cv = cv || document.createElement('canvas');
     if (!cv.parentNode) parent.appendChild(cv);
-    const w = Math.max(200, parent.clientWidth - 2);
+    const w = Math.max(200, (widths && widths.has(parent) ? widths.get(parent) : parent.clientWidth) - 2);
     const dpr = window.devicePixelRatio || 1;
     cv.width = Math.round(w * dpr);
     cv.height = Math.round(height * dpr);
@@ -401,6 +408,6 @@ const Charts = (() => {
     return true;
   }
 
-  return {PAD, COLORS, STATE_COLOR, fmt, canvas, niceTicks, linearScale, logScale,
+  return {PAD, COLORS, STATE_COLOR, fmt, measure, canvas, niceTicks, linearScale, logScale,
           fitScale, axes, points, raster, rasterLayers, drawLayer, polyline, cross, vline, px, py};
 })();
