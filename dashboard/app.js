@@ -28,7 +28,7 @@ async function api(path, binary, early) {
   const token = sessionStorage.getItem('caviar-token');
   if (token) headers.Authorization = 'Bearer ' + token;
   const r = await (early || fetch(path, {headers}));
-  if (binary && r.ok) return parseColumns(await r.arrayBuffer());
+  if (binary && r.ok) return parseColumns(await bodyBytes(r));
   const body = await r.json().catch(() => ({}));
   if (r.status === 401 || r.status === 403) { askToken(body); throw new Error('unauthorized'); }
   if (!r.ok) {
@@ -37,6 +37,27 @@ async function api(path, binary, early) {
     throw e;
   }
   return body;
+}
+// A response's bytes, copied into one buffer chunk by chunk as they come
+// (while the rest is on its way) instead of all at once at the end, as
+// arrayBuffer() does: ~0.1 to 0.2 s for a 100,000-trial study's 5 MB.
+async function bodyBytes(r) {
+  const told = Number(r.headers.get('Content-Length'));  // Before decoding when gzip'd.
+  if (!r.body || !(told > 0)) return r.arrayBuffer();
+  let out = new Uint8Array(told), at = 0;
+  const reader = r.body.getReader();
+  for (;;) {
+    const {done, value} = await reader.read();
+    if (done) break;
+    if (at + value.length > out.length) {
+      const more = new Uint8Array(Math.max(out.length * 2, at + value.length));
+      more.set(out.subarray(0, at));
+      out = more;
+    }
+    out.set(value, at);
+    at += value.length;
+  }
+  return at === out.length ? out.buffer : out.slice(0, at).buffer;
 }
 function askToken(body) {
   stopPolling();

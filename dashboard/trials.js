@@ -19,16 +19,34 @@ function parseColumns(buffer) {
   const c = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
   const Types = {f64: Float64Array, i32: Int32Array, u8: Uint8Array};
   c.arrays = {};
+  c.whole = {};  // An i32 column with a base or a none: {raw, base, none}.
   for (const col of c.columns) {
     const a = new Types[col.type](buffer, col.offset, c.count);
-    c.arrays[col.name] = col.none === undefined ? a : wholeNumbers(a, col.base || 0, col.none);
+    if (col.base === undefined && col.none === undefined) { c.arrays[col.name] = a; continue; }
+    const w = c.whole[col.name] = {raw: a, base: col.base || 0, none: col.none};
+    // As numbers when asked for (TrialStore.copyAppended reads `raw` instead).
+    Object.defineProperty(c.arrays, col.name, {enumerable: true, configurable: true, get() {
+      const out = wholeNumbers(w.raw, w.base, w.none, 1);
+      Object.defineProperty(c.arrays, col.name, {value: out});
+      return out;
+    }});
   }
   return c;
 }
-// An i32 column of offsets from `base` (`none`: NaN) as numbers.
-function wholeNumbers(a, base, none) {
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) { const v = a[i]; out[i] = v === none ? NaN : base + v; }
+// An i32 column of offsets from `base` (`none`: NaN) as numbers, divided
+// by `unit`, into `out` from `at` (a new array by default).
+function wholeNumbers(a, base, none, unit, out = new Float64Array(a.length), at = 0) {
+  for (let i = 0; i < a.length; i++) { const v = a[i]; out[at + i] = v === none ? NaN : (base + v) / unit; }
+  return out;
+}
+// Column `name` of answer `c` (parseColumns) divided by `unit` into `out`
+// from `at`, in one pass.
+function copyColumn(c, name, unit, out, at) {
+  const w = c.whole[name];
+  if (w) return wholeNumbers(w.raw, w.base, w.none, unit, out, at);
+  const a = c.arrays[name];
+  if (unit === 1) out.set(a, at);
+  else for (let i = 0; i < a.length; i++) out[at + i] = a[i] / unit;
   return out;
 }
 
@@ -124,13 +142,12 @@ class TrialStore {
       const n0 = this.n;
       this.id.set(A.id, n0);
       this.value.set(A.objective, n0);
-      this.finalStep.set(A.final_step, n0);
       if (this.sortedRows === n0) this.sortedRows += count;
       else for (let j = 0; j < count; j++) this.late.set(A.id[j], n0 + j);
       this.n += count;
       this.maxId = A.id[count - 1];
     }
-    if (appended) this.copyAppended(A, this.n - count, count, state, failure, worker, params);
+    if (appended) this.copyAppended(c, this.n - count, count, state, failure, worker, params);
     for (let j = 0; !appended && j < count; j++) {
       const i = this.row(A.id[j]);
       this.value[i] = A.objective[j];
@@ -154,13 +171,14 @@ class TrialStore {
   }
   // addColumns' new rows n0.. as whole columns, one loop each (what its
   // row-by-row loop does for rows it held already).
-  copyAppended(A, n0, count, state, failure, worker, params) {
-    const st = A.state, fa = A.failure, wo = A.worker, start = A.start_ms, end = A.end_ms;
+  copyAppended(c, n0, count, state, failure, worker, params) {
+    const A = c.arrays, st = A.state, fa = A.failure, wo = A.worker;
     for (let j = 0; j < count; j++) this.state[n0 + j] = state[st[j]];
     for (let j = 0; j < count; j++) this.failure[n0 + j] = failure[fa[j]];
     for (let j = 0; j < count; j++) this.worker[n0 + j] = wo[j] < 0 ? -1 : worker[wo[j]];
-    for (let j = 0; j < count; j++) this.start[n0 + j] = start[j] / 1000;
-    for (let j = 0; j < count; j++) this.end[n0 + j] = end[j] / 1000;
+    copyColumn(c, 'final_step', 1, this.finalStep, n0);
+    copyColumn(c, 'start_ms', 1000, this.start, n0);
+    copyColumn(c, 'end_ms', 1000, this.end, n0);
     params.forEach((p, k) => {
       const out = this.params[k];
       if (!p) out.fill(NaN, n0, n0 + count);

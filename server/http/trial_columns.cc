@@ -443,7 +443,9 @@ std::string ColumnsBinary(const ColumnsPage& page) {
       return;
     }
     auto shared = std::make_shared<std::vector<int32_t>>(*std::move(small));
-    std::string extra = absl::StrCat(",\"none\":", kNone);
+    const bool some_none =
+        std::find(shared->begin(), shared->end(), kNone) != shared->end();
+    std::string extra = some_none ? absl::StrCat(",\"none\":", kNone) : "";
     if (base != 0) {
       extra += ",\"base\":";
       JsonInteger(base, &extra);
