@@ -343,7 +343,10 @@ JsonResponse JsonApi::Trials(const std::string& study, const QueryParams& params
     }
     if (last > 0) {
       // The cursor before the last `last` trials: from the trials' ids
-      // (the column cache's, then the store's after them).
+      // (the column cache's, then the store's after them). Warm reading
+      // them into that cache: wait for it rather than read all of them too
+      // (a cold study page's curves and columns arrive at once).
+      AwaitWarm(&warming_curves_, study);
       std::vector<caviar::v1::TrialState> wanted;
       for (int state : base.states())
         wanted.push_back(static_cast<caviar::v1::TrialState>(state));
@@ -407,16 +410,8 @@ JsonResponse JsonApi::Columns(const std::string& study, const QueryParams& param
     std::vector<caviar::v1::TrialState> states;
     for (int state : filter.states())
       states.push_back(static_cast<caviar::v1::TrialState>(state));
-    {
-      // Warm reading these very trials: wait for it, then read its cache.
-      struct NotWarming {
-        const std::string* warming;
-        const std::string* study;
-        bool Check() const { return *warming != *study; }
-      } not_warming{&warming_, &study};
-      absl::MutexLock lock(&warm_mu_);
-      warm_mu_.Await(absl::Condition(&not_warming, &NotWarming::Check));
-    }
+    // Warm reading these very trials: then read its answer or cache.
+    AwaitWarm(&warming_, study);
     CAVIAR_ASSIGN_OR_RETURN(caviar::v1::Study current, coordinator_->GetStudy(study));
     const std::string query =
         absl::StrCat("columns\n", study, "\n", after, " ", limit, " ", binary, " ",
@@ -585,6 +580,17 @@ void JsonApi::Remember(const std::string& query, const caviar::v1::Study& study,
   answers_.emplace(query, std::make_pair(CountsKey(study), std::move(shared)));
 }
 
+void JsonApi::AwaitWarm(const std::string* warming, const std::string& study) {
+  struct NotWarming {
+    const std::string* warming;
+    const std::string* study;
+    bool Check() const { return *warming != *study; }
+  } not_warming{warming, &study};
+  absl::MutexLock lock(&warm_mu_);
+  if (std::this_thread::get_id() == warm_thread_) return;
+  warm_mu_.Await(absl::Condition(&not_warming, &NotWarming::Check));
+}
+
 void JsonApi::Warm(const std::atomic<bool>* stop) {
   std::vector<caviar::v1::Study> studies = coordinator_->ListStudies();
   std::sort(studies.begin(), studies.end(), [](const auto& a, const auto& b) {
@@ -599,7 +605,8 @@ void JsonApi::Warm(const std::atomic<bool>* stop) {
     size_t trials = 0;
     {
       absl::MutexLock lock(&warm_mu_);
-      warming_ = name;
+      warm_thread_ = std::this_thread::get_id();
+      warming_ = warming_curves_ = name;
     }
     int64_t after = 0;
     while (!stop->load()) {
@@ -612,18 +619,24 @@ void JsonApi::Warm(const std::atomic<bool>* stop) {
       after = page->next_after;
       if (!page->more) break;
     }
+    // The study page's first requests (dashboard/app.js: studyPage,
+    // COLUMNS_PAGE, loadCurves and CURVES_KEPT), remembered.
+    if (!stop->load()) {
+      Study(name, {});
+      Columns(name, {{"after", "0"},
+                     {"format", "binary"},
+                     {"limit", absl::StrCat(kMaxColumnsLimit)}});
+    }
     {
       absl::MutexLock lock(&warm_mu_);
       warming_.clear();
     }
+    if (!stop->load()) Trials(name, {{"last", "2000"}, {"measurements", "true"}});
+    {
+      absl::MutexLock lock(&warm_mu_);
+      warming_curves_.clear();
+    }
     if (stop->load()) return;
-    // The study page's first requests (dashboard/app.js: studyPage,
-    // COLUMNS_PAGE, loadCurves and CURVES_KEPT), remembered.
-    Study(name, {});
-    Columns(name, {{"after", "0"},
-                   {"format", "binary"},
-                   {"limit", absl::StrCat(kMaxColumnsLimit)}});
-    Trials(name, {{"last", "2000"}, {"measurements", "true"}});
     CAVIAR_LOG(INFO) << "dashboard: study " << name << " read (" << trials
                      << " trials) in " << absl::ToDoubleSeconds(absl::Now() - start)
                      << " s";

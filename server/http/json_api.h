@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/base/thread_annotations.h"
@@ -142,8 +143,17 @@ class JsonApi {
   size_t answers_bytes_ ABSL_GUARDED_BY(answers_mu_) = 0;
   // The study whose columns Warm is reading ("" when none): a request for
   // them waits for it rather than reading the same trials at once.
+  // Then its binary columns answer, then its latest curves (`warming_` is
+  // cleared once the columns answer is remembered, `warming_curves_` once
+  // the curves' is), and a request for either waits for that answer.
   absl::Mutex warm_mu_;
   std::string warming_ ABSL_GUARDED_BY(warm_mu_);
+  std::string warming_curves_ ABSL_GUARDED_BY(warm_mu_);
+  std::thread::id warm_thread_ ABSL_GUARDED_BY(warm_mu_);
+  // Returns once Warm is done with `*warming` (warming_ or
+  // warming_curves_) for `study`: at once if it is another study, or if
+  // Warm itself asks.
+  void AwaitWarm(const std::string* warming, const std::string& study);
 };
 
 }  // namespace caviar::http
