@@ -105,7 +105,8 @@ using SamplerFactory = std::function<absl::StatusOr<std::unique_ptr<Sampler>>(
 //   tpe             n_startup (10), n_ei_candidates (24), gamma (0.25),
 //                   prior_weight (3), liar ("worst"), multivariate (true),
 //                   bandwidth (0.1), category_share (0.5),
-//                   liar_bandwidth (0.25), univariate_weight (0.5)
+//                   liar_bandwidth (0.25), univariate_weight (0.5),
+//                   category_model (true)
 //   pbt             quantile (0.25), resample_probability (0.25); pbt.h
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(
     const caviar::v1::Algorithm& algorithm, const SearchSpace& space);
