@@ -258,17 +258,27 @@ const Charts = (() => {
   // one on its own, early, and a chart's first raster is not left running
   // unoptimized code.)
   let scratch = null;
+  // The rasters' working arrays, kept from one chart to the next (grown
+  // when a chart needs more): ~10 MB per 100,000-point chart, which
+  // allocated anew each time cost the first draw collections. `hits` is
+  // all zeros between rasters (each clears what it counted).
+  const pool = {};
+  function pooled(name, Type, size) {
+    if (!pool[name] || pool[name].length < size) pool[name] = new Type(size);
+    return pool[name].subarray(0, size);
+  }
   function raster(c, xu, yu, n, cls, palette, size, keep) {
     const {W, H, s} = rasterSize(c, size);
     const P = palette.length;
     // Each point's corner pixel (or -1), its class's row span, then the
     // corners in class order (one class: `at` itself, -1s skipped).
-    const at = new Int32Array(n), start = new Int32Array(P + 1);
+    const at = pooled('at', Int32Array, n), start = new Int32Array(P + 1);
     const top = new Int32Array(P).fill(H), bottom = new Int32Array(P).fill(-1);
     const drawn = pointCorners(xu, yu, n, cls, P, W, H, s, at, start, top, bottom);
     for (let k = 0; k < P; k++) start[k + 1] += start[k];
     const corner = P > 1 ? byClass(at, cls, n, start, drawn) : at;
-    const WH = W * H, px = new Float32Array(WH * 4), hits = new Uint32Array(WH);
+    const WH = W * H, hits = pooled('hits', Uint32Array, WH);
+    let px = null;  // Premultiplied pixels, when more than one class is blended.
     let rowSums = null, cover = null;
     const lut = new Float32Array(256);
     for (let k = 0; k < P; k++) {
@@ -278,14 +288,16 @@ const Charts = (() => {
       const from = P > 1 ? start[k] : 0, to = P > 1 ? start[k + 1] : n;
       const y0 = top[k], y1 = bottom[k], yEnd = Math.min(H, y1 + s);
       if (count * s * s * 2 <= (yEnd - y0) * W * (s + 3)) {
+        px = px || pooled('px', Float32Array, WH * 4).fill(0);
         countSquares(corner, from, to, hits, W, s);
         blendSquares(corner, from, to, hits, W, s, px, color);
       } else {
-        rowSums = rowSums || new Uint32Array(WH);
-        cover = cover || new Uint32Array(WH);
+        rowSums = rowSums || pooled('rowSums', Uint32Array, WH);
+        cover = cover || pooled('cover', Uint32Array, WH);
         countCorners(corner, from, to, hits);
         rowWindows(hits, rowSums, W, s, y0, y1);
         columnWindows(rowSums, cover, W, s, y0, y1, yEnd);
+        hits.fill(0, y0 * W, (y1 + 1) * W);
         if (P === 1) {
           // One class over nothing: its pixels straight into the image.
           const out = coverCanvas(cover, y0 * W, yEnd * W, W, H, color, keep);
@@ -293,11 +305,11 @@ const Charts = (() => {
           drawLayer(c, out);
           return drawn;
         }
+        px = px || pooled('px', Float32Array, WH * 4).fill(0);
         blendCovered(cover, y0 * W, yEnd * W, px, color);
-        hits.fill(0, y0 * W, (y1 + 1) * W);
       }
     }
-    const out = pixelsCanvas(px, W, H, keep);
+    const out = pixelsCanvas(px || pooled('px', Float32Array, WH * 4).fill(0), W, H, keep);
     if (keep) return {drawn, canvas: out};
     drawLayer(c, out);
     return drawn;
@@ -307,12 +319,14 @@ const Charts = (() => {
   // once, each color blends the counts.
   function rasterLayers(c, xu, yu, n, colors, size) {
     const {W, H, s} = rasterSize(c, size), WH = W * H;
-    const at = new Int32Array(n), start = new Int32Array(2), top = Int32Array.of(H), bottom = Int32Array.of(-1);
-    const drawn = pointCorners(xu, yu, n, new Uint8Array(n), 1, W, H, s, at, start, top, bottom);
-    const hits = new Uint32Array(WH), rowSums = new Uint32Array(WH), cover = new Uint32Array(WH);
+    const at = pooled('at', Int32Array, n), start = new Int32Array(2), top = Int32Array.of(H), bottom = Int32Array.of(-1);
+    const drawn = pointCorners(xu, yu, n, pooled('cls', Uint8Array, n).fill(0), 1, W, H, s, at, start, top, bottom);
+    const hits = pooled('hits', Uint32Array, WH), rowSums = pooled('rowSums', Uint32Array, WH);
+    const cover = pooled('cover', Uint32Array, WH).fill(0);  // Read whole below.
     countCorners(at, 0, n, hits);
     rowWindows(hits, rowSums, W, s, top[0], bottom[0]);
     columnWindows(rowSums, cover, W, s, top[0], bottom[0], Math.min(H, bottom[0] + s));
+    hits.fill(0, top[0] * W, (bottom[0] + 1) * W);
     return colors.map(color =>
       ({drawn, canvas: coverCanvas(cover, 0, WH, W, H, blendColor(color, new Float32Array(256)), true)}));
   }
