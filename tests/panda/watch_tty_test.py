@@ -122,7 +122,10 @@ command:
     plain_watch = subprocess.Popen([CAVIAR, "--coordinator", address, "watch", "watched"],
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lines = Output(plain_watch.stdout.fileno())
-    # One trial, plain mode.
+    # One trial, plain mode: once the trial exists (the worker creates it
+    # when it leases it; asked before, `watch --trial` says "not found" and
+    # exits, as it should: CI's loaded machine once got there first).
+    check(lines.wait_for("trial 1 ACTIVE"), "plain mode: the trial is leased")
     trial_watch = subprocess.Popen(
         [CAVIAR, "--coordinator", address, "watch", "--trial", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
