@@ -5,9 +5,8 @@
 // Why per shape and kernel: neither wins everywhere. OpenBLAS 0.3.21 picks
 // its kernels by CPU model when it loads, or as OPENBLAS_CORETYPE says (some
 // machines set it to "Haswell", AVX2, for older builds' sake). With AVX-512
-// kernels it beats Eigen (-march=native) on
-// nearly every product; with AVX2 ones only on thin products (10 x 256 x
-// 128), Eigen on the square-ish ones.
+// kernels it beats Eigen (-march=native) on nearly every product; with AVX2
+// ones only on thin products (10 x 256 x 128), Eigen on the square-ish ones.
 //
 // Why a rule and not the timings: the two compute a product in different
 // orders, so their floats differ in the last bits. A choice by timing can
