@@ -742,7 +742,7 @@ class StudyView {
   drawTimeline() {
     const s = this.store, n = s.n;
     const used = new Uint8Array(s.workers.length);  // By worker index (no Set of 100,000 adds).
-    for (let i = 0; i < n; i++) if (s.worker[i] >= 0 && s.start[i] - s.start[i] === 0) used[s.worker[i]] = 1;
+    for (let i = 0; i < n; i++) if (s.worker[i] >= 0 && Number.isFinite(s.start[i])) used[s.worker[i]] = 1;
     const workers = s.workers.filter((w, k) => used[k]).sort();
     const height = Math.max(120, Math.min(400, 30 + workers.length * 16));
     const c = Charts.canvas(this.el.tlBody, height, this.tlCv);

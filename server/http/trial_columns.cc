@@ -432,7 +432,6 @@ std::string ColumnsBinary(const ColumnsPage& page) {
                       [&, k](std::string* o) { AppendRaw(c.parameters[k].values, o); }});
   // Whole numbers as int32 offsets where they fit (AsInt32), else doubles.
   std::vector<double> ids(c.id.begin(), c.id.end());  // Ids fit in 2^53.
-  std::vector<Column> narrow;
   auto whole = [&](const std::string& name, const std::vector<double>& values,
                    bool based) {
     const double base = based ? SmallestFinite(values) : 0;
@@ -450,14 +449,13 @@ std::string ColumnsBinary(const ColumnsPage& page) {
       extra += ",\"base\":";
       JsonInteger(base, &extra);
     }
-    narrow.push_back({name, "i32", 4, [shared](std::string* o) { AppendRaw(*shared, o); },
+    layout.push_back({name, "i32", 4, [shared](std::string* o) { AppendRaw(*shared, o); },
                       std::move(extra)});
   };
   whole("id", ids, false);
   whole("final_step", c.final_step, false);
   whole("start_ms", c.start_ms, true);
   whole("end_ms", c.end_ms, true);
-  for (Column& column : narrow) layout.push_back(std::move(column));
   layout.push_back({"worker", "i32", 4, [&](std::string* o) { AppendRaw(c.worker, o); }});
   layout.push_back({"state", "u8", 1, [&](std::string* o) { AppendRaw(c.state, o); }});
   layout.push_back(
